@@ -1,0 +1,12 @@
+//! # wp-init-core
+//!
+//! Pure logic shared by the wp-init guest component and its host, kept free of I/O so it
+//! builds for both `wasm32-wasip2` and the native target and is unit-tested natively:
+//!
+//! - [`config`]: the `wp-config.php` step — which variables ask for it, the built-in
+//!   template, and the per-line replacement of the unique-phrase placeholder with salts.
+//! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
+//!   rule for existing `wp-content/*/*` directories, temporary names, symlink safety.
+
+pub mod config;
+pub mod layout;
