@@ -1,1 +1,24 @@
-//! x
+//! # wp_init
+//!
+//! Installs WordPress from a SOURCE tree into a TARGET directory by running the wp-init
+//! WebAssembly component, sandboxed: the component sees SOURCE read-only and TARGET
+//! writable, the `WORDPRESS_*` environment, random numbers, and nothing else.
+//!
+//! - [`Installer`] is the entry point: set SOURCE, TARGET, environment and limits, then
+//!   [`Installer::install`].
+//! - [`Report`] is what the component did; [`Error`] why it failed, with the
+//!   [`ExitCode`] the CLI uses.
+//! - [`COMPONENT_WASM`] is the embedded component itself, for other runtimes.
+
+mod component;
+mod error;
+mod installer;
+mod report;
+mod sandbox;
+
+pub use component::COMPONENT_WASM;
+pub use error::{Error, ExitCode, PathError};
+pub use installer::{
+    DEFAULT_MEMORY_LIMIT, DEFAULT_SOURCE, DEFAULT_TARGET, DEFAULT_TIMEOUT, Installer, Outcome,
+};
+pub use report::{Config, ConfigAction, Created, EntryKind, Report, Status};

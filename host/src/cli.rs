@@ -1,0 +1,131 @@
+//! Command-line flags of `wp-init`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Installs WordPress into a directory, as the official image's entrypoint does, from a
+/// sandboxed WebAssembly component: SOURCE read-only, TARGET writable, nothing else.
+#[derive(Debug, Parser)]
+#[command(
+    name = "wp-init",
+    version,
+    about,
+    max_term_width = 98,
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Copy WordPress into TARGET unless it is installed there, then write wp-config.php
+    /// when WORDPRESS_* variables are set and TARGET has none.
+    Install(InstallArgs),
+    /// Write the embedded WebAssembly component to a file (for `wasmtime run`).
+    Component {
+        /// Where to write the `.wasm` file.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+/// Flags of `wp-init install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The WordPress tree to copy from (granted read-only).
+    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "DIR")]
+    pub source: String,
+    /// The directory to install into.
+    #[arg(long, default_value = wp_init::DEFAULT_TARGET, value_name = "DIR")]
+    pub target: String,
+    /// Print what would be done; TARGET is granted read-only, so nothing can be written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also forward this environment variable to the component (WORDPRESS_* always are).
+    #[arg(long, value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Cap on the component's memory, in bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "128M")]
+    pub memory_limit: u64,
+    /// Cap on the component's run time, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
+    pub timeout: Duration,
+}
+
+/// The environment the component gets: every `WORDPRESS_*` variable, plus those named
+/// with `--env` that are set. Values that are not UTF-8 are passed lossily (the install
+/// step reads only the names).
+pub fn forwarded_env(extra: &[String]) -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())))
+        .filter(|(k, _)| k.starts_with(wp_init_core::config::VAR_PREFIX) || extra.contains(k))
+        .collect()
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of bytes"))?;
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" | "KiB" => 10,
+        "M" | "m" | "MiB" => 20,
+        "G" | "g" | "GiB" => 30,
+        _ => return Err(format!("unknown unit in '{s}' (use K, M or G)")),
+    };
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("'{s}' must be a positive number of seconds"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes() {
+        assert_eq!(parse_bytes("1024"), Ok(1024));
+        assert_eq!(parse_bytes("64M"), Ok(64 << 20));
+        assert_eq!(parse_bytes("2G"), Ok(2 << 30));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("M").is_err());
+    }
+
+    #[test]
+    fn secs() {
+        assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,121 @@
+//! Typed errors of the library and the exit codes they map to.
+
+use std::fmt;
+
+/// The documented process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// 0: success.
+    Success,
+    /// 2: bad usage or bad input (flags, SOURCE, TARGET, `--user`).
+    Usage,
+    /// 3: refused (lock timeout).
+    Refused,
+    /// 4: runtime or I/O failure; running the same command again completes partial work.
+    Failure,
+}
+
+impl From<ExitCode> for u8 {
+    fn from(code: ExitCode) -> u8 {
+        match code {
+            ExitCode::Success => 0,
+            ExitCode::Usage => 2,
+            ExitCode::Refused => 3,
+            ExitCode::Failure => 4,
+        }
+    }
+}
+
+/// A path and what went wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathError {
+    /// The path, as the user gave it (SOURCE or TARGET joined with the entry).
+    pub path: String,
+    /// The cause, in words.
+    pub cause: String,
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.cause)
+    }
+}
+
+/// Why an install failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SOURCE is missing, not a directory, or not a WordPress tree.
+    #[error("invalid SOURCE {0}")]
+    InvalidSource(PathError),
+    /// TARGET is missing or not a directory.
+    #[error("invalid TARGET {0}")]
+    InvalidTarget(PathError),
+    /// Bad options (for example TARGET inside SOURCE).
+    #[error("{0}")]
+    Usage(String),
+    /// SOURCE holds a symlink that cannot be recreated safely.
+    #[error("unsafe symlink {0}")]
+    UnsafeSymlink(PathError),
+    /// Reading or writing failed inside the component.
+    #[error("{0}")]
+    Io(PathError),
+    /// The runtime gave the component no random bytes for the salts.
+    #[error("no random bytes available: {0}")]
+    RandomUnavailable(String),
+    /// The component needed more memory than allowed.
+    #[error(
+        "the component hit its memory limit of {limit} bytes (raise it with --memory-limit); run again to complete the install"
+    )]
+    MemoryLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The component ran longer than allowed.
+    #[error(
+        "the component hit its time limit of {secs} s (raise it with --timeout); run again to complete the install"
+    )]
+    Timeout {
+        /// The limit in seconds.
+        secs: f64,
+    },
+    /// The runtime failed to compile, instantiate or run the component.
+    #[error("the component failed: {0}")]
+    Runtime(String),
+}
+
+impl Error {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::InvalidSource(_) | Error::InvalidTarget(_) | Error::Usage(_) => ExitCode::Usage,
+            Error::UnsafeSymlink(_)
+            | Error::Io(_)
+            | Error::RandomUnavailable(_)
+            | Error::MemoryLimit { .. }
+            | Error::Timeout { .. }
+            | Error::Runtime(_) => ExitCode::Failure,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let p = || PathError {
+            path: "/x".into(),
+            cause: "c".into(),
+        };
+        assert_eq!(u8::from(ExitCode::Success), 0);
+        assert_eq!(u8::from(Error::InvalidSource(p()).exit_code()), 2);
+        assert_eq!(u8::from(Error::InvalidTarget(p()).exit_code()), 2);
+        assert_eq!(u8::from(Error::Usage("u".into()).exit_code()), 2);
+        assert_eq!(u8::from(ExitCode::Refused), 3);
+        assert_eq!(u8::from(Error::Io(p()).exit_code()), 4);
+        assert_eq!(u8::from(Error::UnsafeSymlink(p()).exit_code()), 4);
+        assert_eq!(u8::from(Error::Timeout { secs: 1.0 }.exit_code()), 4);
+        assert_eq!(Error::Io(p()).to_string(), "/x: c");
+    }
+}

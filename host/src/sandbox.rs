@@ -1,0 +1,170 @@
+//! What the component is granted, and the limits it runs under.
+//!
+//! Grants: SOURCE read-only, TARGET read-write (read-only in a dry run), the chosen
+//! environment variables, stderr, random and clocks. Nothing else: no stdin, no
+//! network (the component imports no sockets and the context allows none), no other
+//! directory.
+
+use std::path::Path;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::Error;
+use crate::component::{Prepared, TICK};
+
+/// Most bytes of captured guest stderr kept in memory.
+const CAPTURE_LIMIT: usize = 4 << 20;
+
+/// The store's data: the WASI context and the memory limiter.
+pub(crate) struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: MemoryCap,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and remembers that it refused, so a trap that follows can be
+/// reported as what it is.
+struct MemoryCap {
+    limit: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let ok = desired <= self.limit;
+        self.refused |= !ok;
+        Ok(ok)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // A table element costs a pointer; count it against the same cap.
+        Ok(desired.saturating_mul(size_of::<usize>()) <= self.limit)
+    }
+}
+
+/// One run's grants and limits.
+pub(crate) struct Grants<'a> {
+    pub source: &'a str,
+    pub target: &'a str,
+    pub target_writable: bool,
+    pub env: &'a [(String, String)],
+    pub args: &'a [String],
+    pub memory_limit: u64,
+    pub timeout: Duration,
+    pub capture_stderr: bool,
+}
+
+/// A store ready to instantiate the component, and the pipe holding captured stderr.
+pub(crate) struct Sandbox {
+    pub store: Store<Host>,
+    pub stderr: Option<MemoryOutputPipe>,
+    memory_limit: u64,
+    timeout: Duration,
+}
+
+impl Sandbox {
+    /// Builds the WASI context and store for one run.
+    pub fn new(prepared: &Prepared, g: &Grants<'_>) -> Result<Self, Error> {
+        let mut b = WasiCtxBuilder::new();
+        // Must come before the preopens: each preopen copies the flag when it is made.
+        b.allow_blocking_current_thread(true);
+        b.preopened_dir(g.source, g.source, FsPerms::ReadOnly)
+            .map_err(|e| invalid(Error::InvalidSource, g.source, e))?;
+        let perms = if g.target_writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        b.preopened_dir(g.target, g.target, perms)
+            .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
+        b.envs(g.env).args(g.args);
+        let stderr = if g.capture_stderr {
+            let pipe = MemoryOutputPipe::new(CAPTURE_LIMIT);
+            b.stderr(pipe.clone());
+            Some(pipe)
+        } else {
+            b.inherit_stderr();
+            None
+        };
+        let limit = usize::try_from(g.memory_limit).unwrap_or(usize::MAX);
+        let host = Host {
+            wasi: b.build(),
+            table: ResourceTable::new(),
+            limits: MemoryCap {
+                limit,
+                refused: false,
+            },
+        };
+        let mut store = Store::new(&prepared.engine, host);
+        store.limiter(|h| &mut h.limits);
+        let ticks = g.timeout.as_millis().div_ceil(TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        Ok(Sandbox {
+            store,
+            stderr,
+            memory_limit: g.memory_limit,
+            timeout: g.timeout,
+        })
+    }
+
+    /// Turns a runtime failure (trap, instantiation error) into the error it stands for.
+    pub fn failure(&self, e: wasmtime::Error) -> Error {
+        if self.store.data().limits.refused {
+            Error::MemoryLimit {
+                limit: self.memory_limit,
+            }
+        } else if matches!(
+            e.downcast_ref::<wasmtime::Trap>(),
+            Some(wasmtime::Trap::Interrupt)
+        ) {
+            Error::Timeout {
+                secs: self.timeout.as_secs_f64(),
+            }
+        } else {
+            Error::Runtime(format!("{e:#}"))
+        }
+    }
+
+    /// The stderr captured so far, if capturing.
+    pub fn captured(&self) -> Option<String> {
+        self.stderr
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
+    }
+}
+
+fn invalid(kind: fn(crate::PathError) -> Error, path: &str, e: impl std::fmt::Display) -> Error {
+    let cause = match Path::new(path).symlink_metadata() {
+        Err(io) => io.to_string(),
+        Ok(m) if !m.is_dir() => "not a directory".to_owned(),
+        Ok(_) => e.to_string(),
+    };
+    kind(crate::PathError {
+        path: path.to_owned(),
+        cause,
+    })
+}

@@ -1,0 +1,204 @@
+//! The sandbox holds with hostile trees: the component reads and writes only inside its
+//! two directories, never writes SOURCE, and symlinks cannot lead it outside.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use common::*;
+use wp_init::{Error, Status};
+
+/// A directory beside SOURCE and TARGET holding a secret file, and its snapshot.
+fn outside(f: &Fixture) -> std::path::PathBuf {
+    let o = f.dir.path().join("outside");
+    write(&o, "secret.txt", b"SECRET");
+    write(&o, "wp-config.php", b"<?php // outside config\n");
+    o
+}
+
+#[test]
+fn absolute_symlink_in_source_is_refused_and_not_followed() {
+    let f = Fixture::new();
+    let o = outside(&f);
+    symlink(o.join("secret.txt"), f.src.join("wp-content/secret.txt")).unwrap();
+    let err = f.installer().install().unwrap_err();
+    let Error::UnsafeSymlink(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.path, format!("{}/wp-content/secret.txt", f.src_str()));
+    assert_eq!(u8::from(err.exit_code()), 4);
+    assert!(!contains_bytes(&f.dst, b"SECRET"));
+    // Nothing looks installed after the failure.
+    assert!(!f.dst.join("index.php").exists() && !f.dst.join("wp-includes/version.php").exists());
+}
+
+#[test]
+fn escaping_relative_symlink_in_source_is_refused() {
+    let f = Fixture::new();
+    outside(&f);
+    symlink(
+        "../../../outside/secret.txt",
+        f.src.join("wp-content/plugins/leak.txt"),
+    )
+    .unwrap();
+    let err = f.installer().install().unwrap_err();
+    let Error::UnsafeSymlink(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(e.path.ends_with("wp-content/plugins/leak.txt"), "{e}");
+    assert!(!contains_bytes(&f.dst, b"SECRET"));
+}
+
+#[test]
+fn symlinks_in_target_cannot_redirect_writes_outside() {
+    let f = Fixture::new();
+    let o = outside(&f);
+    let before = snapshot(&o);
+    // Absolute and relative links to files and directories outside TARGET.
+    fs::create_dir_all(f.dst.join("wp-content/plugins")).unwrap();
+    symlink(
+        o.join("secret.txt"),
+        f.dst.join("wp-content/plugins/hello.php"),
+    )
+    .unwrap();
+    symlink("../outside", f.dst.join("wp-includes")).unwrap();
+    symlink(&o, f.dst.join("wp-admin")).unwrap();
+    symlink("../outside/secret.txt", f.dst.join(".htaccess")).unwrap();
+    symlink(o.join("wp-config.php"), f.dst.join("wp-config.php")).unwrap();
+    let out = f
+        .installer()
+        .env("WORDPRESS_DB_HOST", "db")
+        .install()
+        .unwrap();
+    assert_eq!(out.report.status, Status::Copied);
+    assert_eq!(snapshot(&o), before, "nothing outside TARGET changed");
+    // Links where SOURCE has files or directories were replaced, not written through.
+    assert!(
+        fs::symlink_metadata(f.dst.join("wp-content/plugins/hello.php"))
+            .unwrap()
+            .is_file()
+    );
+    assert!(
+        fs::symlink_metadata(f.dst.join("wp-includes"))
+            .unwrap()
+            .is_dir()
+    );
+    assert!(
+        fs::symlink_metadata(f.dst.join("wp-admin"))
+            .unwrap()
+            .is_dir()
+    );
+    // A link the sandbox cannot resolve counts as existing: left alone, never followed.
+    assert!(
+        fs::symlink_metadata(f.dst.join(".htaccess"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert!(
+        fs::symlink_metadata(f.dst.join("wp-config.php"))
+            .unwrap()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn the_component_cannot_write_source_even_when_told_to() {
+    // Point the component's own CLI at SOURCE as its TARGET: the grant is read-only, so the
+    // config write fails with a permission error and SOURCE is unchanged.
+    let f = Fixture::new();
+    let before = snapshot(&f.src);
+    let args = [
+        "wp-init",
+        "install",
+        "--source",
+        &f.src_str(),
+        "--target",
+        &f.src_str(),
+    ]
+    .map(String::from);
+    let (code, msgs) = f
+        .installer()
+        .env("WORDPRESS_DB_HOST", "db")
+        .run_command(&args)
+        .unwrap();
+    let msgs = msgs.unwrap();
+    assert_eq!(code, 4, "{msgs}");
+    assert!(msgs.contains(&format!("{}/", f.src_str())), "{msgs}");
+    assert_eq!(snapshot(&f.src), before);
+}
+
+#[test]
+fn read_only_target_grant_stops_every_write() {
+    // The dry-run grant is read-only: the component's CLI told to install for real fails
+    // on its first write and TARGET stays as it was.
+    let f = Fixture::new();
+    let args = [
+        "wp-init",
+        "install",
+        "--source",
+        &f.src_str(),
+        "--target",
+        &f.dst_str(),
+    ]
+    .map(String::from);
+    let (code, msgs) = f.installer().dry_run(true).run_command(&args).unwrap();
+    assert_eq!(code, 4, "{}", msgs.unwrap());
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+}
+
+#[test]
+fn paths_outside_the_grants_do_not_exist_for_the_component() {
+    let f = Fixture::new();
+    let o = outside(&f);
+    let args = [
+        "wp-init",
+        "install",
+        "--source",
+        o.to_str().unwrap(),
+        "--target",
+        &f.dst_str(),
+    ]
+    .map(String::from);
+    let (code, msgs) = f.installer().run_command(&args).unwrap();
+    assert_eq!(code, 2, "{}", msgs.unwrap());
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+}
+
+#[test]
+fn component_imports_no_network_and_exports_both_interfaces() {
+    let engine = wasmtime::Engine::default();
+    let c = wasmtime::component::Component::new(&engine, wp_init::COMPONENT_WASM).unwrap();
+    let ty = c.component_type();
+    let imports: Vec<_> = ty.imports(&engine).map(|(n, _)| n.to_owned()).collect();
+    assert!(
+        imports
+            .iter()
+            .all(|n| !n.starts_with("wasi:sockets") && !n.starts_with("wasi:http")),
+        "{imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .any(|n| n.starts_with("wasi:filesystem/preopens")),
+        "{imports:?}"
+    );
+    let exports: Vec<_> = ty.exports(&engine).map(|(n, _)| n.to_owned()).collect();
+    assert!(
+        exports
+            .iter()
+            .any(|n| n == "wp-init:installer/installer@0.1.0"),
+        "{exports:?}"
+    );
+    assert!(
+        exports.iter().any(|n| n.starts_with("wasi:cli/run@0.2")),
+        "{exports:?}"
+    );
+}
+
+fn contains_bytes(root: &std::path::Path, needle: &[u8]) -> bool {
+    snapshot(root).values().any(|e| match e {
+        Entry::File { content, .. } => content.windows(needle.len()).any(|w| w == needle),
+        _ => false,
+    })
+}
