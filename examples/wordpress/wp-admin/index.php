@@ -1,0 +1,1 @@
+<?php // Example admin entry point.

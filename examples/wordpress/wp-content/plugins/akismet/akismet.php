@@ -1,0 +1,5 @@
+<?php
+/*
+Plugin Name: Akismet (example)
+Version: 5.4
+*/

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Shared set-up for the README's commands: the pinned toolchain (rust-toolchain.toml) with
+# the wasm32-wasip2 target. Sourced, not run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ! command -v cargo >/dev/null; then
+  echo "error: cargo not found; install Rust with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+# rustup installs the toolchain and target named in rust-toolchain.toml on first use;
+# asking for the target explicitly also covers a toolchain that was installed without it.
+rustup target add wasm32-wasip2 >/dev/null
