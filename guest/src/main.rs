@@ -1,1 +1,40 @@
-fn main() {}
+//! The wp-init component: the official WordPress image's install step, sandboxed.
+//!
+//! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
+//! - `wasi:cli/run` (from `fn main`): `install [--source P] [--target P] [--dry-run] [--json]`;
+//! - `wp-init:installer/installer@0.1.0`: the same install, typed, for embedders.
+//!
+//! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
+//! that SOURCE and TARGET name; see `install.rs` for the steps.
+
+mod cli;
+mod config;
+mod copy;
+mod fs;
+mod install;
+
+/// The typed interface, generated from `wit/installer.wit` (world `embed`, so that it does
+/// not clash with the `wasi:cli/run` export std makes from `fn main`).
+#[allow(unsafe_code, missing_docs, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        world: "embed",
+        path: "../wit",
+        additional_derives: [PartialEq, Eq],
+    });
+
+    use crate::install::Component;
+    export!(Component);
+}
+
+fn main() {
+    if !cfg!(target_os = "wasi") {
+        eprintln!(
+            "error: wp-init-guest is a WebAssembly component: build it with \
+             `cargo build --release --target wasm32-wasip2 -p wp-init-guest` and run it \
+             with `wp-init` or `wasmtime run`"
+        );
+        std::process::exit(2);
+    }
+    cli::main();
+}

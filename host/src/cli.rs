@@ -58,6 +58,17 @@ pub struct InstallArgs {
     /// Cap on the component's run time, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
     pub timeout: Duration,
+    /// Owner of the created entries, names or numbers. Default: www-data:www-data when
+    /// running as root, else the running user (no chown at all).
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// How long to wait for another wp-init's lock on TARGET, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "900")]
+    pub lock_timeout: Duration,
+    /// After a successful install, execute this command in place of wp-init
+    /// (`ENTRYPOINT ["wp-init", "install", "--"]`, `CMD ["apache2-foreground"]`).
+    #[arg(last = true, value_name = "CMD")]
+    pub exec: Vec<std::ffi::OsString>,
 }
 
 /// The environment the component gets: every `WORDPRESS_*` variable, plus those named

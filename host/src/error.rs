@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use crate::lock::LockError;
+use crate::metadata::MetadataError;
+use crate::owner::OwnerError;
+
 /// The documented process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
@@ -81,19 +85,38 @@ pub enum Error {
     /// The runtime failed to compile, instantiate or run the component.
     #[error("the component failed: {0}")]
     Runtime(String),
+    /// The lock on TARGET could not be taken.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// `--user` (or the root default) did not resolve.
+    #[error(transparent)]
+    Owner(#[from] OwnerError),
+    /// Setting modes or owners on the created entries failed; the install is not complete.
+    #[error("setting modes and owners: {0}")]
+    Metadata(#[from] MetadataError),
+    /// Putting a finished entry into place failed; the install is not complete.
+    #[error("{0}")]
+    Finish(PathError),
 }
 
 impl Error {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::InvalidSource(_) | Error::InvalidTarget(_) | Error::Usage(_) => ExitCode::Usage,
+            Error::InvalidSource(_)
+            | Error::InvalidTarget(_)
+            | Error::Usage(_)
+            | Error::Owner(_) => ExitCode::Usage,
+            Error::Lock(LockError::Timeout { .. }) => ExitCode::Refused,
             Error::UnsafeSymlink(_)
             | Error::Io(_)
             | Error::RandomUnavailable(_)
             | Error::MemoryLimit { .. }
             | Error::Timeout { .. }
-            | Error::Runtime(_) => ExitCode::Failure,
+            | Error::Runtime(_)
+            | Error::Lock(_)
+            | Error::Metadata(_)
+            | Error::Finish(_) => ExitCode::Failure,
         }
     }
 }

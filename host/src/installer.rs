@@ -3,10 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::component::{self, Embed};
+use crate::finish::{self, Staged};
+use crate::owner::Owner;
 use crate::report::Report;
 use crate::sandbox::{Grants, Sandbox};
-use crate::{Error, PathError};
+use crate::{Error, PathError, lock, metadata};
 
 /// Default SOURCE: where the official image keeps WordPress.
 pub const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
@@ -16,6 +20,8 @@ pub const DEFAULT_TARGET: &str = "/var/www/html";
 pub const DEFAULT_MEMORY_LIMIT: u64 = 128 << 20;
 /// Default cap on the component's run time.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default wait for another run's lock on TARGET.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Runs the wp-init component on one SOURCE and TARGET.
 ///
@@ -35,6 +41,8 @@ pub struct Installer {
     memory_limit: u64,
     timeout: Duration,
     capture_messages: bool,
+    owner: Option<Owner>,
+    lock_timeout: Duration,
 }
 
 /// What a run returns.
@@ -42,8 +50,23 @@ pub struct Installer {
 pub struct Outcome {
     /// The component's report.
     pub report: Report,
+    /// What the host did around the component.
+    pub host: HostActions,
     /// The messages the component printed, when [`Installer::capture_messages`] is on.
     pub messages: Option<String>,
+}
+
+/// What the host did around the component (WASI cannot set modes and owners, or lock).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HostActions {
+    /// Created entries whose mode was set to SOURCE's (or `wp-config.php`'s).
+    pub modes_set: u64,
+    /// Created entries whose owner and group were set.
+    pub owners_set: u64,
+    /// The owner given to created entries, as `uid:gid`, if any.
+    pub owner: Option<String>,
+    /// Seconds spent waiting for another run's lock on TARGET.
+    pub lock_wait_secs: f64,
 }
 
 impl Installer {
@@ -59,7 +82,22 @@ impl Installer {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             timeout: DEFAULT_TIMEOUT,
             capture_messages: false,
+            owner: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
+    }
+
+    /// Gives every created entry this owner and group (see [`crate::owner::resolve`] for
+    /// the CLI's rules). `None`, the default, leaves them to the running user.
+    pub fn owner(mut self, owner: Option<Owner>) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// How long to wait for another run's lock on TARGET before giving up.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// Gives the component an environment variable (the install step only looks at the
@@ -93,13 +131,53 @@ impl Installer {
         self
     }
 
-    /// Runs the install (or the plan, in a dry run) through the component's typed API.
+    /// Runs the install (or the plan, in a dry run): takes the lock on TARGET, runs the
+    /// component's typed API, then sets modes and owners on exactly the entries it created.
+    ///
+    /// `on_wait` is called once if another run holds the lock (the CLI says so on stderr).
     ///
     /// # Errors
-    /// Bad SOURCE or TARGET, a failure inside the component (named path and cause), or a
-    /// memory or time limit hit.
-    pub fn install(&self) -> Result<Outcome, Error> {
+    /// Bad SOURCE or TARGET, a lock timeout, a failure inside the component (named path and
+    /// cause), a memory or time limit hit, or a failed mode/owner change.
+    pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
         self.check_paths()?;
+        let (_lock, waited) = lock::acquire(Path::new(&self.target), self.lock_timeout, on_wait)?;
+        let (report, staged, messages) = self.run_component()?;
+        let mut host = HostActions {
+            owner: self.owner.map(|o| o.to_string()),
+            lock_wait_secs: waited.as_secs_f64(),
+            ..HostActions::default()
+        };
+        if !self.dry_run {
+            let (source, target) = (Path::new(&self.source), Path::new(&self.target));
+            // The staged sentinels are still under their temporary names.
+            let mut on_disk = report.created.clone();
+            for c in &mut on_disk {
+                if let Some(s) = staged.iter().find(|s| s.path == c.path) {
+                    c.path.clone_from(&s.temporary);
+                }
+            }
+            let done = metadata::apply(source, target, &on_disk, self.owner)?;
+            host.modes_set = done.modes_set;
+            host.owners_set = done.owners_set;
+            finish::commit(source, target, &staged, &report.created)?;
+        }
+        Ok(Outcome {
+            report,
+            host,
+            messages,
+        })
+    }
+
+    /// [`Installer::install_with`], silently waiting for the lock.
+    ///
+    /// # Errors
+    /// As [`Installer::install_with`].
+    pub fn install(&self) -> Result<Outcome, Error> {
+        self.install_with(|| {})
+    }
+
+    fn run_component(&self) -> Result<(Report, Vec<Staged>, Option<String>), Error> {
         let prepared = component::prepared()?;
         let mut sb = Sandbox::new(prepared, &self.grants(&[]))?;
         let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
@@ -108,15 +186,22 @@ impl Installer {
                     source: self.source.clone(),
                     target: self.target.clone(),
                     dry_run: self.dry_run,
+                    stage_sentinels: true,
                 };
                 inst.wp_init_installer_installer()
                     .call_install(&mut sb.store, &options)
             });
         match result {
-            Ok(Ok(report)) => Ok(Outcome {
-                report: report.into(),
-                messages: sb.captured(),
-            }),
+            Ok(Ok(mut report)) => {
+                let staged = std::mem::take(&mut report.staged)
+                    .into_iter()
+                    .map(|s| Staged {
+                        temporary: s.temporary,
+                        path: s.path,
+                    })
+                    .collect();
+                Ok((report.into(), staged, sb.captured()))
+            }
             Ok(Err(e)) => Err(e.into()),
             Err(e) => Err(sb.failure(e)),
         }

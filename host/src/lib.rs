@@ -8,17 +8,25 @@
 //!   [`Installer::install`].
 //! - [`Report`] is what the component did; [`Error`] why it failed, with the
 //!   [`ExitCode`] the CLI uses.
+//! - [`owner`], [`metadata`] and [`lock`] are what the host adds around the component,
+//!   which WASI cannot do: owners and modes of the created entries (never following a
+//!   symlink), and a lock on TARGET for the whole run.
 //! - [`COMPONENT_WASM`] is the embedded component itself, for other runtimes.
 
 mod component;
 mod error;
+mod finish;
 mod installer;
+pub mod lock;
+pub mod metadata;
+pub mod owner;
 mod report;
 mod sandbox;
 
 pub use component::COMPONENT_WASM;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
-    DEFAULT_MEMORY_LIMIT, DEFAULT_SOURCE, DEFAULT_TARGET, DEFAULT_TIMEOUT, Installer, Outcome,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_SOURCE, DEFAULT_TARGET, DEFAULT_TIMEOUT,
+    HostActions, Installer, Outcome,
 };
 pub use report::{Config, ConfigAction, Created, EntryKind, Report, Status};

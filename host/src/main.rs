@@ -7,6 +7,7 @@
 mod cli;
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -43,18 +44,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn install(args: &InstallArgs) -> anyhow::Result<()> {
+    // Resolved before anything is written: an unknown user fails early.
+    let owner = wp_init::owner::resolve(args.user.as_deref()).map_err(wp_init::Error::from)?;
     let mut installer = wp_init::Installer::new(&args.source, &args.target)
         .dry_run(args.dry_run)
         .memory_limit(args.memory_limit)
-        .timeout(args.timeout);
+        .timeout(args.timeout)
+        .owner(owner)
+        .lock_timeout(args.lock_timeout);
     for (name, value) in cli::forwarded_env(&args.env) {
         installer = installer.env(name, value);
     }
-    let outcome = installer.install()?;
+    let outcome = installer.install_with(|| {
+        eprintln!(
+            "waiting for the lock on {} held by another wp-init...",
+            args.target
+        );
+    })?;
     if args.json {
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &outcome.report).context("cannot write the JSON report")?;
-        writeln!(out).context("cannot write the JSON report")?;
+        let report = JsonReport {
+            report: &outcome.report,
+            host: &outcome.host,
+        };
+        serde_json::to_writer(&mut out, &report).context("cannot write the JSON report")?;
+        writeln!(out)
+            .and_then(|()| out.flush())
+            .context("cannot write the JSON report")?;
+    }
+    if let Some((cmd, cmd_args)) = args.exec.split_first() {
+        // Only returns on failure.
+        let err = std::process::Command::new(cmd).args(cmd_args).exec();
+        return Err(err).with_context(|| format!("cannot execute {}", cmd.to_string_lossy()));
     }
     Ok(())
+}
+
+/// The `--json` object: the component's report and what the host did, side by side.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a wp_init::Report,
+    #[serde(flatten)]
+    host: &'a wp_init::HostActions,
 }

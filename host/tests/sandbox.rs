@@ -62,7 +62,7 @@ fn symlinks_in_target_cannot_redirect_writes_outside() {
         f.dst.join("wp-content/plugins/hello.php"),
     )
     .unwrap();
-    symlink("../outside", f.dst.join("wp-includes")).unwrap();
+    symlink("../../outside", f.dst.join("wp-content/themes")).unwrap();
     symlink(&o, f.dst.join("wp-admin")).unwrap();
     symlink("../outside/secret.txt", f.dst.join(".htaccess")).unwrap();
     symlink(o.join("wp-config.php"), f.dst.join("wp-config.php")).unwrap();
@@ -80,7 +80,7 @@ fn symlinks_in_target_cannot_redirect_writes_outside() {
             .is_file()
     );
     assert!(
-        fs::symlink_metadata(f.dst.join("wp-includes"))
+        fs::symlink_metadata(f.dst.join("wp-content/themes"))
             .unwrap()
             .is_dir()
     );
@@ -194,6 +194,26 @@ fn component_imports_no_network_and_exports_both_interfaces() {
         exports.iter().any(|n| n.starts_with("wasi:cli/run@0.2")),
         "{exports:?}"
     );
+}
+
+#[test]
+fn sentinel_behind_an_escaping_symlink_counts_as_installed_with_a_warning() {
+    let f = Fixture::new();
+    let o = outside(&f);
+    let before = snapshot(&o);
+    symlink("../outside", f.dst.join("wp-includes")).unwrap();
+    let out = f.installer().install().unwrap();
+    assert_eq!(out.report.status, Status::AlreadyInstalled);
+    let w = format!(
+        "WARNING: '{}/wp-includes/version.php' lies behind a symlink",
+        f.dst_str()
+    );
+    assert!(
+        out.report.warnings.iter().any(|x| x.starts_with(&w)),
+        "{:?}",
+        out.report.warnings
+    );
+    assert_eq!(snapshot(&o), before);
 }
 
 fn contains_bytes(root: &std::path::Path, needle: &[u8]) -> bool {

@@ -231,8 +231,9 @@ pub fn salts(config: &str) -> Vec<String> {
             l.contains("getenv_docker('WORDPRESS_") && (l.contains("_KEY'") || l.contains("_SALT'"))
         })
         .map(|l| {
-            let tail = l.rsplit_once(", '").unwrap().1;
-            tail.rsplit_once("')").unwrap().0.to_owned()
+            // `...('WORDPRESS_AUTH_KEY',   'SALT') );`: the salt holds no quote.
+            let head = l.rsplit_once("')").unwrap().0;
+            head.rsplit_once('\'').unwrap().1.to_owned()
         })
         .collect()
 }

@@ -1,0 +1,260 @@
+//! `wasi:cli/run`: `install [--source P] [--target P] [--dry-run] [--json]`.
+
+use crate::bindings::exports::wp_init::installer::installer::{
+    ConfigAction, EntryKind, Error, InstallStatus, Options, Report,
+};
+use crate::install::install;
+use serde_json::{Value, json};
+use std::io::Write;
+
+const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
+const DEFAULT_TARGET: &str = "/var/www/html";
+
+const USAGE: &str = "\
+Usage: wp-init install [--source DIR] [--target DIR] [--dry-run] [--json]
+
+Copies WordPress from SOURCE into TARGET unless it is already installed there, then
+writes wp-config.php when WORDPRESS_* variables are set (as the official image does).
+Both directories must be granted to the component under these exact names, e.g.
+  wasmtime run --dir HOST_SRC::/usr/src/wordpress --dir HOST_DST::/var/www/html \\
+      --env WORDPRESS_DB_HOST=db wp-init.wasm install
+
+Options:
+  --source DIR   the WordPress tree to copy (default /usr/src/wordpress)
+  --target DIR   the directory to install into (default /var/www/html)
+  --dry-run      decide everything, write nothing, print the plan
+  --json         print the report as one JSON object on stdout
+  -h, --help     print this help
+
+Exit codes: 0 success; 2 usage error, invalid SOURCE or TARGET; 4 any other failure.
+";
+
+/// Exit code of a usage error and of an invalid SOURCE or TARGET.
+const EXIT_USAGE: u8 = 2;
+/// Exit code of any other failure.
+const EXIT_FAILURE: u8 = 4;
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Help,
+    Install { options: Options, json: bool },
+}
+
+/// Parses the arguments after the program name.
+fn parse(args: &[String]) -> Result<Command, String> {
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        Some("install") => {}
+        Some("-h" | "--help" | "help") => return Ok(Command::Help),
+        Some(other) => return Err(format!("unknown command '{other}' (expected 'install')")),
+        None => return Err("missing command (expected 'install')".to_owned()),
+    }
+    let mut source = DEFAULT_SOURCE.to_owned();
+    let mut target = DEFAULT_TARGET.to_owned();
+    let (mut dry_run, mut json) = (false, false);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--source" | "--target" => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{flag} needs a value"))?,
+                };
+                if value.is_empty() {
+                    return Err(format!("{flag} needs a non-empty value"));
+                }
+                if flag == "--source" {
+                    source = value
+                } else {
+                    target = value
+                }
+            }
+            "--dry-run" | "--json" if inline.is_some() => {
+                return Err(format!("{flag} takes no value"));
+            }
+            "--dry-run" => dry_run = true,
+            "--json" => json = true,
+            _ => return Err(format!("unknown argument '{arg}'")),
+        }
+    }
+    Ok(Command::Install {
+        options: Options {
+            source,
+            target,
+            dry_run,
+            stage_sentinels: false,
+        },
+        json,
+    })
+}
+
+/// The component's `main`: runs the command line and exits with its status.
+pub fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args) {
+        Ok(Command::Help) => print!("{USAGE}"),
+        Ok(Command::Install { options, json }) => match install(&options) {
+            Ok(report) => {
+                if json {
+                    println!("{}", report_json(&report));
+                }
+            }
+            Err(err) => {
+                let (kind, path, cause, code) = describe_error(&err);
+                if path.is_empty() {
+                    eprintln!("error: {cause}");
+                } else {
+                    eprintln!("error: {path}: {cause}");
+                }
+                if json {
+                    println!(
+                        "{}",
+                        json!({"error": {"kind": kind, "path": path, "cause": cause}})
+                    );
+                }
+                exit(code);
+            }
+        },
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            eprintln!("Run 'wp-init --help' for usage.");
+            exit(EXIT_USAGE);
+        }
+    }
+}
+
+/// Ends the program with `code` (std's `process::exit` would turn every failure into 1).
+fn exit(code: u8) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    if cfg!(target_os = "wasi") {
+        wasip2::cli::exit::exit_with_code(code);
+    }
+    std::process::exit(i32::from(code))
+}
+
+/// An error's kind (as named in the WIT), path, cause and exit code.
+fn describe_error(err: &Error) -> (&'static str, String, String, u8) {
+    let (kind, code, pe) = match err {
+        Error::InvalidSource(pe) => ("invalid-source", EXIT_USAGE, pe),
+        Error::InvalidTarget(pe) => ("invalid-target", EXIT_USAGE, pe),
+        Error::UnsafeSymlink(pe) => ("unsafe-symlink", EXIT_FAILURE, pe),
+        Error::Io(pe) => ("io", EXIT_FAILURE, pe),
+        Error::RandomUnavailable(msg) => {
+            return (
+                "random-unavailable",
+                String::new(),
+                msg.clone(),
+                EXIT_FAILURE,
+            );
+        }
+    };
+    (kind, pe.path.clone(), pe.cause.clone(), code)
+}
+
+/// The report as one JSON object: snake_case keys, enum values as named in the WIT
+/// (kebab-case), the same shape as the host's `--json`.
+fn report_json(r: &Report) -> Value {
+    let status = match r.status {
+        InstallStatus::AlreadyInstalled => "already-installed",
+        InstallStatus::Copied => "copied",
+        InstallStatus::WouldCopy => "would-copy",
+    };
+    let action = match r.config.action {
+        ConfigAction::NotRequested => "not-requested",
+        ConfigAction::KeptExisting => "kept-existing",
+        ConfigAction::Written => "written",
+        ConfigAction::WouldWrite => "would-write",
+    };
+    let created: Vec<Value> = r
+        .created
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                EntryKind::File => "file",
+                EntryKind::Directory => "directory",
+                EntryKind::Symlink => "symlink",
+            };
+            json!({"path": c.path, "kind": kind, "source_path": c.source_path})
+        })
+        .collect();
+    json!({
+        "status": status,
+        "files_copied": r.files_copied,
+        "dirs_created": r.dirs_created,
+        "symlinks_copied": r.symlinks_copied,
+        "bytes_copied": r.bytes_copied,
+        "excluded": r.excluded,
+        "temporaries_removed": r.temporaries_removed,
+        "config": {
+            "action": action,
+            "template": r.config.template,
+            "variables": r.config.variables,
+        },
+        "warnings": r.warnings,
+        "created": created,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn install_opts(source: &str, target: &str, dry_run: bool, json: bool) -> Command {
+        let options = Options {
+            source: source.into(),
+            target: target.into(),
+            dry_run,
+            stage_sentinels: false,
+        };
+        Command::Install { options, json }
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(
+            parse(&args(&["install"])),
+            Ok(install_opts(DEFAULT_SOURCE, DEFAULT_TARGET, false, false))
+        );
+    }
+
+    #[test]
+    fn flags_both_forms() {
+        assert_eq!(
+            parse(&args(&[
+                "install",
+                "--source",
+                "/s",
+                "--target=/t",
+                "--dry-run",
+                "--json"
+            ])),
+            Ok(install_opts("/s", "/t", true, true))
+        );
+    }
+
+    #[test]
+    fn help_and_errors() {
+        assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
+        assert_eq!(parse(&args(&["install", "-h"])), Ok(Command::Help));
+        assert!(parse(&args(&[])).is_err());
+        assert!(parse(&args(&["upgrade"])).is_err());
+        assert!(parse(&args(&["install", "--bogus"])).is_err());
+        assert!(parse(&args(&["install", "--source"])).is_err());
+        assert!(parse(&args(&["install", "--source="])).is_err());
+        assert!(parse(&args(&["install", "--json=1"])).is_err());
+        assert!(parse(&args(&["install", "extra"])).is_err());
+    }
+}

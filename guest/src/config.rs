@@ -1,0 +1,145 @@
+//! The `wp-config.php` step, as upstream: when TARGET's `wp-config.php` is missing, empty
+//! or a dangling symlink and a `WORDPRESS_*` variable is set, render a template (TARGET's
+//! `wp-config-docker.php`, else SOURCE's, else the built-in one) with fresh salts and
+//! write it atomically.
+
+use crate::bindings::exports::wp_init::installer::installer::{ConfigAction, EntryKind, Error};
+use crate::fs::{Dir, FsError};
+use crate::install::{Run, path_error};
+use wasip2::filesystem::types::{DescriptorType, ErrorCode};
+use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
+use wp_init_core::layout::temp_name;
+
+/// Largest template read (the official one is about 5 KiB).
+const TEMPLATE_CAP: u64 = 1024 * 1024;
+
+/// What the stat of an entry says for the shell's `-s` (exists and is non-empty).
+#[derive(PartialEq)]
+enum Size {
+    /// Missing, dangling, empty.
+    Empty,
+    /// A non-empty regular file.
+    File,
+    /// Something else that `-s` calls non-empty (a directory), or a symlink the sandbox
+    /// will not follow: left alone.
+    Other,
+}
+
+fn probe(dir: &Dir, name: &str) -> Result<Size, FsError> {
+    match dir.stat(name) {
+        Ok(st) if st.type_ == DescriptorType::Directory => Ok(Size::Other),
+        Ok(st) if st.size == 0 => Ok(Size::Empty),
+        Ok(st) if st.type_ == DescriptorType::RegularFile => Ok(Size::File),
+        Ok(_) => Ok(Size::Other),
+        Err(e) => match e.code {
+            ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Ok(Size::Empty),
+            ErrorCode::NotPermitted | ErrorCode::Access => Ok(Size::Other),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Where the template comes from.
+enum Template<'a> {
+    In(&'a Dir),
+    Builtin,
+}
+
+/// The config step. `copying` says whether the copy step ran (or, in a dry run, would
+/// run): then the plan accounts for what the copy would bring into TARGET.
+pub fn configure(
+    run: &mut Run,
+    src: &Dir,
+    tgt: &Dir,
+    vars: Vec<String>,
+    copying: bool,
+) -> Result<(), Error> {
+    if vars.is_empty() {
+        run.report.config.action = ConfigAction::NotRequested;
+        return Ok(());
+    }
+    let names = vars.join(" ");
+    run.report.config.variables = vars;
+
+    // In a plan, the copy has not brought SOURCE's files over yet.
+    let planned = run.dry_run && copying;
+    let mut existing = probe(tgt, CONFIG_FILE)?;
+    if planned && existing == Size::Empty && probe(src, CONFIG_FILE)? != Size::Empty {
+        existing = Size::Other;
+    }
+    if existing != Size::Empty {
+        run.report.config.action = ConfigAction::KeptExisting;
+        return Ok(());
+    }
+
+    let (shown, template) = if probe(tgt, DOCKER_TEMPLATE)? == Size::File {
+        (run.in_target(DOCKER_TEMPLATE), Template::In(tgt))
+    } else if probe(src, DOCKER_TEMPLATE)? == Size::File {
+        // A real copy has just put it into TARGET, unless TARGET's was in the way.
+        let name = if planned {
+            run.in_target(DOCKER_TEMPLATE)
+        } else {
+            run.in_source(DOCKER_TEMPLATE)
+        };
+        (name, Template::In(src))
+    } else {
+        ("built-in".to_owned(), Template::Builtin)
+    };
+    let copying_word = run.word("copying", "would copy");
+    run.say(&format!(
+        "No '{CONFIG_FILE}' found in {}, but 'WORDPRESS_...' variables supplied; {copying_word} '{shown}' ({names})",
+        run.target
+    ));
+    run.report.config.template = shown;
+
+    if run.dry_run {
+        run.report.config.action = ConfigAction::WouldWrite;
+    } else {
+        let text = match template {
+            Template::In(dir) => read_template(dir)?,
+            Template::Builtin => BUILTIN_TEMPLATE.to_owned(),
+        };
+        let rendered = render(&text, &mut || salt(&mut fill_random)).map_err(|()| {
+            Error::RandomUnavailable(
+                "the runtime returned fewer random bytes than requested".to_owned(),
+            )
+        })?;
+        write_atomically(run, tgt, rendered.as_bytes())?;
+        run.report.config.action = ConfigAction::Written;
+    }
+    run.created(CONFIG_FILE, EntryKind::File, "");
+    Ok(())
+}
+
+/// Fills `buf` from `wasi:random`; fails if the runtime returns fewer bytes.
+fn fill_random(buf: &mut [u8]) -> Result<(), ()> {
+    let bytes = wasip2::random::random::get_random_bytes(buf.len() as u64);
+    if bytes.len() != buf.len() {
+        return Err(());
+    }
+    buf.copy_from_slice(&bytes);
+    Ok(())
+}
+
+/// Reads `wp-config-docker.php` from `dir` (following symlinks, as upstream's `awk`).
+fn read_template(dir: &Dir) -> Result<String, Error> {
+    let file = dir.open_read(DOCKER_TEMPLATE, true)?;
+    let bytes = file.read_to_end(TEMPLATE_CAP)?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Io(path_error(dir.show(DOCKER_TEMPLATE), "not UTF-8 text")))
+}
+
+/// Writes `wp-config.php` under a temporary name and renames it over the final name
+/// (replacing an empty file or a dangling symlink rather than writing through it).
+fn write_atomically(run: &Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = temp_name(CONFIG_FILE, run.nonce);
+    let shown = run.in_target(CONFIG_FILE);
+    let out = tgt.create_new(&tmp, &shown)?;
+    let written = out.write_all(bytes, 0);
+    drop(out);
+    if let Err(e) = written.and_then(|()| tgt.rename(&tmp, CONFIG_FILE)) {
+        let _ = tgt.unlink(&tmp);
+        return Err(e.into());
+    }
+    Ok(())
+}

@@ -1,0 +1,374 @@
+//! A thin layer over raw `wasi:filesystem` descriptors.
+//!
+//! Every operation is relative to a directory descriptor and never follows a symlink in
+//! its last component unless the method says so. Errors carry the path as the user sees
+//! it (the preopen's name joined with the entry), built with `core::layout::join`.
+
+use wasip2::filesystem::types::{
+    Datetime, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, NewTimestamp,
+    OpenFlags, PathFlags,
+};
+use wp_init_core::layout::join;
+
+/// Size of each read/write in the copy loop (wasmtime caps a read at 64 KiB anyway).
+pub const CHUNK: u64 = 64 * 1024;
+
+/// A failed filesystem operation: the user-visible path and the WASI error code.
+#[derive(Debug, Clone)]
+pub struct FsError {
+    /// The path as the user sees it.
+    pub path: String,
+    /// What the runtime said.
+    pub code: ErrorCode,
+}
+
+impl FsError {
+    /// The same error, naming another path.
+    pub fn at(self, path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            code: self.code,
+        }
+    }
+
+    /// The error code in words, e.g. `operation not permitted (not-permitted)`.
+    pub fn cause(&self) -> String {
+        describe(self.code)
+    }
+}
+
+/// An error code in words, followed by its WASI name.
+pub fn describe(code: ErrorCode) -> String {
+    let words = match code {
+        ErrorCode::NotDirectory => "not a directory".to_owned(),
+        ErrorCode::InsufficientMemory => "not enough memory".to_owned(),
+        ErrorCode::Unsupported => "operation not supported".to_owned(),
+        other => {
+            let msg = other.message();
+            let short = msg.split(", similar to").next().unwrap_or(msg);
+            let short = short.trim_end_matches('.');
+            let mut chars = short.chars();
+            match chars.next() {
+                // Keep acronyms such as "I/O" as they are.
+                Some(first) if !short.starts_with("I/O") => {
+                    first.to_lowercase().chain(chars).collect()
+                }
+                _ => short.to_owned(),
+            }
+        }
+    };
+    format!("{words} ({})", code.name())
+}
+
+/// Whether a "does it exist" probe that failed with `code` means the entry is absent.
+/// A symlink the sandbox refuses to follow (it points outside the preopen) exists.
+fn absent(code: ErrorCode) -> Option<bool> {
+    match code {
+        ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Some(true),
+        ErrorCode::NotPermitted | ErrorCode::Access => Some(false),
+        _ => None,
+    }
+}
+
+/// A directory descriptor and the path the user knows it by.
+pub struct Dir {
+    desc: Descriptor,
+    path: String,
+}
+
+impl Dir {
+    /// Wraps a descriptor (a preopen) known to the user as `path`.
+    pub fn new(desc: Descriptor, path: &str) -> Self {
+        Self {
+            desc,
+            path: path.to_owned(),
+        }
+    }
+
+    /// The user-visible path of an entry below this directory.
+    pub fn show(&self, name: &str) -> String {
+        join(&self.path, name)
+    }
+
+    fn err(&self, name: &str) -> impl Fn(ErrorCode) -> FsError + '_ {
+        let path = self.show(name);
+        move |code| FsError {
+            path: path.clone(),
+            code,
+        }
+    }
+
+    /// The descriptor's own type.
+    pub fn get_type(&self) -> Result<DescriptorType, FsError> {
+        self.desc.get_type().map_err(self.err(""))
+    }
+
+    /// The directory's own metadata.
+    pub fn stat_self(&self) -> Result<DescriptorStat, FsError> {
+        self.desc.stat().map_err(self.err(""))
+    }
+
+    /// Metadata of `name`, not following a final symlink.
+    pub fn lstat(&self, name: &str) -> Result<DescriptorStat, FsError> {
+        self.desc
+            .stat_at(PathFlags::empty(), name)
+            .map_err(self.err(name))
+    }
+
+    /// Metadata of `name`, following symlinks.
+    pub fn stat(&self, name: &str) -> Result<DescriptorStat, FsError> {
+        self.desc
+            .stat_at(PathFlags::SYMLINK_FOLLOW, name)
+            .map_err(self.err(name))
+    }
+
+    /// Whether `name` exists, following symlinks (shell `-e`): a dangling symlink is
+    /// absent; a symlink the sandbox refuses to follow counts as present.
+    pub fn exists(&self, name: &str) -> Result<bool, FsError> {
+        match self.desc.stat_at(PathFlags::SYMLINK_FOLLOW, name) {
+            Ok(_) => Ok(true),
+            Err(code) => match absent(code) {
+                Some(gone) => Ok(!gone),
+                None => Err(self.err(name)(code)),
+            },
+        }
+    }
+
+    /// The entries of this directory, sorted by name, with their types (not following
+    /// symlinks; an unknown type is resolved with `lstat`).
+    pub fn entries(&self) -> Result<Vec<(String, DescriptorType)>, FsError> {
+        let stream = self.desc.read_directory().map_err(self.err(""))?;
+        let mut out = Vec::new();
+        while let Some(entry) = stream.read_directory_entry().map_err(self.err(""))? {
+            let ty = match entry.type_ {
+                DescriptorType::Unknown => self.lstat(&entry.name)?.type_,
+                ty => ty,
+            };
+            out.push((entry.name, ty));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Opens the subdirectory `name` (never through a symlink). `mutate` asks for the
+    /// right to change its contents; `shown` is the path the user knows it by.
+    pub fn open_dir(&self, name: &str, mutate: bool, shown: String) -> Result<Dir, FsError> {
+        let mut flags = DescriptorFlags::READ;
+        if mutate {
+            flags |= DescriptorFlags::MUTATE_DIRECTORY;
+        }
+        let desc = self
+            .desc
+            .open_at(PathFlags::empty(), name, OpenFlags::DIRECTORY, flags)
+            .map_err(self.err(name))?;
+        Ok(Dir { desc, path: shown })
+    }
+
+    /// Opens the file `name` for reading; `follow` says whether a symlink is followed.
+    pub fn open_read(&self, name: &str, follow: bool) -> Result<File, FsError> {
+        let pf = if follow {
+            PathFlags::SYMLINK_FOLLOW
+        } else {
+            PathFlags::empty()
+        };
+        let desc = self
+            .desc
+            .open_at(pf, name, OpenFlags::empty(), DescriptorFlags::READ)
+            .map_err(self.err(name))?;
+        Ok(File {
+            desc,
+            path: self.show(name),
+        })
+    }
+
+    /// Creates the file `name`, which must not exist, for writing. Errors, then and
+    /// later, name `shown` (the final path the temporary `name` stands for).
+    pub fn create_new(&self, name: &str, shown: &str) -> Result<File, FsError> {
+        let desc = self
+            .desc
+            .open_at(
+                PathFlags::empty(),
+                name,
+                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                DescriptorFlags::WRITE,
+            )
+            .map_err(|code| FsError {
+                path: shown.to_owned(),
+                code,
+            })?;
+        Ok(File {
+            desc,
+            path: shown.to_owned(),
+        })
+    }
+
+    /// Creates the directory `name`.
+    pub fn mkdir(&self, name: &str) -> Result<(), FsError> {
+        self.desc.create_directory_at(name).map_err(self.err(name))
+    }
+
+    /// Creates a symlink `name` whose contents are `text`.
+    pub fn symlink(&self, text: &str, name: &str) -> Result<(), FsError> {
+        self.desc.symlink_at(text, name).map_err(self.err(name))
+    }
+
+    /// The contents of the symlink `name`.
+    pub fn readlink(&self, name: &str) -> Result<String, FsError> {
+        self.desc.readlink_at(name).map_err(self.err(name))
+    }
+
+    /// Renames `from` to `to` within this directory, replacing a file or symlink at `to`.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        self.desc
+            .rename_at(from, &self.desc, to)
+            .map_err(self.err(to))
+    }
+
+    /// Removes the non-directory `name`.
+    pub fn unlink(&self, name: &str) -> Result<(), FsError> {
+        self.desc.unlink_file_at(name).map_err(self.err(name))
+    }
+
+    /// Removes the empty directory `name`.
+    pub fn rmdir(&self, name: &str) -> Result<(), FsError> {
+        self.desc.remove_directory_at(name).map_err(self.err(name))
+    }
+
+    /// Removes `name` and, if it is a directory (not a symlink to one), all it holds.
+    pub fn remove_tree(&self, name: &str) -> Result<(), FsError> {
+        if self.lstat(name)?.type_ != DescriptorType::Directory {
+            return self.unlink(name);
+        }
+        {
+            let sub = self.open_dir(name, true, self.show(name))?;
+            for (child, _) in sub.entries()? {
+                sub.remove_tree(&child)?;
+            }
+        }
+        self.rmdir(name)
+    }
+
+    /// Sets the modification (and access) time of this directory itself.
+    pub fn set_mtime(&self, mtime: Option<Datetime>) -> Result<(), FsError> {
+        let Some(t) = mtime else { return Ok(()) };
+        self.desc
+            .set_times(NewTimestamp::Timestamp(t), NewTimestamp::Timestamp(t))
+            .map_err(self.err(""))
+    }
+}
+
+/// An open regular file and the path the user knows it by.
+pub struct File {
+    desc: Descriptor,
+    path: String,
+}
+
+impl File {
+    fn err(&self) -> impl Fn(ErrorCode) -> FsError + '_ {
+        move |code| FsError {
+            path: self.path.clone(),
+            code,
+        }
+    }
+
+    /// The file's metadata.
+    pub fn stat(&self) -> Result<DescriptorStat, FsError> {
+        self.desc.stat().map_err(self.err())
+    }
+
+    /// Reads up to `len` bytes at `offset`, and whether the end of the file was reached
+    /// (an empty result also means the end).
+    pub fn read(&self, len: u64, offset: u64) -> Result<(Vec<u8>, bool), FsError> {
+        let (buf, eof) = self.desc.read(len, offset).map_err(self.err())?;
+        let eof = eof || buf.is_empty();
+        Ok((buf, eof))
+    }
+
+    /// Writes all of `buf` at `offset`.
+    pub fn write_all(&self, buf: &[u8], offset: u64) -> Result<(), FsError> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let n = self
+                .desc
+                .write(&buf[done..], offset + done as u64)
+                .map_err(self.err())?;
+            if n == 0 {
+                return Err(self.err()(ErrorCode::Io));
+            }
+            done += usize::try_from(n)
+                .unwrap_or(usize::MAX)
+                .min(buf.len() - done);
+        }
+        Ok(())
+    }
+
+    /// Copies this whole file into `to`, 64 KiB at a time; returns the bytes copied.
+    /// `size` is the length `stat` gave: a short read at or past it ends the copy without
+    /// one more call just to see the end of the file.
+    pub fn copy_to(&self, to: &File, size: u64) -> Result<u64, FsError> {
+        let mut offset = 0u64;
+        loop {
+            let (buf, eof) = self.read(CHUNK, offset)?;
+            let short = (buf.len() as u64) < CHUNK;
+            to.write_all(&buf, offset)?;
+            offset += buf.len() as u64;
+            if eof || (short && offset >= size) {
+                return Ok(offset);
+            }
+        }
+    }
+
+    /// Reads the whole file, failing with `file-too-large` beyond `cap` bytes.
+    pub fn read_to_end(&self, cap: u64) -> Result<Vec<u8>, FsError> {
+        let mut out = Vec::new();
+        loop {
+            let (buf, eof) = self.read(CHUNK, out.len() as u64)?;
+            if (out.len() + buf.len()) as u64 > cap {
+                return Err(self.err()(ErrorCode::FileTooLarge));
+            }
+            out.extend_from_slice(&buf);
+            if eof {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Sets the modification (and access) time.
+    pub fn set_mtime(&self, mtime: Option<Datetime>) -> Result<(), FsError> {
+        let Some(t) = mtime else { return Ok(()) };
+        self.desc
+            .set_times(NewTimestamp::Timestamp(t), NewTimestamp::Timestamp(t))
+            .map_err(self.err())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_in_words() {
+        assert_eq!(
+            describe(ErrorCode::NotPermitted),
+            "operation not permitted (not-permitted)"
+        );
+        assert_eq!(describe(ErrorCode::Access), "permission denied (access)");
+        assert_eq!(describe(ErrorCode::Io), "I/O error (io)");
+        assert_eq!(
+            describe(ErrorCode::NotDirectory),
+            "not a directory (not-directory)"
+        );
+        assert_eq!(
+            describe(ErrorCode::InsufficientSpace),
+            "no space left on device (insufficient-space)"
+        );
+    }
+
+    #[test]
+    fn probes_of_missing_and_escaping_entries() {
+        assert_eq!(absent(ErrorCode::NoEntry), Some(true));
+        assert_eq!(absent(ErrorCode::Loop), Some(true));
+        assert_eq!(absent(ErrorCode::NotPermitted), Some(false));
+        assert_eq!(absent(ErrorCode::Io), None);
+    }
+}

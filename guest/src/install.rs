@@ -1,0 +1,256 @@
+//! The install command: validate SOURCE and TARGET, clean up, decide, copy, configure.
+
+use crate::bindings::exports::wp_init::installer::installer::{
+    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, Guest, InstallStatus, Options,
+    PathError, Report,
+};
+use crate::fs::{Dir, FsError};
+use crate::{config, copy};
+use wasip2::filesystem::types::{DescriptorType, ErrorCode};
+use wp_init_core::layout::{self, SENTINELS};
+
+/// The component's implementation of the typed `installer` interface.
+pub struct Component;
+
+impl Guest for Component {
+    fn install(options: Options) -> Result<Report, Error> {
+        install(&options)
+    }
+}
+
+impl From<FsError> for Error {
+    fn from(e: FsError) -> Self {
+        Error::Io(PathError {
+            cause: e.cause(),
+            path: e.path,
+        })
+    }
+}
+
+/// Builds a [`PathError`].
+pub fn path_error(path: impl Into<String>, cause: impl Into<String>) -> PathError {
+    PathError {
+        path: path.into(),
+        cause: cause.into(),
+    }
+}
+
+/// One install run: the options, the per-run temporary-name nonce and the report so far.
+pub struct Run {
+    /// SOURCE as given.
+    pub source: String,
+    /// TARGET as given.
+    pub target: String,
+    /// Plan only: make no write calls.
+    pub dry_run: bool,
+    /// Leave the sentinels staged for the caller to rename (see the WIT `options`).
+    pub stage_sentinels: bool,
+    /// Makes this run's temporary names unique.
+    pub nonce: u64,
+    /// The report being built.
+    pub report: Report,
+}
+
+impl Run {
+    /// Prints a message to stderr (marked as a plan in a dry run).
+    pub fn say(&self, msg: &str) {
+        eprintln!("{}{msg}", self.prefix());
+    }
+
+    /// Prints a warning and records it in the report.
+    pub fn warn(&mut self, msg: &str) {
+        let line = format!("{}WARNING: {msg}", self.prefix());
+        eprintln!("{line}");
+        self.report.warnings.push(line);
+    }
+
+    fn prefix(&self) -> &'static str {
+        if self.dry_run { "(dry run) " } else { "" }
+    }
+
+    /// Picks between the wording of a run and of a plan.
+    pub fn word<'a>(&self, doing: &'a str, planned: &'a str) -> &'a str {
+        if self.dry_run { planned } else { doing }
+    }
+
+    /// Records an entry created in TARGET.
+    pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) {
+        self.report.created.push(CreatedEntry {
+            path: path.to_owned(),
+            kind,
+            source_path: source_path.to_owned(),
+        });
+    }
+
+    /// The user-visible path of a TARGET-relative path.
+    pub fn in_target(&self, rel: &str) -> String {
+        layout::join(&self.target, rel)
+    }
+
+    /// The user-visible path of a SOURCE-relative path.
+    pub fn in_source(&self, rel: &str) -> String {
+        layout::join(&self.source, rel)
+    }
+}
+
+/// Joins two relative paths (`""` is the root).
+pub fn rel_join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Finds the preopen named `name` (a trailing `/` does not matter).
+fn preopen(name: &str) -> Option<wasip2::filesystem::types::Descriptor> {
+    fn norm(s: &str) -> &str {
+        match s.trim_end_matches('/') {
+            "" if s.starts_with('/') => "/",
+            t => t,
+        }
+    }
+    if name.is_empty() {
+        return None;
+    }
+    let want = norm(name);
+    wasip2::filesystem::preopens::get_directories()
+        .into_iter()
+        .find(|(_, path)| norm(path) == want)
+        .map(|(desc, _)| desc)
+}
+
+const NOT_GRANTED: &str = "not granted to the component (no preopen)";
+
+/// Opens a granted directory; `wrap` turns a problem into the right error variant.
+fn open_granted(name: &str, wrap: fn(PathError) -> Error) -> Result<Dir, Error> {
+    let desc = preopen(name).ok_or_else(|| wrap(path_error(name, NOT_GRANTED)))?;
+    let dir = Dir::new(desc, name);
+    match dir.get_type() {
+        Ok(DescriptorType::Directory) => Ok(dir),
+        Ok(_) => Err(wrap(path_error(name, "not a directory"))),
+        Err(e) => Err(wrap(path_error(name, e.cause()))),
+    }
+}
+
+/// Opens and checks SOURCE: a granted directory holding `wp-includes/version.php`.
+fn open_source(name: &str) -> Result<Dir, Error> {
+    let dir = open_granted(name, Error::InvalidSource)?;
+    let missing = || {
+        Error::InvalidSource(path_error(
+            name,
+            format!("not a WordPress tree: {} missing", SENTINELS[0]),
+        ))
+    };
+    match dir.stat(SENTINELS[0]) {
+        Ok(st) if st.type_ == DescriptorType::RegularFile => Ok(dir),
+        Ok(_) => Err(missing()),
+        Err(e) if matches!(e.code, ErrorCode::NoEntry | ErrorCode::NotDirectory) => Err(missing()),
+        Err(e) => Err(Error::InvalidSource(path_error(e.path.clone(), e.cause()))),
+    }
+}
+
+/// The install: see `behaviour.md`, `wp-init install`, steps 2–4, and `--dry-run`.
+pub fn install(options: &Options) -> Result<Report, Error> {
+    let src = open_source(&options.source)?;
+    let tgt = open_granted(&options.target, Error::InvalidTarget)?;
+    let names = wasip2::cli::environment::get_environment()
+        .into_iter()
+        .map(|(k, _)| k);
+    let vars = wp_init_core::config::requested_by(names);
+    let nonce = if options.dry_run {
+        0
+    } else {
+        wasip2::random::random::get_random_u64()
+    };
+
+    let mut run = Run {
+        source: options.source.clone(),
+        target: options.target.clone(),
+        dry_run: options.dry_run,
+        stage_sentinels: options.stage_sentinels && !options.dry_run,
+        nonce,
+        report: empty_report(),
+    };
+
+    copy::clean_temps(&mut run, &tgt, "")?;
+    let installed = installed(&mut run, &tgt)?;
+    if installed {
+        run.report.status = InstallStatus::AlreadyInstalled;
+        if run.dry_run {
+            run.say(&format!(
+                "WordPress found in {} - nothing to copy",
+                run.target
+            ));
+        }
+    } else {
+        copy::copy_tree(&mut run, &src, &tgt)?;
+        run.report.status = if run.dry_run {
+            InstallStatus::WouldCopy
+        } else {
+            InstallStatus::Copied
+        };
+    }
+    config::configure(&mut run, &src, &tgt, vars, !installed)?;
+    Ok(run.report)
+}
+
+/// The installed test: either sentinel exists in TARGET, following symlinks. One behind a
+/// symlink the sandbox cannot follow (it leads out of TARGET) counts as present, with a
+/// warning: wp-init does not replace what it cannot see.
+fn installed(run: &mut Run, tgt: &Dir) -> Result<bool, Error> {
+    for s in SENTINELS {
+        match tgt.stat(s) {
+            Ok(_) => return Ok(true),
+            Err(e) if matches!(e.code, ErrorCode::NotPermitted | ErrorCode::Access) => {
+                run.warn(&format!(
+                    "'{}' lies behind a symlink leading out of {}; counting WordPress as installed",
+                    run.in_target(s),
+                    run.target
+                ));
+                return Ok(true);
+            }
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop
+                ) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}
+
+fn empty_report() -> Report {
+    Report {
+        status: InstallStatus::AlreadyInstalled,
+        files_copied: 0,
+        dirs_created: 0,
+        symlinks_copied: 0,
+        bytes_copied: 0,
+        excluded: Vec::new(),
+        temporaries_removed: Vec::new(),
+        config: ConfigReport {
+            action: ConfigAction::NotRequested,
+            template: String::new(),
+            variables: Vec::new(),
+        },
+        warnings: Vec::new(),
+        created: Vec::new(),
+        staged: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rel_join;
+
+    #[test]
+    fn relative_joins() {
+        assert_eq!(rel_join("", "wp-admin"), "wp-admin");
+        assert_eq!(
+            rel_join("wp-content/plugins", "akismet"),
+            "wp-content/plugins/akismet"
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! The run-wide lock on TARGET, so replicas starting together on a shared volume do the
+//! install once.
+//!
+//! The lock is an exclusive `flock` on a read-only descriptor of the TARGET directory
+//! itself: no lock file is written into TARGET (a dry run stays write-free, and nothing is
+//! left behind). `flock` locks belong to the open file description, so two runs (or two
+//! opens in one process) exclude each other, and the lock goes away when the descriptor
+//! is closed: on drop, on exit, on a crash, and on `exec` (the descriptor is close-on-exec,
+//! so the command run after the install does not hold it).
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustix::fs::{FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
+
+/// How often a waiting run tries the lock again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// An exclusive lock on TARGET, held until dropped.
+#[derive(Debug)]
+pub struct TargetLock {
+    path: PathBuf,
+    /// Closing it releases the lock.
+    _fd: OwnedFd,
+}
+
+impl TargetLock {
+    /// The locked directory, as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// TARGET could not be opened as a directory.
+    #[error("{}: cannot open to lock it: {source}", path.display())]
+    Open {
+        /// TARGET, as given.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `flock` failed for another reason than another holder (e.g. a file system
+    /// without `flock` support).
+    #[error("{}: cannot lock: {source}", path.display())]
+    Lock {
+        /// TARGET, as given.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Another run held the lock for the whole timeout.
+    #[error("{}: gave up after {:.1} s waiting for the lock held by another wp-init", path.display(), waited.as_secs_f64())]
+    Timeout {
+        /// TARGET, as given.
+        path: PathBuf,
+        /// How long this run waited.
+        waited: Duration,
+    },
+}
+
+/// Takes the exclusive lock on `target`, waiting up to `timeout` for another holder.
+///
+/// When the lock is busy, `on_wait` is called once before waiting (the CLI prints
+/// `waiting for the lock on TARGET held by another wp-init...`); then the lock is tried
+/// every 100 ms. With a zero timeout a busy lock fails at once, without `on_wait`.
+/// Returns the lock and how long this run waited (zero when the lock was free).
+pub fn acquire(
+    target: &Path,
+    timeout: Duration,
+    on_wait: impl FnOnce(),
+) -> Result<(TargetLock, Duration), LockError> {
+    let fd = rustix::fs::open(
+        target,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .map_err(|e| LockError::Open {
+        path: target.to_owned(),
+        source: e.into(),
+    })?;
+    let start = Instant::now();
+    let mut on_wait = Some(on_wait);
+    loop {
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {
+                let waited = if on_wait.is_some() {
+                    Duration::ZERO
+                } else {
+                    start.elapsed()
+                };
+                return Ok((
+                    TargetLock {
+                        path: target.to_owned(),
+                        _fd: fd,
+                    },
+                    waited,
+                ));
+            }
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => {}
+            Err(e) => {
+                return Err(LockError::Lock {
+                    path: target.to_owned(),
+                    source: e.into(),
+                });
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(LockError::Timeout {
+                path: target.to_owned(),
+                waited,
+            });
+        }
+        if let Some(f) = on_wait.take() {
+            f();
+        }
+        thread::sleep(POLL.min(timeout - waited));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn a_second_holder_waits_and_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, waited) = acquire(dir.path(), Duration::ZERO, || panic!("free")).unwrap();
+        assert_eq!(waited, Duration::ZERO);
+        assert_eq!(first.path(), dir.path());
+
+        let calls = Cell::new(0);
+        let err = acquire(dir.path(), Duration::from_millis(350), || {
+            calls.set(calls.get() + 1)
+        })
+        .unwrap_err();
+        assert_eq!(calls.get(), 1, "on_wait is called exactly once");
+        match &err {
+            LockError::Timeout { path, waited } => {
+                assert_eq!(path, dir.path());
+                assert!(*waited >= Duration::from_millis(350), "{waited:?}");
+                assert!(*waited < Duration::from_secs(2), "{waited:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("waiting for the lock held by another wp-init")
+        );
+
+        // A zero timeout fails at once, without announcing a wait.
+        let err = acquire(dir.path(), Duration::ZERO, || panic!("no wait")).unwrap_err();
+        assert!(matches!(err, LockError::Timeout { .. }));
+
+        drop(first);
+        let (_again, waited) = acquire(dir.path(), Duration::ZERO, || panic!("free")).unwrap();
+        assert_eq!(waited, Duration::ZERO);
+        // Nothing was written into TARGET.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_waiting_holder_gets_the_lock_when_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = acquire(dir.path(), Duration::ZERO, || {}).unwrap();
+        let releaser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(250));
+            drop(first);
+        });
+        let called = Cell::new(false);
+        let (_second, waited) =
+            acquire(dir.path(), Duration::from_secs(10), || called.set(true)).unwrap();
+        releaser.join().unwrap();
+        assert!(called.get());
+        assert!(waited >= Duration::from_millis(200), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+
+    #[test]
+    fn a_missing_or_non_directory_target_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let err = acquire(&missing, Duration::ZERO, || {}).unwrap_err();
+        assert!(matches!(err, LockError::Open { .. }));
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: ", missing.display())),
+            "{err}"
+        );
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = acquire(&file, Duration::ZERO, || {}).unwrap_err();
+        assert!(matches!(err, LockError::Open { .. }), "{err:?}");
+    }
+}

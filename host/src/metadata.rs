@@ -1,0 +1,620 @@
+//! The host's pass after the guest: modes and owners on exactly the entries it created.
+//!
+//! WASI cannot set modes or owners, so the guest reports what it created and the host sets
+//! them here. Nothing is ever resolved through a symlink: TARGET (and SOURCE) are opened
+//! once as directories, each report path is walked component by component with
+//! `openat(O_PATH|O_DIRECTORY|O_NOFOLLOW)`, and every change is made through a descriptor
+//! whose type was checked with `fstat` (`fchown`, `fchmod`; for a symlink, `fchownat` with
+//! `AT_EMPTY_PATH` on an `O_PATH|O_NOFOLLOW` descriptor of the link itself). An entry that
+//! is no longer what the guest created (a symlink where a file was, a file with other hard
+//! links) is refused, so a process racing in TARGET cannot redirect the pass outside it.
+//!
+//! Entries are handled children first (the report lists parents first), so a directory
+//! gets a restrictive mode only after everything below it is done; the owner is set before
+//! the mode, because `chown` clears the setuid and setgid bits.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
+use rustix::io::Errno;
+
+use crate::owner::Owner;
+use crate::report::{Created, EntryKind};
+
+/// Mode of a written `wp-config.php` when an owner is set: owner read-write, group read.
+pub const CONFIG_MODE_OWNED: u32 = 0o640;
+/// Mode of a written `wp-config.php` when files belong to the running user.
+pub const CONFIG_MODE: u32 = 0o644;
+
+/// What the pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetadataReport {
+    /// Entries whose mode was set.
+    pub modes_set: u64,
+    /// Entries whose owner and group were set.
+    pub owners_set: u64,
+}
+
+/// A TARGET path the pass could not handle, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {cause}{}", path.display(), more_errors(*others))]
+pub struct MetadataError {
+    /// TARGET joined with the entry (or the directory on its way that failed).
+    pub path: PathBuf,
+    /// What went wrong.
+    pub cause: Cause,
+    /// How many other entries failed too (every other entry was still handled).
+    pub others: u64,
+}
+
+fn more_errors(others: u64) -> String {
+    match others {
+        0 => String::new(),
+        n => format!(" (and {n} more entries failed)"),
+    }
+}
+
+/// Why an entry could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// The entry is not of the kind the guest reported (e.g. swapped for a symlink).
+    #[error("changed type since it was created; refusing to follow")]
+    ChangedType,
+    /// A created file has other hard links, so it may also be a file outside TARGET.
+    #[error("has {0} hard links, so it may be a file outside the target; refusing to change it")]
+    HardLinked(u64),
+    /// The report's path is not a plain relative path.
+    #[error("not a safe relative path in the install report ({0})")]
+    InvalidPath(&'static str),
+    /// The SOURCE counterpart could not be examined.
+    #[error("cannot take the mode of {}: {reason}", source_path.display())]
+    Source {
+        /// SOURCE joined with the entry's source path.
+        source_path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// A system call failed.
+    #[error("{op}: {error}")]
+    Io {
+        /// What was being done.
+        op: String,
+        /// The error.
+        error: io::Error,
+    },
+}
+
+/// Sets modes and owners on the `created` entries of `target` (listed parents first).
+///
+/// Files and directories get the permission bits (`& 0o7777`) of their SOURCE counterpart;
+/// a file with an empty source path (`wp-config.php`) gets [`CONFIG_MODE_OWNED`] when
+/// `owner` is set, else [`CONFIG_MODE`]; symlinks get no mode. With `owner`, every entry
+/// (symlinks themselves included) gets that owner and group. Entries not in `created`
+/// are never touched, and no times are changed. Every entry is tried; on failure the
+/// error names the first failing path and counts the others.
+pub fn apply(
+    source: &Path,
+    target: &Path,
+    created: &[Created],
+    owner: Option<Owner>,
+) -> Result<MetadataReport, MetadataError> {
+    let fail = |path: &Path, cause| MetadataError {
+        path: path.to_owned(),
+        cause,
+        others: 0,
+    };
+    let open_root = |path: &Path| {
+        rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| fail(path, io_cause("opening the directory", e)))
+    };
+    let mut pass = Pass {
+        source: Walker::new(source, open_root(source)?),
+        target: Walker::new(target, open_root(target)?),
+        owner,
+        report: MetadataReport::default(),
+    };
+    let mut first: Option<MetadataError> = None;
+    for entry in created.iter().rev() {
+        if let Err(e) = pass.entry(entry) {
+            match &mut first {
+                None => first = Some(e),
+                Some(first) => first.others += 1,
+            }
+        }
+    }
+    match first {
+        None => Ok(pass.report),
+        Some(e) => Err(e),
+    }
+}
+
+struct Pass {
+    source: Walker,
+    target: Walker,
+    owner: Option<Owner>,
+    report: MetadataReport,
+}
+
+impl Pass {
+    fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
+        let path = self.target.root_path.join(&entry.path);
+        let fail = |cause| MetadataError {
+            path: path.clone(),
+            cause,
+            others: 0,
+        };
+        let components = split(&entry.path).map_err(fail)?;
+        let mode = match (entry.kind, entry.source_path.is_empty()) {
+            (EntryKind::Symlink, _) => None,
+            (EntryKind::File, true) => Some(match self.owner {
+                Some(_) => CONFIG_MODE_OWNED,
+                None => CONFIG_MODE,
+            }),
+            (EntryKind::Directory, true) => {
+                return Err(fail(Cause::InvalidPath(
+                    "a directory without a source path",
+                )));
+            }
+            (kind, false) => Some(self.source_mode(&entry.source_path, kind).map_err(fail)?),
+        };
+        let (name, dirs) = components.split_last().expect("split yields a component");
+        let parent = self.target.parent(dirs)?;
+        let (flags, expected) = match entry.kind {
+            EntryKind::Symlink if self.owner.is_none() => return Ok(()),
+            EntryKind::Symlink => (OFlags::PATH, FileType::Symlink),
+            EntryKind::File => (
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY,
+                FileType::RegularFile,
+            ),
+            EntryKind::Directory => (OFlags::RDONLY | OFlags::DIRECTORY, FileType::Directory),
+        };
+        let fd = rustix::fs::openat(
+            parent,
+            *name,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| fail(open_cause(e)))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| fail(io_cause("fstat", e)))?;
+        if FileType::from_raw_mode(stat.st_mode) != expected {
+            return Err(fail(Cause::ChangedType));
+        }
+        if expected == FileType::RegularFile && stat.st_nlink != 1 {
+            #[allow(clippy::useless_conversion)] // `st_nlink` is u32 on some targets
+            return Err(fail(Cause::HardLinked(stat.st_nlink.into())));
+        }
+        if let Some(Owner { uid, gid }) = self.owner {
+            let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+            let done = match entry.kind {
+                // lchown through the link's own descriptor: no name is looked up again.
+                EntryKind::Symlink => rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH),
+                _ => rustix::fs::fchown(&fd, uid, gid),
+            };
+            let op = || format!("setting the owner to {}", self.owner.expect("set"));
+            done.map_err(|e| fail(io_cause(&op(), e)))?;
+            self.report.owners_set += 1;
+        }
+        if let Some(mode) = mode {
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+                .map_err(|e| fail(io_cause(&format!("setting the mode to {mode:04o}"), e)))?;
+            self.report.modes_set += 1;
+        }
+        Ok(())
+    }
+
+    /// The permission bits of SOURCE's `rel`, which must be of `kind`.
+    fn source_mode(&mut self, rel: &str, kind: EntryKind) -> Result<u32, Cause> {
+        let source_path = self.source.root_path.join(rel);
+        let bad = |reason: String| Cause::Source {
+            source_path: source_path.clone(),
+            reason,
+        };
+        let components = split(rel).map_err(|e| bad(e.to_string()))?;
+        let (name, dirs) = components.split_last().expect("split yields a component");
+        let parent = self.source.parent(dirs).map_err(|e| match e.cause {
+            Cause::ChangedType => bad(format!("{} is not a directory", e.path.display())),
+            cause => bad(format!("{}: {cause}", e.path.display())),
+        })?;
+        let stat = rustix::fs::statat(parent, *name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| bad(io::Error::from(e).to_string()))?;
+        let (expected, what) = match kind {
+            EntryKind::Directory => (FileType::Directory, "directory"),
+            _ => (FileType::RegularFile, "regular file"),
+        };
+        if FileType::from_raw_mode(stat.st_mode) != expected {
+            return Err(bad(format!("it is not a {what}")));
+        }
+        Ok(stat.st_mode & 0o7777)
+    }
+}
+
+/// Opens directories below a root without following symlinks, keeping the descriptors of
+/// the last path walked (the report lists siblings together, so most lookups reuse them).
+struct Walker {
+    root_path: PathBuf,
+    root: OwnedFd,
+    /// `stack[i]` is the directory `names[..=i]` below the root.
+    stack: Vec<(String, OwnedFd)>,
+}
+
+impl Walker {
+    fn new(root_path: &Path, root: OwnedFd) -> Self {
+        Walker {
+            root_path: root_path.to_owned(),
+            root,
+            stack: Vec::new(),
+        }
+    }
+
+    /// The directory `dirs` below the root, each component opened with `O_NOFOLLOW`.
+    fn parent(&mut self, dirs: &[&str]) -> Result<BorrowedFd<'_>, MetadataError> {
+        let common = self
+            .stack
+            .iter()
+            .zip(dirs)
+            .take_while(|((have, _), want)| have == *want)
+            .count();
+        self.stack.truncate(common);
+        for (i, name) in dirs.iter().enumerate().skip(common) {
+            let at = self
+                .stack
+                .last()
+                .map_or(self.root.as_fd(), |(_, fd)| fd.as_fd());
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd =
+                rustix::fs::openat(at, *name, flags, Mode::empty()).map_err(|e| MetadataError {
+                    path: self.root_path.join(dirs[..=i].join("/")),
+                    cause: open_cause(e),
+                    others: 0,
+                })?;
+            self.stack.push(((*name).to_owned(), fd));
+        }
+        Ok(self
+            .stack
+            .last()
+            .map_or(self.root.as_fd(), |(_, fd)| fd.as_fd()))
+    }
+}
+
+/// The components of a report path, which must be relative and plain.
+fn split(rel: &str) -> Result<Vec<&str>, Cause> {
+    if rel.is_empty() {
+        return Err(Cause::InvalidPath("empty"));
+    }
+    if rel.starts_with('/') {
+        return Err(Cause::InvalidPath("absolute"));
+    }
+    rel.split('/')
+        .map(|c| match c {
+            "" => Err(Cause::InvalidPath("empty component")),
+            "." | ".." => Err(Cause::InvalidPath("'.' or '..' component")),
+            c if c.contains('\0') => Err(Cause::InvalidPath("NUL byte")),
+            c => Ok(c),
+        })
+        .collect()
+}
+
+/// An `openat(O_NOFOLLOW)` failure: a symlink or a non-directory where the guest made
+/// something else is a changed type; anything else is an I/O error.
+fn open_cause(e: Errno) -> Cause {
+    match e {
+        Errno::LOOP | Errno::NOTDIR => Cause::ChangedType,
+        e => io_cause("opening without following symlinks", e),
+    }
+}
+
+fn io_cause(op: &str, e: Errno) -> Cause {
+    Cause::Io {
+        op: op.to_owned(),
+        error: e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+    use std::time::{Duration, SystemTime};
+
+    const OWNER: Owner = Owner {
+        uid: 12345,
+        gid: 12346,
+    };
+
+    fn file(kind: EntryKind, path: &str, source_path: &str) -> Created {
+        Created {
+            path: path.into(),
+            kind,
+            source_path: source_path.into(),
+        }
+    }
+
+    fn set_mode(path: &Path, mode: u32) {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// (mode & 0o7777, uid, gid, mtime).
+    type Meta = (u32, u32, u32, SystemTime);
+
+    /// The [`Meta`] of `path` itself, not following symlinks.
+    fn meta(path: &Path) -> Meta {
+        let m = fs::symlink_metadata(path).unwrap();
+        (m.mode() & 0o7777, m.uid(), m.gid(), m.modified().unwrap())
+    }
+
+    /// SOURCE with a 0755 dir, 0644 and 0600 files, a 1777 dir and a setuid file; TARGET
+    /// with the same entries as the guest makes them (default modes, old mtimes).
+    fn trees() -> (tempfile::TempDir, tempfile::TempDir, Vec<Created>) {
+        let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+        for root in [src.path(), dst.path()] {
+            fs::create_dir_all(root.join("dir/tmp")).unwrap();
+            for f in ["a.txt", "dir/secret.php", "dir/tmp/suid"] {
+                fs::write(root.join(f), f).unwrap();
+                fs::File::options()
+                    .write(true)
+                    .open(root.join(f))
+                    .unwrap()
+                    .set_modified(mtime)
+                    .unwrap();
+            }
+            symlink("a.txt", root.join("link")).unwrap();
+        }
+        set_mode(&src.path().join("dir"), 0o755);
+        set_mode(&src.path().join("dir/tmp"), 0o1777);
+        set_mode(&src.path().join("a.txt"), 0o644);
+        set_mode(&src.path().join("dir/secret.php"), 0o600);
+        set_mode(&src.path().join("dir/tmp/suid"), 0o4755);
+        for (p, m) in [
+            ("dir", 0o700),
+            ("dir/tmp", 0o700),
+            ("a.txt", 0o666),
+            ("dir/secret.php", 0o666),
+        ] {
+            set_mode(&dst.path().join(p), m);
+        }
+        fs::write(dst.path().join("wp-config.php"), "<?php").unwrap();
+        let created = vec![
+            file(EntryKind::File, "a.txt", "a.txt"),
+            file(EntryKind::Directory, "dir", "dir"),
+            file(EntryKind::File, "dir/secret.php", "dir/secret.php"),
+            file(EntryKind::Directory, "dir/tmp", "dir/tmp"),
+            file(EntryKind::File, "dir/tmp/suid", "dir/tmp/suid"),
+            file(EntryKind::Symlink, "link", "link"),
+            file(EntryKind::File, "wp-config.php", ""),
+        ];
+        (src, dst, created)
+    }
+
+    #[test]
+    fn modes_follow_source_and_owner_is_set() {
+        let (src, dst, created) = trees();
+        let before = |p: &str| meta(&dst.path().join(p)).3;
+        let mtimes: Vec<_> = created
+            .iter()
+            .map(|c| (c.path.clone(), before(&c.path)))
+            .collect();
+        let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
+        assert_eq!(
+            report,
+            MetadataReport {
+                modes_set: 6,
+                owners_set: 7
+            }
+        );
+        let mode = |p: &str| meta(&dst.path().join(p)).0;
+        assert_eq!(mode("a.txt"), 0o644);
+        assert_eq!(mode("dir"), 0o755);
+        assert_eq!(mode("dir/secret.php"), 0o600);
+        assert_eq!(mode("dir/tmp"), 0o1777);
+        assert_eq!(mode("dir/tmp/suid"), 0o4755, "setuid survives the chown");
+        assert_eq!(mode("wp-config.php"), 0o640);
+        for (path, mtime) in mtimes {
+            let (_, uid, gid, now) = meta(&dst.path().join(&path));
+            assert_eq!((uid, gid), (OWNER.uid, OWNER.gid), "{path}");
+            assert_eq!(now, mtime, "{path}: mtime unchanged");
+        }
+        // The link's target was chowned as a.txt, not through the link; SOURCE untouched.
+        assert_eq!(meta(&src.path().join("a.txt")).1, 0);
+    }
+
+    #[test]
+    fn without_owner_only_modes_change() {
+        let (src, dst, created) = trees();
+        let (_, uid, gid, _) = meta(&dst.path().join("a.txt"));
+        let report = apply(src.path(), dst.path(), &created, None).unwrap();
+        assert_eq!(
+            report,
+            MetadataReport {
+                modes_set: 6,
+                owners_set: 0
+            }
+        );
+        assert_eq!(meta(&dst.path().join("wp-config.php")).0, 0o644);
+        assert_eq!(meta(&dst.path().join("dir/secret.php")).0, 0o600);
+        assert_eq!(meta(&dst.path().join("a.txt")).1, uid);
+        assert_eq!(meta(&dst.path().join("link")).2, gid);
+    }
+
+    #[test]
+    fn pre_existing_entries_are_untouched() {
+        let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fs::create_dir_all(src.path().join("wp-content/plugins")).unwrap();
+        fs::create_dir_all(dst.path().join("wp-content/plugins")).unwrap();
+        fs::write(dst.path().join("wp-content/mine.txt"), "user's").unwrap();
+        set_mode(&src.path().join("wp-content"), 0o755);
+        set_mode(&dst.path().join("wp-content"), 0o1777);
+        rustix::fs::chown(
+            dst.path().join("wp-content"),
+            Some(Uid::from_raw(4242)),
+            Some(Gid::from_raw(4243)),
+        )
+        .unwrap();
+        let untouched =
+            ["", "wp-content", "wp-content/mine.txt"].map(|p| meta(&dst.path().join(p)));
+        let created = [file(
+            EntryKind::Directory,
+            "wp-content/plugins",
+            "wp-content/plugins",
+        )];
+        let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
+        assert_eq!(
+            report,
+            MetadataReport {
+                modes_set: 1,
+                owners_set: 1
+            }
+        );
+        assert_eq!(
+            untouched,
+            ["", "wp-content", "wp-content/mine.txt"].map(|p| meta(&dst.path().join(p)))
+        );
+        assert_eq!(meta(&dst.path().join("wp-content")).0, 0o1777);
+        assert_eq!(meta(&dst.path().join("wp-content/plugins")).1, OWNER.uid);
+    }
+
+    /// An outside directory holding a 0600 root-owned file, and its metadata.
+    fn outside() -> (tempfile::TempDir, impl Fn() -> [Meta; 2]) {
+        let out = tempfile::tempdir().unwrap();
+        fs::write(out.path().join("a.txt"), "outside").unwrap();
+        set_mode(&out.path().join("a.txt"), 0o600);
+        set_mode(out.path(), 0o700);
+        let p = out.path().to_owned();
+        (out, move || [meta(&p), meta(&p.join("a.txt"))])
+    }
+
+    fn refused(src: &Path, dst: &Path, created: &[Created], path: &str) -> MetadataError {
+        let err = apply(src, dst, created, Some(OWNER)).unwrap_err();
+        assert_eq!(err.path, dst.join(path), "{err}");
+        err
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_symlink_is_refused() {
+        let (src, dst, created) = trees();
+        let (out, state) = outside();
+        let before = state();
+        fs::remove_file(dst.path().join("a.txt")).unwrap();
+        symlink(out.path().join("a.txt"), dst.path().join("a.txt")).unwrap();
+        let err = refused(src.path(), dst.path(), &created, "a.txt");
+        assert!(matches!(err.cause, Cause::ChangedType), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("a.txt: changed type since it was created; refusing to follow"),
+            "{err}"
+        );
+        assert_eq!(state(), before);
+        // Every other entry was still handled.
+        assert_eq!(err.others, 0);
+        assert_eq!(meta(&dst.path().join("dir/secret.php")).0, 0o600);
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_is_refused() {
+        let (src, dst, created) = trees();
+        let (out, state) = outside();
+        fs::write(out.path().join("secret.php"), "outside").unwrap();
+        set_mode(&out.path().join("secret.php"), 0o640);
+        let before = (state(), meta(&out.path().join("secret.php")));
+        fs::remove_dir_all(dst.path().join("dir")).unwrap();
+        symlink(out.path(), dst.path().join("dir")).unwrap();
+        let err = refused(src.path(), dst.path(), &created, "dir");
+        assert!(matches!(err.cause, Cause::ChangedType), "{err}");
+        // dir, dir/secret.php, dir/tmp and dir/tmp/suid all fail; the first reported is the
+        // deepest (children are handled first), its path naming the swapped directory.
+        assert_eq!(err.others, 3, "{err}");
+        assert_eq!((state(), meta(&out.path().join("secret.php"))), before);
+    }
+
+    #[test]
+    fn a_hard_link_to_an_outside_file_is_refused() {
+        let (src, dst, created) = trees();
+        let (out, state) = outside();
+        let before = state();
+        fs::remove_file(dst.path().join("a.txt")).unwrap();
+        fs::hard_link(out.path().join("a.txt"), dst.path().join("a.txt")).unwrap();
+        let err = refused(src.path(), dst.path(), &created, "a.txt");
+        assert!(matches!(err.cause, Cause::HardLinked(2)), "{err}");
+        assert_eq!(state()[1].0, before[1].0);
+        assert_eq!(state()[1].1, before[1].1);
+    }
+
+    #[test]
+    fn a_symlink_swapped_for_a_file_or_a_file_for_a_directory_is_refused() {
+        let (src, dst, created) = trees();
+        let (out, state) = outside();
+        let before = state();
+        fs::remove_file(dst.path().join("link")).unwrap();
+        fs::hard_link(out.path().join("a.txt"), dst.path().join("link")).unwrap();
+        fs::remove_file(dst.path().join("dir/secret.php")).unwrap();
+        fs::create_dir(dst.path().join("dir/secret.php")).unwrap();
+        let err = refused(src.path(), dst.path(), &created, "link");
+        assert!(matches!(err.cause, Cause::ChangedType), "{err}");
+        assert_eq!(err.others, 1);
+        assert_eq!(state(), before);
+        assert_ne!(meta(&dst.path().join("dir/secret.php")).1, OWNER.uid);
+    }
+
+    #[test]
+    fn unsafe_report_paths_are_refused() {
+        let (src, dst, _) = trees();
+        let (out, state) = outside();
+        let before = state();
+        let escape = format!(
+            "../{}/a.txt",
+            out.path().file_name().unwrap().to_str().unwrap()
+        );
+        for bad in ["", "/etc/passwd", "a//b", "./a.txt", "dir/..", &escape] {
+            let created = [file(EntryKind::File, bad, "a.txt")];
+            let err = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap_err();
+            assert!(matches!(err.cause, Cause::InvalidPath(_)), "{bad}: {err}");
+        }
+        assert_eq!(state(), before);
+    }
+
+    #[test]
+    fn a_source_of_another_kind_is_an_error() {
+        let (src, dst, _) = trees();
+        let created = [file(EntryKind::File, "dir", "dir")];
+        let err = apply(src.path(), dst.path(), &created, None).unwrap_err();
+        assert!(matches!(err.cause, Cause::Source { .. }), "{err}");
+        assert!(
+            err.to_string().contains("it is not a regular file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_symlink_gets_the_owner_not_its_target() {
+        let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (out, state) = outside();
+        let before = state();
+        symlink(out.path().join("a.txt"), src.path().join("abs")).unwrap();
+        symlink(out.path().join("a.txt"), dst.path().join("abs")).unwrap();
+        symlink("missing", dst.path().join("dangling")).unwrap();
+        let created = [
+            file(EntryKind::Symlink, "abs", "abs"),
+            file(EntryKind::Symlink, "dangling", "dangling"),
+        ];
+        let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
+        assert_eq!(
+            report,
+            MetadataReport {
+                modes_set: 0,
+                owners_set: 2
+            }
+        );
+        for link in ["abs", "dangling"] {
+            let (_, uid, gid, _) = meta(&dst.path().join(link));
+            assert_eq!((uid, gid), (OWNER.uid, OWNER.gid));
+        }
+        assert_eq!(state(), before);
+    }
+}

@@ -1,0 +1,368 @@
+//! What the host adds around the component: modes, owners, the lock, exec after install.
+//! Run as root (CI is root): owners are set to numeric test IDs and `www-data`.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn modes_follow_source_and_owner_follows_user() {
+    let f = Fixture::new();
+    chmod(&f.src.join("wp-admin"), 0o750);
+    chmod(&f.src.join("wp-admin/index.php"), 0o600);
+    chmod(&f.src.join("wp-blog-header.php"), 0o755);
+    chmod(&f.src.join("wp-content/uploads"), 0o1777);
+    let v = json(
+        &f.cli()
+            .args(["--json", "--user", "12345:23456"])
+            .env("WORDPRESS_DB_HOST", "db")
+            .output()
+            .unwrap(),
+    );
+    let created = v["created"].as_array().unwrap();
+    assert_eq!(v["owner"], "12345:23456");
+    assert_eq!(v["owners_set"].as_u64().unwrap() as usize, created.len());
+    assert_eq!(
+        v["modes_set"].as_u64().unwrap() as usize,
+        created.iter().filter(|c| c["kind"] != "symlink").count()
+    );
+    for c in created {
+        let rel = c["path"].as_str().unwrap();
+        let (mode, uid, gid, _) = stat(&f.dst.join(rel));
+        assert_eq!((uid, gid), (12345, 23456), "{rel}");
+        if rel == "wp-config.php" {
+            assert_eq!(mode & 0o7777, 0o640);
+        } else if c["kind"] != "symlink" {
+            assert_eq!(mode & 0o7777, stat(&f.src.join(rel)).0 & 0o7777, "{rel}");
+        }
+    }
+    assert_eq!(stat(&f.dst.join("wp-content/uploads")).0 & 0o7777, 0o1777);
+}
+
+#[test]
+fn root_default_owner_is_www_data_and_names_resolve() {
+    let f = Fixture::new();
+    let v = json(
+        &f.cli()
+            .arg("--json")
+            .env("WORDPRESS_DB_HOST", "db")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["owner"], "33:33", "Debian's www-data");
+    let m = fs::metadata(f.dst.join("wp-admin/index.php")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (33, 33));
+    assert_eq!(
+        fs::metadata(f.dst.join("wp-config.php")).unwrap().mode() & 0o7777,
+        0o640
+    );
+
+    let g = Fixture::new();
+    json(
+        &g.cli()
+            .args(["--json", "--user", "root:www-data"])
+            .output()
+            .unwrap(),
+    );
+    let m = fs::metadata(g.dst.join("index.php")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 33));
+}
+
+#[test]
+fn preexisting_entries_keep_mode_owner_and_mtime() {
+    let f = Fixture::new();
+    let wc = f.dst.join("wp-content");
+    fs::create_dir_all(wc.join("plugins/akismet")).unwrap();
+    write(
+        &f.dst,
+        "wp-content/plugins/akismet/mine.php",
+        b"<?php // mine\n",
+    );
+    write(&f.dst, "notes.txt", b"mine");
+    for p in [&wc, &wc.join("plugins/akismet")] {
+        chmod(p, 0o1777);
+        rustix::fs::chown(
+            p,
+            Some(rustix::fs::Uid::from_raw(4242)),
+            Some(rustix::fs::Gid::from_raw(4343)),
+        )
+        .unwrap();
+    }
+    let mine = f.dst.join("wp-content/plugins/akismet/mine.php");
+    let before = [
+        stat(&wc),
+        stat(&wc.join("plugins/akismet")),
+        stat(&mine),
+        stat(&f.dst.join("notes.txt")),
+    ];
+    json(
+        &f.cli()
+            .args(["--json", "--user", "12345:12345"])
+            .output()
+            .unwrap(),
+    );
+    let after = [
+        stat(&wc),
+        stat(&wc.join("plugins/akismet")),
+        stat(&mine),
+        stat(&f.dst.join("notes.txt")),
+    ];
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((b.0, b.1, b.2), (a.0, a.1, a.2), "mode and owner kept");
+    }
+    // Directories the install wrote nothing into keep their mtime; files too.
+    assert_eq!(before[1].3, after[1].3);
+    assert_eq!(before[2].3, after[2].3);
+}
+
+#[test]
+fn unknown_user_is_refused_before_anything_is_written() {
+    let f = Fixture::new();
+    let out = f
+        .cli()
+        .args(["--user", "no-such-user-wpinit"])
+        .env("WORDPRESS_DB_HOST", "db")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no-such-user-wpinit"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    let out = f
+        .cli()
+        .args(["--user", "root:no-such-group-wpinit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+}
+
+#[test]
+fn symlinks_get_owner_but_their_targets_are_untouched() {
+    let f = Fixture::new();
+    json(
+        &f.cli()
+            .args(["--json", "--user", "12345:12345"])
+            .output()
+            .unwrap(),
+    );
+    let link = f.dst.join("wp-content/themes/default");
+    let m = fs::symlink_metadata(&link).unwrap();
+    assert!(m.is_symlink());
+    assert_eq!((m.uid(), m.gid()), (12345, 12345));
+}
+
+#[test]
+fn concurrent_installs_do_the_work_once() {
+    let f = Fixture::new();
+    for i in 0..1500 {
+        write(
+            &f.src,
+            &format!("wp-includes/bulk/{}/f{i}.php", i % 30),
+            &[b'x'; 4096],
+        );
+    }
+    let spawn = || {
+        f.cli()
+            .arg("--json")
+            .env("WORDPRESS_DB_HOST", "db")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let (va, vb) = (json(&a), json(&b));
+    let mut statuses = [
+        va["status"].as_str().unwrap(),
+        vb["status"].as_str().unwrap(),
+    ];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["already-installed", "copied"],
+        "{}\n{}",
+        stderr(&a),
+        stderr(&b)
+    );
+    let waited = if va["status"] == "copied" { &vb } else { &va };
+    assert!(waited["lock_wait_secs"].as_f64().unwrap() > 0.0);
+    let mut src = snapshot(&f.src);
+    src.retain(|k, _| !k.is_empty());
+    let mut dst = snapshot(&f.dst);
+    assert!(dst.remove("wp-config.php").is_some());
+    assert_eq!(
+        src.keys().collect::<Vec<_>>(),
+        dst.keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn lock_timeout_is_refused_with_code_3() {
+    let f = Fixture::new();
+    let (_held, _) = wp_init::lock::acquire(&f.dst, Duration::ZERO, || {}).unwrap();
+    let out = f.cli().args(["--lock-timeout", "0.3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("waiting for the lock on"), "{err}");
+    assert!(err.contains(&f.dst_str()), "{err}");
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+}
+
+#[test]
+fn exec_after_install_runs_the_command() {
+    let f = Fixture::new();
+    let out = f
+        .cli()
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "test -f \"$0/index.php\" && echo \"ran with $1\" && exit 7",
+        ])
+        .arg(f.dst_str())
+        .arg("arg-one")
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran with arg-one\n");
+}
+
+#[test]
+fn nothing_is_executed_when_the_install_fails() {
+    let f = Fixture::new();
+    symlink("/etc/passwd", f.src.join("bad.php")).unwrap();
+    let marker = f.dir.path().join("ran");
+    let out = f
+        .cli()
+        .args(["--", "touch", marker.to_str().unwrap()])
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(!marker.exists());
+}
+
+#[test]
+fn swapped_entry_is_refused_and_outside_file_untouched() {
+    // The host pass on a `created` list whose file was swapped for a symlink to a file
+    // outside TARGET after the component made it.
+    let f = Fixture::new();
+    let out = f.installer().install().unwrap();
+    let outside = f.dir.path().join("outside.txt");
+    fs::write(&outside, b"outside").unwrap();
+    chmod(&outside, 0o600);
+    let before = stat(&outside);
+    let victim = f.dst.join("wp-admin/index.php");
+    fs::remove_file(&victim).unwrap();
+    symlink(&outside, &victim).unwrap();
+    let owner = Some(wp_init::owner::Owner {
+        uid: 12345,
+        gid: 12345,
+    });
+    let err = wp_init::metadata::apply(&f.src, &f.dst, &out.report.created, owner).unwrap_err();
+    assert!(err.to_string().contains("wp-admin/index.php"), "{err}");
+    assert_eq!(stat(&outside), before);
+}
+
+/// The CLI run as `nobody` (65534) through util-linux `setpriv`, on this fixture.
+fn cli_as_nobody(f: &Fixture) -> Command {
+    fs::set_permissions(f.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    rustix::fs::chown(
+        &f.dst,
+        Some(rustix::fs::Uid::from_raw(65534)),
+        Some(rustix::fs::Gid::from_raw(65534)),
+    )
+    .unwrap();
+    let mut cmd = Command::new("setpriv");
+    cmd.env_clear()
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_wp-init"),
+        ])
+        .args([
+            "install",
+            "--source",
+            &f.src_str(),
+            "--target",
+            &f.dst_str(),
+        ]);
+    cmd
+}
+
+#[test]
+fn not_root_without_user_does_no_chown_and_succeeds() {
+    let f = Fixture::new();
+    let v = json(
+        &cli_as_nobody(&f)
+            .arg("--json")
+            .env("WORDPRESS_DB_HOST", "db")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["owners_set"], 0);
+    assert_eq!(v["owner"], serde_json::Value::Null);
+    let m = fs::metadata(f.dst.join("index.php")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (65534, 65534));
+    assert_eq!(m.mode() & 0o7777, stat(&f.src.join("index.php")).0 & 0o7777);
+    assert_eq!(
+        fs::metadata(f.dst.join("wp-config.php")).unwrap().mode() & 0o7777,
+        0o644
+    );
+}
+
+#[test]
+fn refused_chown_is_a_clear_error_and_leaves_no_install() {
+    let f = Fixture::new();
+    let out = cli_as_nobody(&f).args(["--user", "0:0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("setting the owner to 0:0"),
+        "{}",
+        stderr(&out)
+    );
+    // The sentinels were never put in place: the tree does not look installed ...
+    assert!(!f.dst.join("index.php").exists());
+    assert!(!f.dst.join("wp-includes/version.php").exists());
+    // ... so the next run (as root) copies again, cleans up and completes it.
+    let v = json(
+        &f.cli()
+            .args(["--json", "--user", "12345:12345"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["status"], "copied");
+    assert_eq!(v["temporaries_removed"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(fs::metadata(f.dst.join("index.php")).unwrap().uid(), 12345);
+    let mut src = snapshot(&f.src);
+    src.retain(|k, _| !k.is_empty());
+    assert_eq!(
+        src.keys().collect::<Vec<_>>(),
+        snapshot(&f.dst).keys().collect::<Vec<_>>()
+    );
+}
