@@ -1,6 +1,12 @@
 //! Names and rules of the WordPress tree, on `/`-separated paths relative to SOURCE or
 //! TARGET.
 
+/// Default SOURCE: where the official image keeps WordPress.
+pub const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
+
+/// Default TARGET: the official image's document root.
+pub const DEFAULT_TARGET: &str = "/var/www/html";
+
 /// The files whose presence makes TARGET count as installed (either one, as upstream).
 /// The copy writes them last, `index.php` very last, so an interrupted copy never looks
 /// installed.

@@ -7,6 +7,8 @@
 //!   template, and the per-line replacement of the unique-phrase placeholder with salts.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
 //!   rule for existing `wp-content/*/*` directories, temporary names, symlink safety.
+//! - [`report`]: the install report's one JSON shape, and the exit codes.
 
 pub mod config;
 pub mod layout;
+pub mod report;

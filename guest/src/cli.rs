@@ -1,14 +1,10 @@
 //! `wasi:cli/run`: `install [--source P] [--target P] [--dry-run] [--json]`.
 
-use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, EntryKind, Error, InstallStatus, Options, Report,
-};
+use crate::bindings::exports::wp_init::installer::installer::{Error, Options};
 use crate::install::install;
-use serde_json::{Value, json};
 use std::io::Write;
-
-const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
-const DEFAULT_TARGET: &str = "/var/www/html";
+use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
+use wp_init_core::report::{ErrorReport, ExitCode};
 
 const USAGE: &str = "\
 Usage: wp-init install [--source DIR] [--target DIR] [--dry-run] [--json]
@@ -28,11 +24,6 @@ Options:
 
 Exit codes: 0 success; 2 usage error, invalid SOURCE or TARGET; 4 any other failure.
 ";
-
-/// Exit code of a usage error and of an invalid SOURCE or TARGET.
-const EXIT_USAGE: u8 = 2;
-/// Exit code of any other failure.
-const EXIT_FAILURE: u8 = 4;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -104,21 +95,17 @@ pub fn main() {
         Ok(Command::Install { options, json }) => match install(&options) {
             Ok(report) => {
                 if json {
-                    println!("{}", report_json(&report));
+                    print_json(&wp_init_core::report_from_wit!(
+                        crate::bindings::exports::wp_init::installer::installer,
+                        report
+                    ));
                 }
             }
             Err(err) => {
-                let (kind, path, cause, code) = describe_error(&err);
-                if path.is_empty() {
-                    eprintln!("error: {cause}");
-                } else {
-                    eprintln!("error: {path}: {cause}");
-                }
+                let (message, code) = describe_error(&err);
+                eprintln!("error: {message}");
                 if json {
-                    println!(
-                        "{}",
-                        json!({"error": {"kind": kind, "path": path, "cause": cause}})
-                    );
+                    print_json(&ErrorReport::new(message, code));
                 }
                 exit(code);
             }
@@ -126,13 +113,22 @@ pub fn main() {
         Err(msg) => {
             eprintln!("error: {msg}");
             eprintln!("Run 'wp-init --help' for usage.");
-            exit(EXIT_USAGE);
+            exit(ExitCode::Usage);
         }
     }
 }
 
+/// Prints one JSON object on stdout.
+fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: cannot write the JSON report: {e}"),
+    }
+}
+
 /// Ends the program with `code` (std's `process::exit` would turn every failure into 1).
-fn exit(code: u8) -> ! {
+fn exit(code: ExitCode) -> ! {
+    let code = u8::from(code);
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     if cfg!(target_os = "wasi") {
@@ -141,67 +137,17 @@ fn exit(code: u8) -> ! {
     std::process::exit(i32::from(code))
 }
 
-/// An error's kind (as named in the WIT), path, cause and exit code.
-fn describe_error(err: &Error) -> (&'static str, String, String, u8) {
-    let (kind, code, pe) = match err {
-        Error::InvalidSource(pe) => ("invalid-source", EXIT_USAGE, pe),
-        Error::InvalidTarget(pe) => ("invalid-target", EXIT_USAGE, pe),
-        Error::UnsafeSymlink(pe) => ("unsafe-symlink", EXIT_FAILURE, pe),
-        Error::Io(pe) => ("io", EXIT_FAILURE, pe),
-        Error::RandomUnavailable(msg) => {
-            return (
-                "random-unavailable",
-                String::new(),
-                msg.clone(),
-                EXIT_FAILURE,
-            );
+/// An error's message (path and cause) and exit code.
+fn describe_error(err: &Error) -> (String, ExitCode) {
+    match err {
+        Error::InvalidSource(pe) | Error::InvalidTarget(pe) => {
+            (format!("{}: {}", pe.path, pe.cause), ExitCode::Usage)
         }
-    };
-    (kind, pe.path.clone(), pe.cause.clone(), code)
-}
-
-/// The report as one JSON object: snake_case keys, enum values as named in the WIT
-/// (kebab-case), the same shape as the host's `--json`.
-fn report_json(r: &Report) -> Value {
-    let status = match r.status {
-        InstallStatus::AlreadyInstalled => "already-installed",
-        InstallStatus::Copied => "copied",
-        InstallStatus::WouldCopy => "would-copy",
-    };
-    let action = match r.config.action {
-        ConfigAction::NotRequested => "not-requested",
-        ConfigAction::KeptExisting => "kept-existing",
-        ConfigAction::Written => "written",
-        ConfigAction::WouldWrite => "would-write",
-    };
-    let created: Vec<Value> = r
-        .created
-        .iter()
-        .map(|c| {
-            let kind = match c.kind {
-                EntryKind::File => "file",
-                EntryKind::Directory => "directory",
-                EntryKind::Symlink => "symlink",
-            };
-            json!({"path": c.path, "kind": kind, "source_path": c.source_path})
-        })
-        .collect();
-    json!({
-        "status": status,
-        "files_copied": r.files_copied,
-        "dirs_created": r.dirs_created,
-        "symlinks_copied": r.symlinks_copied,
-        "bytes_copied": r.bytes_copied,
-        "excluded": r.excluded,
-        "temporaries_removed": r.temporaries_removed,
-        "config": {
-            "action": action,
-            "template": r.config.template,
-            "variables": r.config.variables,
-        },
-        "warnings": r.warnings,
-        "created": created,
-    })
+        Error::UnsafeSymlink(pe) | Error::Io(pe) => {
+            (format!("{}: {}", pe.path, pe.cause), ExitCode::Failure)
+        }
+        Error::RandomUnavailable(msg) => (msg.clone(), ExitCode::Failure),
+    }
 }
 
 #[cfg(test)]

@@ -2,33 +2,11 @@
 
 use std::fmt;
 
+pub use wp_init_core::report::ExitCode;
+
 use crate::lock::LockError;
 use crate::metadata::MetadataError;
 use crate::owner::OwnerError;
-
-/// The documented process exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// 0: success.
-    Success,
-    /// 2: bad usage or bad input (flags, SOURCE, TARGET, `--user`).
-    Usage,
-    /// 3: refused (lock timeout).
-    Refused,
-    /// 4: runtime or I/O failure; running the same command again completes partial work.
-    Failure,
-}
-
-impl From<ExitCode> for u8 {
-    fn from(code: ExitCode) -> u8 {
-        match code {
-            ExitCode::Success => 0,
-            ExitCode::Usage => 2,
-            ExitCode::Refused => 3,
-            ExitCode::Failure => 4,
-        }
-    }
-}
 
 /// A path and what went wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 
-use crate::report::{Created, EntryKind};
 use crate::{Error, PathError};
+use wp_init_core::report::{Created, EntryKind};
 
 /// A file to rename into place (paths relative to TARGET, in the same directory).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,14 +8,11 @@ use serde::Serialize;
 use crate::component::{self, Embed};
 use crate::finish::{self, Staged};
 use crate::owner::Owner;
-use crate::report::Report;
+use crate::report;
 use crate::sandbox::{Grants, Sandbox};
 use crate::{Error, PathError, lock, metadata};
+use wp_init_core::report::Report;
 
-/// Default SOURCE: where the official image keeps WordPress.
-pub const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
-/// Default TARGET: the official image's document root.
-pub const DEFAULT_TARGET: &str = "/var/www/html";
 /// Default cap on the component's linear memory.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 128 << 20;
 /// Default cap on the component's run time.
@@ -200,7 +197,7 @@ impl Installer {
                         path: s.path,
                     })
                     .collect();
-                Ok((report.into(), staged, sb.captured()))
+                Ok((report::from_wit(report), staged, sb.captured()))
             }
             Ok(Err(e)) => Err(e.into()),
             Err(e) => Err(sb.failure(e)),

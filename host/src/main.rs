@@ -12,7 +12,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use serde_json::json;
 
 use cli::{Cli, Command, InstallArgs};
 
@@ -27,8 +26,8 @@ fn main() -> ExitCode {
                 .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
             eprintln!("wp-init: error: {err:#}");
             if json {
-                let out = json!({"status": "error", "error": format!("{err:#}"), "exit_code": u8::from(code)});
-                println!("{out}");
+                let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
             }
             ExitCode::from(u8::from(code))
         }

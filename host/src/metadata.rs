@@ -21,7 +21,7 @@ use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
 use rustix::io::Errno;
 
 use crate::owner::Owner;
-use crate::report::{Created, EntryKind};
+use wp_init_core::report::{Created, EntryKind};
 
 /// Mode of a written `wp-config.php` when an owner is set: owner read-write, group read.
 pub const CONFIG_MODE_OWNED: u32 = 0o640;
