@@ -199,8 +199,24 @@ impl Installer {
                     .collect();
                 Ok((report::from_wit(report), staged, sb.captured()))
             }
-            Ok(Err(e)) => Err(e.into()),
+            Ok(Err(e)) => Err(self.diagnose(e.into())),
             Err(e) => Err(sb.failure(e)),
+        }
+    }
+
+    /// Adds what the host can see and the component cannot: WASI reports a write to a
+    /// read-only mount as a plain I/O error.
+    fn diagnose(&self, e: Error) -> Error {
+        let read_only = || {
+            rustix::fs::statvfs(self.target.as_str())
+                .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+        };
+        match e {
+            Error::Io(mut pe) if !self.dry_run && read_only() => {
+                pe.cause = format!("{} (TARGET is on a read-only file system)", pe.cause);
+                Error::Io(pe)
+            }
+            e => e,
         }
     }
 

@@ -1,0 +1,90 @@
+//! Failures only a file system can produce: a full disk and a read-only TARGET. Needs
+//! root with mount rights (CI has them); a `mount` that fails fails the test.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+/// A mount that is undone when dropped, whatever the test did.
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn new(args: &[&str], at: &Path) -> Mount {
+        let out = Command::new("mount")
+            .args(args)
+            .arg(at)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "this test needs root with mount rights: mount {args:?} {}: {}",
+            at.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Mount(at.to_owned())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn disk_full_is_a_clear_error_and_never_looks_installed() {
+    let f = Fixture::new();
+    let _m = Mount::new(&["-t", "tmpfs", "-o", "size=64k", "tmpfs"], &f.dst);
+    let out = f
+        .cli()
+        .args(["--user", "0:0"])
+        .env("WORDPRESS_DB_HOST", "db")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no space left on device"), "{err}");
+    assert!(
+        err.contains(&f.dst_str()),
+        "the error names the path: {err}"
+    );
+    assert!(!f.dst.join("index.php").exists() && !f.dst.join("wp-includes/version.php").exists());
+}
+
+#[test]
+fn read_only_target_is_a_clear_error() {
+    let f = Fixture::new();
+    let _m = Mount::new(&["--bind", "-o", "ro", f.dst.to_str().unwrap()], &f.dst);
+    let out = f.cli().output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("read-only file system"), "{err}");
+    assert!(err.contains(&f.dst_str()), "{err}");
+    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    // A dry run on the same read-only TARGET works: it writes nothing anyway.
+    let out = f.cli().args(["--dry-run", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn installed_and_configured_target_may_be_read_only() {
+    // A runtime container re-running the install step on its read-only document root:
+    // nothing to do, nothing written, success (upstream failed here without a config).
+    let f = Fixture::new();
+    let out = f.cli().env("WORDPRESS_DB_HOST", "db").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let _m = Mount::new(&["--bind", "-o", "ro", f.dst.to_str().unwrap()], &f.dst);
+    let out = f.cli().arg("--json").env("WORDPRESS_DB_HOST", "db").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "already-installed");
+    assert_eq!(v["config"]["action"], "kept-existing");
+}
