@@ -4,13 +4,8 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::process::Output;
 
 use common::*;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn install_with_json_report() {

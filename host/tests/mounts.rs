@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::*;
 
@@ -33,10 +33,6 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -82,7 +78,12 @@ fn installed_and_configured_target_may_be_read_only() {
     let out = f.cli().env("WORDPRESS_DB_HOST", "db").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let _m = Mount::new(&["--bind", "-o", "ro", f.dst.to_str().unwrap()], &f.dst);
-    let out = f.cli().arg("--json").env("WORDPRESS_DB_HOST", "db").output().unwrap();
+    let out = f
+        .cli()
+        .arg("--json")
+        .env("WORDPRESS_DB_HOST", "db")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "already-installed");

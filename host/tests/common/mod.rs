@@ -217,6 +217,11 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
     }
 }
 
+/// A finished command's stderr, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// (mode, uid, gid, mtime) of a path, not following symlinks.
 pub fn stat(path: &Path) -> (u32, u32, u32, SystemTime) {
     let m = fs::symlink_metadata(path).unwrap();
