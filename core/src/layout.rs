@@ -56,10 +56,12 @@ pub fn temp_name(name: &str, nonce: u64) -> String {
     format!("{TEMP_PREFIX}{nonce:016x}.{name}")
 }
 
-/// Joins a relative path to a base as the user sees it (`/var/www/html` + `a/b`).
+/// Joins a relative path to a base (`/var/www/html` + `a/b`); an empty side is the
+/// other one, so it also joins two relative paths (`""` is the root).
 pub fn join(base: &str, rel: &str) -> String {
     match (base, rel) {
         (b, "") => b.to_owned(),
+        ("", r) => r.to_owned(),
         (b, r) if b.ends_with('/') => format!("{b}{r}"),
         (b, r) => format!("{b}/{r}"),
     }
@@ -136,6 +138,11 @@ mod tests {
         assert_eq!(join("/var/www/html", "a/b"), "/var/www/html/a/b");
         assert_eq!(join("/var/www/html/", "a"), "/var/www/html/a");
         assert_eq!(join("/src", ""), "/src");
+        assert_eq!(join("", "wp-admin"), "wp-admin");
+        assert_eq!(
+            join("wp-content/plugins", "akismet"),
+            "wp-content/plugins/akismet"
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error, StagedEntry};
 use crate::fs::{Dir, describe};
-use crate::install::{Run, path_error, rel_join};
+use crate::install::{Run, path_error};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{
-    CONTENT_DIR, SENTINELS, is_excludable, is_pluggable, is_sentinel, is_temp_name,
+    CONTENT_DIR, SENTINELS, is_excludable, is_pluggable, is_sentinel, is_temp_name, join,
     symlink_escapes, temp_name,
 };
 
@@ -21,7 +21,7 @@ pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
         if !is_temp_name(&name) {
             continue;
         }
-        let child = rel_join(rel, &name);
+        let child = join(rel, &name);
         if !run.dry_run {
             dir.remove_tree(&name)?;
         }
@@ -77,7 +77,7 @@ fn copy_dir(
     deferred: &mut Vec<String>,
 ) -> Result<(), Error> {
     for (name, ty) in src.entries()? {
-        let child = rel_join(rel, &name);
+        let child = join(rel, &name);
         if is_temp_name(&name) {
             run.warn(&format!(
                 "'{}' has wp-init's temporary prefix; not copied",
@@ -419,7 +419,7 @@ fn copy_sentinels(run: &mut Run, src: &Dir, tgt: &Dir, deferred: &[String]) -> R
 fn leave_staged(run: &mut Run, prel: &str, st: Staged) {
     record_file(run, &st);
     run.report.staged.push(StagedEntry {
-        temporary: rel_join(prel, &st.tmp),
+        temporary: join(prel, &st.tmp),
         path: st.rel,
     });
 }

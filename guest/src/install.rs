@@ -93,15 +93,6 @@ impl Run {
     }
 }
 
-/// Joins two relative paths (`""` is the root).
-pub fn rel_join(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
 /// Finds the preopen named `name` (a trailing `/` does not matter).
 fn preopen(name: &str) -> Option<wasip2::filesystem::types::Descriptor> {
     fn norm(s: &str) -> &str {
@@ -238,19 +229,5 @@ fn empty_report() -> Report {
         warnings: Vec::new(),
         created: Vec::new(),
         staged: Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rel_join;
-
-    #[test]
-    fn relative_joins() {
-        assert_eq!(rel_join("", "wp-admin"), "wp-admin");
-        assert_eq!(
-            rel_join("wp-content/plugins", "akismet"),
-            "wp-content/plugins/akismet"
-        );
     }
 }
