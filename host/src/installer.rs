@@ -39,6 +39,7 @@ pub struct Installer {
     timeout: Duration,
     capture_messages: bool,
     owner: Option<Owner>,
+    lock: bool,
     lock_timeout: Duration,
 }
 
@@ -80,6 +81,7 @@ impl Installer {
             timeout: DEFAULT_TIMEOUT,
             capture_messages: false,
             owner: None,
+            lock: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
@@ -88,6 +90,13 @@ impl Installer {
     /// the CLI's rules). `None`, the default, leaves them to the running user.
     pub fn owner(mut self, owner: Option<Owner>) -> Self {
         self.owner = owner;
+        self
+    }
+
+    /// Whether to take the lock on TARGET for the run (default yes). Without it, two runs on
+    /// one TARGET may copy at the same time.
+    pub fn lock(mut self, yes: bool) -> Self {
+        self.lock = yes;
         self
     }
 
@@ -138,7 +147,13 @@ impl Installer {
     /// cause), a memory or time limit hit, or a failed mode/owner change.
     pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
         self.check_paths()?;
-        let (_lock, waited) = lock::acquire(Path::new(&self.target), self.lock_timeout, on_wait)?;
+        let (_lock, waited) = if self.lock {
+            let (held, waited) =
+                lock::acquire(Path::new(&self.target), self.lock_timeout, on_wait)?;
+            (Some(held), waited)
+        } else {
+            (None, Duration::ZERO)
+        };
         let (report, staged, messages) = self.run_component()?;
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),

@@ -47,7 +47,10 @@ pub enum LockError {
     },
     /// `flock` failed for another reason than another holder (e.g. a file system
     /// without `flock` support).
-    #[error("{}: cannot lock: {source}", path.display())]
+    #[error(
+        "{}: cannot lock: {source} (on a file system whose flock needs a writable descriptor, such as NFS, use --no-lock and make sure only one wp-init runs at a time)",
+        path.display()
+    )]
     Lock {
         /// TARGET, as given.
         path: PathBuf,

@@ -50,6 +50,7 @@ fn install(args: &InstallArgs) -> anyhow::Result<()> {
         .memory_limit(args.memory_limit)
         .timeout(args.timeout)
         .owner(owner)
+        .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout);
     for (name, value) in cli::forwarded_env(&args.env) {
         installer = installer.env(name, value);

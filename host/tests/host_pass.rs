@@ -225,6 +225,14 @@ fn lock_timeout_is_refused_with_code_3() {
     assert!(err.contains("waiting for the lock on"), "{err}");
     assert!(err.contains(&f.dst_str()), "{err}");
     assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    // --no-lock does not wait.
+    let out = f
+        .cli()
+        .args(["--no-lock", "--lock-timeout", "0.3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(f.dst.join("index.php").is_file());
 }
 
 #[test]
