@@ -27,6 +27,7 @@ def make_tree(root, files=3000, total=60_000_000, seed=7):
 def timed(cmd, dst):
     shutil.rmtree(dst, ignore_errors=True)
     os.mkdir(dst)
+    os.sync()  # start each run with no dirty data from the previous one
     t = time.perf_counter()
     subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t

@@ -24,12 +24,26 @@ pub(crate) struct Staged {
 /// Renames each staged file over its final path, in order. When the file's directory was
 /// created by this run, its modification time is set back to SOURCE's (the rename
 /// changed it).
+///
+/// First everything written so far is flushed to disk (`syncfs` on TARGET's file
+/// system), and each rename is made durable (`fsync` of its directory): after a power
+/// loss, TARGET looks installed only if the whole copy reached the disk.
 pub(crate) fn commit(
     source: &Path,
     target: &Path,
     staged: &[Staged],
     created: &[Created],
 ) -> Result<(), Error> {
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let flush = |e: rustix::io::Errno| {
+        Error::Finish(PathError {
+            path: target.display().to_string(),
+            cause: format!("flushing the copy to disk: {e}"),
+        })
+    };
+    rustix::fs::syncfs(open_dir(target, "").map_err(flush)?).map_err(flush)?;
     for s in staged {
         let fail = |cause: String| {
             Error::Finish(PathError {
@@ -49,6 +63,8 @@ pub(crate) fn commit(
             .map_err(|e| fail(format!("opening {}: {e}", join(target, dir))))?;
         rustix::fs::renameat(&dir_fd, tmp, &dir_fd, name)
             .map_err(|e| fail(format!("renaming {tmp} into place: {e}")))?;
+        rustix::fs::fsync(&dir_fd)
+            .map_err(|e| fail(format!("flushing the rename to disk: {e}")))?;
         let ours = created
             .iter()
             .any(|c| c.kind == EntryKind::Directory && c.path == dir);
