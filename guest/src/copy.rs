@@ -5,13 +5,14 @@
 //! place when complete; the sentinels are written last, `index.php` very last. In a dry
 //! run the same decisions are taken and counted, and no write call is made.
 
-use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error, StagedEntry};
+use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
 use crate::fs::{Dir, describe};
 use crate::install::{Run, path_error};
+use crate::sentinels;
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{
-    CONTENT_DIR, SENTINELS, is_excludable, is_pluggable, is_sentinel, is_temp_name, join,
-    symlink_escapes, temp_name,
+    CONTENT_DIR, is_excludable, is_pluggable, is_sentinel, is_temp_name, join, symlink_escapes,
+    temp_name,
 };
 
 /// Removes (or, in a dry run, lists) leftover temporaries directly in `dir`, whose path
@@ -50,7 +51,7 @@ pub fn copy_tree(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
 
     let mut deferred = Vec::new();
     copy_dir(run, src, Some(tgt), "", &mut deferred)?;
-    copy_sentinels(run, src, tgt, &deferred)?;
+    sentinels::copy_sentinels(run, src, tgt, &deferred)?;
 
     if run.dry_run {
         let r = &run.report;
@@ -93,7 +94,7 @@ fn copy_dir(
 }
 
 /// Copies one entry `name` of `src` (relative path `rel`) into `tgt`.
-fn copy_entry(
+pub(crate) fn copy_entry(
     run: &mut Run,
     src: &Dir,
     tgt: Option<&Dir>,
@@ -235,15 +236,21 @@ fn copy_subdir(
 }
 
 /// A file copied under a temporary name, waiting to be renamed into place.
-struct Staged {
-    tmp: String,
+pub(crate) struct Staged {
+    pub(crate) tmp: String,
     name: String,
-    rel: String,
+    pub(crate) rel: String,
     bytes: u64,
 }
 
 /// Copies the file `name` of `src` into `tgt` under a temporary name, with its mtime.
-fn stage_file(run: &Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<Staged, Error> {
+pub(crate) fn stage_file(
+    run: &Run,
+    src: &Dir,
+    tgt: &Dir,
+    name: &str,
+    rel: &str,
+) -> Result<Staged, Error> {
     let input = src.open_read(name, false)?;
     let st = input.stat()?;
     let tmp = temp_name(name, run.nonce);
@@ -268,7 +275,7 @@ fn stage_file(run: &Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<
 }
 
 /// Renames a staged file over its final name and records it.
-fn commit_file(run: &mut Run, tgt: &Dir, staged: Staged) -> Result<(), Error> {
+pub(crate) fn commit_file(run: &mut Run, tgt: &Dir, staged: Staged) -> Result<(), Error> {
     if let Err(e) = tgt.rename(&staged.tmp, &staged.name) {
         let _ = tgt.unlink(&staged.tmp);
         return Err(e.into());
@@ -278,7 +285,7 @@ fn commit_file(run: &mut Run, tgt: &Dir, staged: Staged) -> Result<(), Error> {
 }
 
 /// Counts a copied file and lists it as created.
-fn record_file(run: &mut Run, staged: &Staged) {
+pub(crate) fn record_file(run: &mut Run, staged: &Staged) {
     run.report.files_copied += 1;
     run.report.bytes_copied += staged.bytes;
     run.created(&staged.rel, EntryKind::File, &staged.rel);
@@ -359,89 +366,5 @@ fn copy_symlink(
     }
     run.report.symlinks_copied += 1;
     run.created(rel, EntryKind::Symlink, rel);
-    Ok(())
-}
-
-/// Copies the deferred sentinels, `wp-includes/version.php` then `index.php`. Files are
-/// all staged first and then renamed in that order, so the window in which only one of
-/// them is in place is as short as two renames; with `stage_sentinels` they are left
-/// staged and listed in the report for the caller to rename after its own pass.
-fn copy_sentinels(run: &mut Run, src: &Dir, tgt: &Dir, deferred: &[String]) -> Result<(), Error> {
-    let mut staged = Vec::new();
-    for rel in SENTINELS
-        .iter()
-        .filter(|s| deferred.iter().any(|d| d == *s))
-    {
-        let (prel, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let (sp, tp) = if prel.is_empty() {
-            (None, None)
-        } else {
-            let sp = src.open_dir(prel, false, run.in_source(prel))?;
-            let tp = match tgt.open_dir(prel, !run.dry_run, run.in_target(prel)) {
-                Ok(d) => Some(d),
-                // A dry run may plan a directory that is not there yet.
-                Err(_) if run.dry_run => None,
-                Err(e) => return Err(e.into()),
-            };
-            (Some(sp), tp)
-        };
-        let s = sp.as_ref().unwrap_or(src);
-        let t = if prel.is_empty() {
-            Some(tgt)
-        } else {
-            tp.as_ref()
-        };
-        let ty = s.lstat(name)?.type_;
-        match t.filter(|_| !run.dry_run && ty == DescriptorType::RegularFile) {
-            Some(t) => {
-                let st = stage_file(run, s, t, name, rel)?;
-                staged.push((prel, sp, tp, st));
-            }
-            None => {
-                let mut none = Vec::new();
-                copy_entry(run, s, t, name, rel, ty, &mut none)?;
-                restore_parent_mtime(run, prel, sp.as_ref(), tp.as_ref())?;
-            }
-        }
-    }
-    for (prel, sp, tp, st) in staged {
-        if run.stage_sentinels {
-            leave_staged(run, prel, st);
-        } else {
-            commit_file(run, tp.as_ref().unwrap_or(tgt), st)?;
-            restore_parent_mtime(run, prel, sp.as_ref(), tp.as_ref())?;
-        }
-    }
-    Ok(())
-}
-
-/// Records a staged file for the caller to rename into place, counted as copied.
-fn leave_staged(run: &mut Run, prel: &str, st: Staged) {
-    record_file(run, &st);
-    run.report.staged.push(StagedEntry {
-        temporary: join(prel, &st.tmp),
-        path: st.rel,
-    });
-}
-
-/// A sentinel written into a directory this run created changed that directory's mtime:
-/// set it back to SOURCE's.
-fn restore_parent_mtime(
-    run: &Run,
-    prel: &str,
-    sp: Option<&Dir>,
-    tp: Option<&Dir>,
-) -> Result<(), Error> {
-    let (Some(sp), Some(tp)) = (sp, tp) else {
-        return Ok(());
-    };
-    let ours = run
-        .report
-        .created
-        .iter()
-        .any(|c| c.path == prel && matches!(c.kind, EntryKind::Directory));
-    if ours && !run.dry_run {
-        tp.set_mtime(sp.stat_self()?.data_modification_timestamp)?;
-    }
     Ok(())
 }

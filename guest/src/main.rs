@@ -12,6 +12,7 @@ mod config;
 mod copy;
 mod fs;
 mod install;
+mod sentinels;
 
 /// The typed interface, generated from `wit/installer.wit` (world `embed`, so that it does
 /// not clash with the `wasi:cli/run` export std makes from `fn main`).
