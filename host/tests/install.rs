@@ -151,11 +151,7 @@ fn dangling_sentinel_symlink_does_not_count() {
     symlink("nowhere.php", f.dst.join("index.php")).unwrap();
     let out = f.installer().install().unwrap();
     assert_eq!(out.report.status, Status::Copied);
-    assert!(
-        fs::symlink_metadata(f.dst.join("index.php"))
-            .unwrap()
-            .is_file()
-    );
+    assert_eq!(kind(&f.dst.join("index.php")), "file");
 }
 
 #[test]
@@ -261,11 +257,7 @@ fn dangling_config_symlink_is_replaced_not_written_through() {
         .install()
         .unwrap();
     assert_eq!(out.report.config.action, ConfigAction::Written);
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-config.php"))
-            .unwrap()
-            .is_file()
-    );
+    assert_eq!(kind(&f.dst.join("wp-config.php")), "file");
 }
 
 #[test]
@@ -400,11 +392,7 @@ fn symlink_in_target_where_source_has_directory_is_replaced() {
     write(&elsewhere, "keep.txt", b"keep");
     symlink(&elsewhere, f.dst.join("wp-admin")).unwrap();
     let out = f.installer().install().unwrap();
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-admin"))
-            .unwrap()
-            .is_dir()
-    );
+    assert_eq!(kind(&f.dst.join("wp-admin")), "dir");
     assert!(f.dst.join("wp-admin/index.php").is_file());
     assert_eq!(
         fs::read_dir(&elsewhere).unwrap().count(),

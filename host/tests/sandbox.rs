@@ -74,32 +74,12 @@ fn symlinks_in_target_cannot_redirect_writes_outside() {
     assert_eq!(out.report.status, Status::Copied);
     assert_eq!(snapshot(&o), before, "nothing outside TARGET changed");
     // Links where SOURCE has files or directories were replaced, not written through.
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-content/plugins/hello.php"))
-            .unwrap()
-            .is_file()
-    );
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-content/themes"))
-            .unwrap()
-            .is_dir()
-    );
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-admin"))
-            .unwrap()
-            .is_dir()
-    );
+    assert_eq!(kind(&f.dst.join("wp-content/plugins/hello.php")), "file");
+    assert_eq!(kind(&f.dst.join("wp-content/themes")), "dir");
+    assert_eq!(kind(&f.dst.join("wp-admin")), "dir");
     // A link the sandbox cannot resolve counts as existing: left alone, never followed.
-    assert!(
-        fs::symlink_metadata(f.dst.join(".htaccess"))
-            .unwrap()
-            .is_symlink()
-    );
-    assert!(
-        fs::symlink_metadata(f.dst.join("wp-config.php"))
-            .unwrap()
-            .is_symlink()
-    );
+    assert_eq!(kind(&f.dst.join(".htaccess")), "symlink");
+    assert_eq!(kind(&f.dst.join("wp-config.php")), "symlink");
 }
 
 #[test]

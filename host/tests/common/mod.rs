@@ -217,6 +217,20 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
     }
 }
 
+/// What `path` itself is (not following a symlink): `file`, `dir`, `symlink` or `other`.
+pub fn kind(path: &Path) -> &'static str {
+    let t = fs::symlink_metadata(path).unwrap().file_type();
+    if t.is_symlink() {
+        "symlink"
+    } else if t.is_dir() {
+        "dir"
+    } else if t.is_file() {
+        "file"
+    } else {
+        "other"
+    }
+}
+
 /// A finished command's stderr, as text.
 pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
