@@ -54,6 +54,17 @@ pub struct Outcome {
     pub messages: Option<String>,
 }
 
+/// What [`Installer::run_command`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// The component's exit code.
+    pub code: u8,
+    /// What it printed on stdout, when [`Installer::capture_messages`] is on.
+    pub stdout: Option<String>,
+    /// What it printed on stderr, when [`Installer::capture_messages`] is on.
+    pub messages: Option<String>,
+}
+
 /// What the host did around the component (WASI cannot set modes and owners, or lock).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HostActions {
@@ -236,14 +247,16 @@ impl Installer {
     }
 
     /// Runs the component's `wasi:cli/run` export with `args` (as `wasmtime run` would,
-    /// the first being the program name) under the same grants, and returns its exit code
-    /// with the captured messages when capturing.
+    /// the first being the program name) under the same grants, with stdout too. No lock,
+    /// modes or owners: this is the component alone.
     ///
     /// # Errors
     /// A runtime failure (trap, limit); a non-zero exit of the component is not an error.
-    pub fn run_command(&self, args: &[String]) -> Result<(u8, Option<String>), Error> {
+    pub fn run_command(&self, args: &[String]) -> Result<CommandOutput, Error> {
         let prepared = component::prepared()?;
-        let mut sb = Sandbox::new(prepared, &self.grants(args))?;
+        let mut grants = self.grants(args);
+        grants.stdout = true;
+        let mut sb = Sandbox::new(prepared, &grants)?;
         let result = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
             &mut sb.store,
             &prepared.component,
@@ -258,7 +271,11 @@ impl Installer {
                 None => return Err(sb.failure(e)),
             },
         };
-        Ok((code, sb.captured()))
+        Ok(CommandOutput {
+            code,
+            stdout: sb.captured_stdout(),
+            messages: sb.captured(),
+        })
     }
 
     fn grants<'a>(&'a self, args: &'a [String]) -> Grants<'a> {
@@ -271,6 +288,7 @@ impl Installer {
             memory_limit: self.memory_limit,
             timeout: self.timeout,
             capture_stderr: self.capture_messages,
+            stdout: false,
         }
     }
 

@@ -26,7 +26,8 @@ mod sandbox;
 pub use component::COMPONENT_WASM;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions, Installer, Outcome,
+    CommandOutput, DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions,
+    Installer, Outcome,
 };
 pub use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 pub use wp_init_core::report::{

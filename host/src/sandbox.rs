@@ -1,7 +1,8 @@
 //! What the component is granted, and the limits it runs under.
 //!
 //! Grants: SOURCE read-only, TARGET read-write (read-only in a dry run), the chosen
-//! environment variables, stderr, random and clocks. Nothing else: no stdin, no
+//! environment variables, stderr (and stdout for the `wasi:cli/run` path), random and
+//! clocks. Nothing else: no stdin, no
 //! network (the component imports no sockets and the context allows none), no other
 //! directory.
 
@@ -75,12 +76,15 @@ pub(crate) struct Grants<'a> {
     pub memory_limit: u64,
     pub timeout: Duration,
     pub capture_stderr: bool,
+    /// Grant stdout (only the `wasi:cli/run` path prints there: `--json`).
+    pub stdout: bool,
 }
 
-/// A store ready to instantiate the component, and the pipe holding captured stderr.
+/// A store ready to instantiate the component, and the pipes holding captured output.
 pub(crate) struct Sandbox {
     pub store: Store<Host>,
-    pub stderr: Option<MemoryOutputPipe>,
+    stderr: Option<MemoryOutputPipe>,
+    stdout: Option<MemoryOutputPipe>,
     memory_limit: u64,
     timeout: Duration,
 }
@@ -101,13 +105,22 @@ impl Sandbox {
         b.preopened_dir(g.target, g.target, perms)
             .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
         b.envs(g.env).args(g.args);
-        let stderr = if g.capture_stderr {
-            let pipe = MemoryOutputPipe::new(CAPTURE_LIMIT);
-            b.stderr(pipe.clone());
-            Some(pipe)
+        let (stderr, stdout) = if g.capture_stderr {
+            let (err, out) = (
+                MemoryOutputPipe::new(CAPTURE_LIMIT),
+                MemoryOutputPipe::new(CAPTURE_LIMIT),
+            );
+            b.stderr(err.clone());
+            if g.stdout {
+                b.stdout(out.clone());
+            }
+            (Some(err), g.stdout.then_some(out))
         } else {
             b.inherit_stderr();
-            None
+            if g.stdout {
+                b.inherit_stdout();
+            }
+            (None, None)
         };
         let limit = usize::try_from(g.memory_limit).unwrap_or(usize::MAX);
         let host = Host {
@@ -126,6 +139,7 @@ impl Sandbox {
         Ok(Sandbox {
             store,
             stderr,
+            stdout,
             memory_limit: g.memory_limit,
             timeout: g.timeout,
         })
@@ -151,10 +165,17 @@ impl Sandbox {
 
     /// The stderr captured so far, if capturing.
     pub fn captured(&self) -> Option<String> {
-        self.stderr
-            .as_ref()
-            .map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
+        text(self.stderr.as_ref())
     }
+
+    /// The stdout captured so far, if capturing.
+    pub fn captured_stdout(&self) -> Option<String> {
+        text(self.stdout.as_ref())
+    }
+}
+
+fn text(pipe: Option<&MemoryOutputPipe>) -> Option<String> {
+    pipe.map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
 }
 
 fn invalid(kind: fn(crate::PathError) -> Error, path: &str, e: impl std::fmt::Display) -> Error {

@@ -97,13 +97,13 @@ fn the_component_cannot_write_source_even_when_told_to() {
         &f.src_str(),
     ]
     .map(String::from);
-    let (code, msgs) = f
+    let out = f
         .installer()
         .env("WORDPRESS_DB_HOST", "db")
         .run_command(&args)
         .unwrap();
-    let msgs = msgs.unwrap();
-    assert_eq!(code, 4, "{msgs}");
+    let msgs = out.messages.unwrap();
+    assert_eq!(out.code, 4, "{msgs}");
     assert!(msgs.contains(&format!("{}/", f.src_str())), "{msgs}");
     assert_eq!(snapshot(&f.src), before);
 }
@@ -122,8 +122,8 @@ fn read_only_target_grant_stops_every_write() {
         &f.dst_str(),
     ]
     .map(String::from);
-    let (code, msgs) = f.installer().dry_run(true).run_command(&args).unwrap();
-    assert_eq!(code, 4, "{}", msgs.unwrap());
+    let out = f.installer().dry_run(true).run_command(&args).unwrap();
+    assert_eq!(out.code, 4, "{}", out.messages.unwrap());
     assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
 }
 
@@ -140,9 +140,48 @@ fn paths_outside_the_grants_do_not_exist_for_the_component() {
         &f.dst_str(),
     ]
     .map(String::from);
-    let (code, msgs) = f.installer().run_command(&args).unwrap();
-    assert_eq!(code, 2, "{}", msgs.unwrap());
+    let out = f.installer().run_command(&args).unwrap();
+    assert_eq!(out.code, 2, "{}", out.messages.unwrap());
     assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    assert_eq!(out.stdout.as_deref(), Some(""), "no JSON without --json");
+}
+
+#[test]
+fn the_run_path_reports_the_same_json_as_the_typed_api() {
+    // What `wasmtime run ... install --json` prints is the library's report, field for field.
+    let (f, g) = (Fixture::new(), Fixture::new());
+    let args = [
+        "wp-init",
+        "install",
+        "--source",
+        &f.src_str(),
+        "--target",
+        &f.dst_str(),
+        "--json",
+    ]
+    .map(String::from);
+    let out = f
+        .installer()
+        .env("WORDPRESS_DB_HOST", "db")
+        .run_command(&args)
+        .unwrap();
+    assert_eq!(out.code, 0, "{}", out.messages.unwrap());
+    let mut run: serde_json::Value = serde_json::from_str(&out.stdout.unwrap()).unwrap();
+    let typed = g
+        .installer()
+        .env("WORDPRESS_DB_HOST", "db")
+        .install()
+        .unwrap()
+        .report;
+    let mut typed = serde_json::to_value(&typed).unwrap();
+    // The template is named by TARGET's path, which differs between the two fixtures.
+    for (v, fx) in [(&mut run, &f), (&mut typed, &g)] {
+        let t = v["config"]["template"].take();
+        assert_eq!(t, format!("{}/wp-config-docker.php", fx.dst_str()));
+    }
+    assert_eq!(run, typed);
+    // Without the host there is no staging: the run path leaves the tree installed.
+    assert!(f.dst.join("index.php").is_file() && f.dst.join("wp-includes/version.php").is_file());
 }
 
 #[test]
