@@ -1,5 +1,6 @@
-//! Failures only a file system can produce: a full disk and a read-only TARGET. Needs
-//! root with mount rights (CI has them); a `mount` that fails fails the test.
+//! Failures only a file system can produce: a full disk, a read-only TARGET, an unreadable
+//! SOURCE file. Needs root with mount rights (CI has them); a `mount` that fails fails the
+//! test.
 
 mod common;
 
@@ -88,4 +89,22 @@ fn installed_and_configured_target_may_be_read_only() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "already-installed");
     assert_eq!(v["config"]["action"], "kept-existing");
+}
+
+#[test]
+fn unreadable_source_file_is_a_clear_error() {
+    // Root can read any file by its mode, so bind a file the kernel refuses to read as
+    // a plain one (`/proc/1/mem`) over an entry of SOURCE.
+    let f = Fixture::new();
+    let broken = f.src.join("wp-admin/broken.php");
+    fs::write(&broken, b"").unwrap();
+    let _m = Mount::new(&["--bind", "/proc/1/mem"], &broken);
+    let out = f.cli().output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}/wp-admin/broken.php: ", f.src_str())),
+        "{err}"
+    );
+    assert!(!f.dst.join("index.php").exists() && !f.dst.join("wp-includes/version.php").exists());
 }
