@@ -81,7 +81,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             source,
             target,
             dry_run,
-            stage_sentinels: false,
+            stage_final: false,
         },
         json,
     })
@@ -163,7 +163,7 @@ mod tests {
             source: source.into(),
             target: target.into(),
             dry_run,
-            stage_sentinels: false,
+            stage_final: false,
         };
         Command::Install { options, json }
     }

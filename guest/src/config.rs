@@ -3,7 +3,9 @@
 //! `wp-config-docker.php`, else SOURCE's, else the built-in one) with fresh salts and
 //! write it atomically.
 
-use crate::bindings::exports::wp_init::installer::installer::{ConfigAction, EntryKind, Error};
+use crate::bindings::exports::wp_init::installer::installer::{
+    ConfigAction, EntryKind, Error, StagedEntry,
+};
 use crate::fs::{Dir, FsError};
 use crate::install::{Run, path_error};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
@@ -130,16 +132,30 @@ fn read_template(dir: &Dir) -> Result<String, Error> {
 }
 
 /// Writes `wp-config.php` under a temporary name and renames it over the final name
-/// (replacing an empty file or a dangling symlink rather than writing through it).
-fn write_atomically(run: &Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
+/// (replacing an empty file or a dangling symlink rather than writing through it), or,
+/// with `stage_final`, leaves it staged for the caller to rename.
+fn write_atomically(run: &mut Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
     let tmp = temp_name(CONFIG_FILE, run.nonce);
     let shown = run.in_target(CONFIG_FILE);
     let out = tgt.create_new(&tmp, &shown)?;
     let written = out.write_all(bytes, 0);
     drop(out);
-    if let Err(e) = written.and_then(|()| tgt.rename(&tmp, CONFIG_FILE)) {
+    let placed = written.and_then(|()| {
+        if run.stage_final {
+            Ok(())
+        } else {
+            tgt.rename(&tmp, CONFIG_FILE)
+        }
+    });
+    if let Err(e) = placed {
         let _ = tgt.unlink(&tmp);
         return Err(e.into());
+    }
+    if run.stage_final {
+        run.report.staged.push(StagedEntry {
+            temporary: tmp,
+            path: CONFIG_FILE.to_owned(),
+        });
     }
     Ok(())
 }

@@ -44,7 +44,7 @@ pub struct Run {
     /// Plan only: make no write calls.
     pub dry_run: bool,
     /// Leave the sentinels staged for the caller to rename (see the WIT `options`).
-    pub stage_sentinels: bool,
+    pub stage_final: bool,
     /// Makes this run's temporary names unique.
     pub nonce: u64,
     /// The report being built.
@@ -159,7 +159,7 @@ pub fn install(options: &Options) -> Result<Report, Error> {
         source: options.source.clone(),
         target: options.target.clone(),
         dry_run: options.dry_run,
-        stage_sentinels: options.stage_sentinels && !options.dry_run,
+        stage_final: options.stage_final && !options.dry_run,
         nonce,
         report: empty_report(),
     };

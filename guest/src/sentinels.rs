@@ -11,7 +11,7 @@ use wp_init_core::layout::{SENTINELS, join};
 
 /// Copies the deferred sentinels, `wp-includes/version.php` then `index.php`. Files are
 /// all staged first and then renamed in that order, so the window in which only one of
-/// them is in place is as short as two renames; with `stage_sentinels` they are left
+/// them is in place is as short as two renames; with `stage_final` they are left
 /// staged and listed in the report for the caller to rename after its own pass.
 pub(crate) fn copy_sentinels(
     run: &mut Run,
@@ -57,7 +57,7 @@ pub(crate) fn copy_sentinels(
         }
     }
     for (prel, sp, tp, st) in staged {
-        if run.stage_sentinels {
+        if run.stage_final {
             leave_staged(run, prel, st);
         } else {
             commit_file(run, tp.as_ref().unwrap_or(tgt), st)?;

@@ -1,10 +1,11 @@
-//! The last step of an install: rename the staged sentinel files into place.
+//! The last step of an install: rename the staged files into place.
 //!
-//! The component leaves `wp-includes/version.php` and `index.php` under temporary names
-//! (they make TARGET look installed), so the host can set modes and owners first. Only
-//! then are they renamed into place, in order, each through a descriptor of its
-//! directory walked from TARGET without following symlinks. A run that dies before this
-//! leaves no install behind: the next run copies again and removes the temporaries.
+//! The component leaves `wp-includes/version.php` and `index.php` (they make TARGET look
+//! installed) and a written `wp-config.php` under temporary names, so the host can set
+//! modes and owners first. Only then are they renamed into place, in order, each through
+//! a descriptor of its directory walked from TARGET without following symlinks. A run
+//! that dies before this leaves no install (or config) behind: the next run does the work
+//! again and removes the temporaries.
 
 use std::os::fd::OwnedFd;
 use std::path::Path;

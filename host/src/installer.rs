@@ -209,7 +209,7 @@ impl Installer {
                     source: self.source.clone(),
                     target: self.target.clone(),
                     dry_run: self.dry_run,
-                    stage_sentinels: true,
+                    stage_final: true,
                 };
                 inst.wp_init_installer_installer()
                     .call_install(&mut sb.store, &options)

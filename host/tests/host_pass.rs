@@ -343,7 +343,11 @@ fn not_root_without_user_does_no_chown_and_succeeds() {
 #[test]
 fn refused_chown_is_a_clear_error_and_leaves_no_install() {
     let f = Fixture::new();
-    let out = cli_as_nobody(&f).args(["--user", "0:0"]).output().unwrap();
+    let out = cli_as_nobody(&f)
+        .args(["--user", "0:0"])
+        .env("WORDPRESS_DB_HOST", "db")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("setting the owner to 0:0"),
@@ -353,20 +357,29 @@ fn refused_chown_is_a_clear_error_and_leaves_no_install() {
     // The sentinels were never put in place: the tree does not look installed ...
     assert!(!f.dst.join("index.php").exists());
     assert!(!f.dst.join("wp-includes/version.php").exists());
+    assert!(!f.dst.join("wp-config.php").exists());
     // ... so the next run (as root) copies again, cleans up and completes it.
     let v = json(
         &f.cli()
             .args(["--json", "--user", "12345:12345"])
+            .env("WORDPRESS_DB_HOST", "db")
             .output()
             .unwrap(),
     );
     assert_eq!(v["status"], "copied");
-    assert_eq!(v["temporaries_removed"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["temporaries_removed"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["config"]["action"], "written");
     assert_eq!(fs::metadata(f.dst.join("index.php")).unwrap().uid(), 12345);
+    assert_eq!(
+        fs::metadata(f.dst.join("wp-config.php")).unwrap().mode() & 0o7777,
+        0o640
+    );
     let mut src = snapshot(&f.src);
     src.retain(|k, _| !k.is_empty());
+    let mut dst = snapshot(&f.dst);
+    dst.remove("wp-config.php");
     assert_eq!(
         src.keys().collect::<Vec<_>>(),
-        snapshot(&f.dst).keys().collect::<Vec<_>>()
+        dst.keys().collect::<Vec<_>>()
     );
 }
