@@ -88,15 +88,7 @@ fn the_component_cannot_write_source_even_when_told_to() {
     // config write fails with a permission error and SOURCE is unchanged.
     let f = Fixture::new();
     let before = snapshot(&f.src);
-    let args = [
-        "wp-init",
-        "install",
-        "--source",
-        &f.src_str(),
-        "--target",
-        &f.src_str(),
-    ]
-    .map(String::from);
+    let args = install_args(&f.src_str(), &f.src_str(), &[]);
     let out = f
         .installer()
         .env("WORDPRESS_DB_HOST", "db")
@@ -113,15 +105,7 @@ fn read_only_target_grant_stops_every_write() {
     // The dry-run grant is read-only: the component's CLI told to install for real fails
     // on its first write and TARGET stays as it was.
     let f = Fixture::new();
-    let args = [
-        "wp-init",
-        "install",
-        "--source",
-        &f.src_str(),
-        "--target",
-        &f.dst_str(),
-    ]
-    .map(String::from);
+    let args = install_args(&f.src_str(), &f.dst_str(), &[]);
     let out = f.installer().dry_run(true).run_command(&args).unwrap();
     assert_eq!(out.code, 4, "{}", out.messages.unwrap());
     assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
@@ -131,15 +115,7 @@ fn read_only_target_grant_stops_every_write() {
 fn paths_outside_the_grants_do_not_exist_for_the_component() {
     let f = Fixture::new();
     let o = outside(&f);
-    let args = [
-        "wp-init",
-        "install",
-        "--source",
-        o.to_str().unwrap(),
-        "--target",
-        &f.dst_str(),
-    ]
-    .map(String::from);
+    let args = install_args(o.to_str().unwrap(), &f.dst_str(), &[]);
     let out = f.installer().run_command(&args).unwrap();
     assert_eq!(out.code, 2, "{}", out.messages.unwrap());
     assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
@@ -150,16 +126,7 @@ fn paths_outside_the_grants_do_not_exist_for_the_component() {
 fn the_run_path_reports_the_same_json_as_the_typed_api() {
     // What `wasmtime run ... install --json` prints is the library's report, field for field.
     let (f, g) = (Fixture::new(), Fixture::new());
-    let args = [
-        "wp-init",
-        "install",
-        "--source",
-        &f.src_str(),
-        "--target",
-        &f.dst_str(),
-        "--json",
-    ]
-    .map(String::from);
+    let args = install_args(&f.src_str(), &f.dst_str(), &["--json"]);
     let out = f
         .installer()
         .env("WORDPRESS_DB_HOST", "db")
@@ -233,6 +200,13 @@ fn sentinel_behind_an_escaping_symlink_counts_as_installed_with_a_warning() {
         out.report.warnings
     );
     assert_eq!(snapshot(&o), before);
+}
+
+/// The component's own command line: `wp-init install --source S --target T EXTRA...`.
+fn install_args(source: &str, target: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["wp-init", "install", "--source", source, "--target", target];
+    args.extend_from_slice(extra);
+    args.into_iter().map(String::from).collect()
 }
 
 fn contains_bytes(root: &std::path::Path, needle: &[u8]) -> bool {
