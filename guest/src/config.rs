@@ -6,9 +6,9 @@
 use crate::bindings::exports::wp_init::installer::installer::{
     ConfigAction, EntryKind, Error, StagedEntry,
 };
-use crate::fs::{Dir, FsError};
+use crate::fs::{Dir, FsError, Presence};
 use crate::install::{Run, path_error};
-use wasip2::filesystem::types::{DescriptorType, ErrorCode};
+use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
 use wp_init_core::layout::temp_name;
 
@@ -28,17 +28,13 @@ enum Size {
 }
 
 fn probe(dir: &Dir, name: &str) -> Result<Size, FsError> {
-    match dir.stat(name) {
-        Ok(st) if st.type_ == DescriptorType::Directory => Ok(Size::Other),
-        Ok(st) if st.size == 0 => Ok(Size::Empty),
-        Ok(st) if st.type_ == DescriptorType::RegularFile => Ok(Size::File),
-        Ok(_) => Ok(Size::Other),
-        Err(e) => match e.code {
-            ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Ok(Size::Empty),
-            ErrorCode::NotPermitted | ErrorCode::Access => Ok(Size::Other),
-            _ => Err(e),
-        },
-    }
+    Ok(match dir.presence(name)? {
+        Presence::Absent => Size::Empty,
+        Presence::Present(st) if st.type_ == DescriptorType::Directory => Size::Other,
+        Presence::Present(st) if st.size == 0 => Size::Empty,
+        Presence::Present(st) if st.type_ == DescriptorType::RegularFile => Size::File,
+        Presence::Present(_) | Presence::Unseen => Size::Other,
+    })
 }
 
 /// Where the template comes from.

@@ -60,14 +60,24 @@ pub fn describe(code: ErrorCode) -> String {
     format!("{words} ({})", code.name())
 }
 
-/// Whether a "does it exist" probe that failed with `code` means the entry is absent.
-/// A symlink the sandbox refuses to follow (it points outside the preopen) exists.
-fn absent(code: ErrorCode) -> Option<bool> {
+/// What a failed look at a path means: absent, unseen, or (`None`) a real error.
+fn not_there(code: ErrorCode) -> Option<Presence> {
     match code {
-        ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Some(true),
-        ErrorCode::NotPermitted | ErrorCode::Access => Some(false),
+        ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Some(Presence::Absent),
+        ErrorCode::NotPermitted | ErrorCode::Access => Some(Presence::Unseen),
         _ => None,
     }
+}
+
+/// What a look at a path, following symlinks (the shell's `-e`), found.
+pub enum Presence {
+    /// Nothing there, or a dangling symlink.
+    Absent,
+    /// There, with its metadata.
+    Present(DescriptorStat),
+    /// Behind a symlink the sandbox refuses to follow (it leads out of the preopen):
+    /// something may be there, and wp-init must neither replace nor follow it.
+    Unseen,
 }
 
 /// A directory descriptor and the path the user knows it by.
@@ -122,16 +132,18 @@ impl Dir {
             .map_err(self.err(name))
     }
 
-    /// Whether `name` exists, following symlinks (shell `-e`): a dangling symlink is
-    /// absent; a symlink the sandbox refuses to follow counts as present.
-    pub fn exists(&self, name: &str) -> Result<bool, FsError> {
+    /// What is at `name`, following symlinks.
+    pub fn presence(&self, name: &str) -> Result<Presence, FsError> {
         match self.desc.stat_at(PathFlags::SYMLINK_FOLLOW, name) {
-            Ok(_) => Ok(true),
-            Err(code) => match absent(code) {
-                Some(gone) => Ok(!gone),
-                None => Err(self.err(name)(code)),
-            },
+            Ok(st) => Ok(Presence::Present(st)),
+            Err(code) => not_there(code).ok_or_else(|| self.err(name)(code)),
         }
+    }
+
+    /// Whether `name` exists, following symlinks (shell `-e`): a dangling symlink is
+    /// absent; one the sandbox refuses to follow counts as present.
+    pub fn exists(&self, name: &str) -> Result<bool, FsError> {
+        Ok(!matches!(self.presence(name)?, Presence::Absent))
     }
 
     /// The entries of this directory, sorted by name, with their types (not following
@@ -366,9 +378,15 @@ mod tests {
 
     #[test]
     fn probes_of_missing_and_escaping_entries() {
-        assert_eq!(absent(ErrorCode::NoEntry), Some(true));
-        assert_eq!(absent(ErrorCode::Loop), Some(true));
-        assert_eq!(absent(ErrorCode::NotPermitted), Some(false));
-        assert_eq!(absent(ErrorCode::Io), None);
+        assert!(matches!(
+            not_there(ErrorCode::NoEntry),
+            Some(Presence::Absent)
+        ));
+        assert!(matches!(not_there(ErrorCode::Loop), Some(Presence::Absent)));
+        assert!(matches!(
+            not_there(ErrorCode::NotPermitted),
+            Some(Presence::Unseen)
+        ));
+        assert!(not_there(ErrorCode::Io).is_none());
     }
 }

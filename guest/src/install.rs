@@ -4,7 +4,7 @@ use crate::bindings::exports::wp_init::installer::installer::{
     ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, Guest, InstallStatus, Options,
     PathError, Report,
 };
-use crate::fs::{Dir, FsError};
+use crate::fs::{Dir, FsError, Presence};
 use crate::{config, copy};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{self, SENTINELS};
@@ -191,9 +191,9 @@ pub fn install(options: &Options) -> Result<Report, Error> {
 /// warning: wp-init does not replace what it cannot see.
 fn installed(run: &mut Run, tgt: &Dir) -> Result<bool, Error> {
     for s in SENTINELS {
-        match tgt.stat(s) {
-            Ok(_) => return Ok(true),
-            Err(e) if matches!(e.code, ErrorCode::NotPermitted | ErrorCode::Access) => {
+        match tgt.presence(s)? {
+            Presence::Present(_) => return Ok(true),
+            Presence::Unseen => {
                 run.warn(&format!(
                     "'{}' lies behind a symlink leading out of {}; counting WordPress as installed",
                     run.in_target(s),
@@ -201,12 +201,7 @@ fn installed(run: &mut Run, tgt: &Dir) -> Result<bool, Error> {
                 ));
                 return Ok(true);
             }
-            Err(e)
-                if matches!(
-                    e.code,
-                    ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop
-                ) => {}
-            Err(e) => return Err(e.into()),
+            Presence::Absent => {}
         }
     }
     Ok(false)
