@@ -57,28 +57,36 @@ release() {
   build_release
   check_audit_data target/release/wp-init
 
+  # cargo-cyclonedx writes `<package>.cdx.json` next to every workspace member's manifest:
+  # keep wp-init's, drop the others. Dated by the commit, so the same commit gives the same SBOM.
   mkdir -p "$out"
-  PATH=$(dirname "$cyclonedx"):$PATH cargo cyclonedx --quiet --format json \
-    --manifest-path host/Cargo.toml --override-filename wp-init.cdx
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) PATH=$(dirname "$cyclonedx"):$PATH \
+    cargo cyclonedx --quiet --format json --spec-version 1.5 --manifest-path host/Cargo.toml
   mv host/wp-init.cdx.json "$out/wp-init.cdx.json"
+  cargo metadata --locked --no-deps --format-version 1 | python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    bom = os.path.join(os.path.dirname(p["manifest_path"]), p["name"] + ".cdx.json")
+    if os.path.exists(bom):
+        os.remove(bom)'
   check_sbom "$out/wp-init.cdx.json"
   echo "supply-chain: target/release/wp-init (auditable), $out/wp-init.cdx.json"
 }
 
 # The binary carries its dependency list: zlib-compressed JSON in the `.dep-v0` section.
 check_audit_data() {
-  local tmp
-  tmp=$(mktemp)
-  trap 'rm -f "$tmp"' RETURN
-  objcopy --dump-section .dep-v0="$tmp" "$1" /dev/null
-  python3 - "$tmp" <<'EOF'
+  local section
+  section=$(mktemp)
+  objcopy --dump-section .dep-v0="$section" "$1" /dev/null || { rm -f "$section"; return 1; }
+  python3 -c '
 import json, sys, zlib
 deps = json.loads(zlib.decompress(open(sys.argv[1], "rb").read()))
 names = {p["name"] for p in deps["packages"]}
 missing = {"wp-init", "wasmtime", "wasmtime-wasi"} - names
 assert not missing, f"audit data lacks {missing}"
-print(f"supply-chain: {len(names)} packages in the binary's audit data", file=sys.stderr)
-EOF
+print(f"supply-chain: {len(names)} packages in the audit data of " + sys.argv[2], file=sys.stderr)
+' "$section" "$1" || { rm -f "$section"; return 1; }
+  rm -f "$section"
 }
 
 # The SBOM describes wp-init and lists the crates Cargo.lock resolves for it.
@@ -101,7 +109,8 @@ package() {
   mkdir -p host/component
   target/release/wp-init component --output host/component/wp-init.wasm
   local list
-  list=$(cargo package --list --locked -p wp-init)
+  # --allow-dirty: the component is git-ignored (built, not committed) yet included.
+  list=$(cargo package --list --locked --allow-dirty -p wp-init)
   local need
   for need in Cargo.toml build.rs src/lib.rs src/main.rs component/wp-init.wasm \
       wit/installer.wit wit/deps/filesystem/filesystem.wit wit/deps/cli/cli.wit; do

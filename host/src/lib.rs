@@ -30,11 +30,10 @@
 //!
 //! ## The component inside this crate
 //!
-//! [`COMPONENT_WASM`] is embedded at build time. In the repository the build script
-//! compiles it from `guest/` (needs the `wasm32-wasip2` target). A packaged crate has no
-//! `guest/`: it ships the component built for the same version as `component/wp-init.wasm`,
-//! with the WIT it implements under `wit/`, so depending on `wp-init` needs no WebAssembly
-//! toolchain.
+//! [`COMPONENT_WASM`] is embedded at build time: the build script compiles it from the
+//! repository's `guest/` (it needs the `wasm32-wasip2` target). The crate package has no
+//! `guest/`; it carries the component built for its version as `component/wp-init.wasm` and
+//! the WIT it implements under `wit/` (the README's "Supply chain" says how it is made).
 
 mod component;
 mod error;
