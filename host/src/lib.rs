@@ -4,15 +4,36 @@
 //! WebAssembly component, sandboxed: the component sees SOURCE read-only and TARGET
 //! writable, the `WORDPRESS_*` environment, random numbers, and nothing else.
 //!
-//! - [`Installer`] is the entry point: set SOURCE, TARGET, environment and limits, then
-//!   [`Installer::install`].
-//! - [`Report`] is what the component did; [`Error`] why it failed, with the
-//!   [`ExitCode`] the CLI uses.
-//! - [`owner`], [`metadata`] and [`lock`] are what the host adds around the component,
-//!   which WASI cannot do: owners and modes of the created entries (never following a
-//!   symlink), and a lock on TARGET for the whole run; [`roots::Root`] is SOURCE or
-//!   TARGET opened once, the handle all of them work relative to.
-//! - [`COMPONENT_WASM`] is the embedded component itself, for other runtimes.
+//! ## What to use for what
+//!
+//! | you want to | use |
+//! |---|---|
+//! | install from Rust, with everything the `wp-init` CLI does | [`Installer`] (a builder: SOURCE, TARGET, environment, limits, owner, lock), then [`Installer::install`] |
+//! | read what happened | [`Outcome`]: the component's [`Report`] and the host's [`HostActions`] |
+//! | handle a failure | [`Error`]: names the path and the cause; [`Error::exit_code`] is the CLI's [`ExitCode`] |
+//! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
+//! | do the host's passes yourself | [`roots::Root`] (SOURCE or TARGET opened once: the handle everything works relative to), [`owner`] (who owns the created entries), [`metadata`] (their modes and owners, never through a symlink), [`lock`] (one run per TARGET) |
+//! | run the component in another runtime | [`COMPONENT_WASM`] (or `wp-init component --output FILE`) and the contract `wit/installer.wit` (world `embed`) |
+//!
+//! The repository has a runnable example of each way in: `examples/embed-library` (this
+//! crate's builder, its report and its errors in a few lines) and `examples/embed-wit` (a
+//! host of its own: `wasmtime::component::bindgen!` on `wit/`, two preopens, the typed
+//! `install` call). The README says which other runtimes run the component.
+//!
+//! ```no_run
+//! let outcome = wp_init::Installer::new("/usr/src/wordpress", "/var/www/html")
+//!     .env("WORDPRESS_DB_HOST", "db")
+//!     .install()?;
+//! println!("{:?}: {} files copied", outcome.report.status, outcome.report.files_copied);
+//! # Ok::<(), wp_init::Error>(())
+//! ```
+//!
+//! ## The component inside this crate
+//!
+//! [`COMPONENT_WASM`] is embedded at build time: the build script compiles it from the
+//! repository's `guest/` (it needs the `wasm32-wasip2` target). The crate package has no
+//! `guest/`; it carries the component built for its version as `component/wp-init.wasm` and
+//! the WIT it implements under `wit/` (the README's "Supply chain" says how it is made).
 
 mod commit;
 mod component;

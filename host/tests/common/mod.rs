@@ -1,6 +1,8 @@
 //! Test helpers: synthetic WordPress-shaped trees and tree comparison.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod mount;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
