@@ -8,4 +8,5 @@
 # which is ~20x slower unoptimised.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
+command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; } # crash injection (host/tests/crash.rs, hostile.rs)
 cargo test --release --locked --workspace "$@"

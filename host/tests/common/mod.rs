@@ -256,3 +256,9 @@ pub fn salts(config: &str) -> Vec<String> {
         })
         .collect()
 }
+
+pub mod expect;
+pub mod mount;
+pub mod run;
+pub mod synth;
+pub mod tree;
