@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::expect::{Before, Want, differences, looks_installed, secret_files};
+use common::expect::{Before, Want, differences, looks_installed, secret_files, summary};
 use common::mount::Mount;
 use common::run::{Call, Invocation, NOBODY, kill_at, killed, record, require_strace};
 use common::synth::chmod;
@@ -39,6 +39,9 @@ struct Row {
     hole: Option<u8>,
     setup: fn(&mut Case),
     runs: &'static [Step],
+    /// Build the case on a tmpfs: for rows of many files, whose cost on this disk is the
+    /// flush of 200,000 inodes, not wp-init's.
+    tmpfs: bool,
 }
 
 /// One run of `wp-init install` on the row's case.
@@ -53,8 +56,14 @@ struct Step {
     expect: Expect,
 }
 
-const RUN: Step =
-    Step { nobody: false, flags: &[], env: &[], before: None, crash: None, expect: SUCCESS };
+const RUN: Step = Step {
+    nobody: false,
+    flags: &[],
+    env: &[],
+    before: None,
+    crash: None,
+    expect: SUCCESS,
+};
 
 /// What a run must give. Message fragments may name `{src}` and `{dst}` (as given).
 struct Expect {
@@ -67,10 +76,20 @@ struct Expect {
     check: Option<fn(&Case) -> Result<(), String>>,
 }
 
-const SUCCESS: Expect = Expect { code: Some(0), says: &[], unchanged: false, check: None };
+const SUCCESS: Expect = Expect {
+    code: Some(0),
+    says: &[],
+    unchanged: false,
+    check: None,
+};
 
 const fn fails(says: &'static [&'static str]) -> Expect {
-    Expect { code: Some(4), says, unchanged: false, check: None }
+    Expect {
+        code: Some(4),
+        says,
+        unchanged: false,
+        check: None,
+    }
 }
 
 /// Where to kill a run: the calls to record, and which of them to kill at.
@@ -84,7 +103,10 @@ const DB: &[(&str, &str)] = &[("WORDPRESS_DB_HOST", "db")];
 /// Values that would break PHP if written into it; each carries a marker that must never
 /// appear in wp-config.php (the template reads the values at run time with getenv).
 const HOSTILE_ENV: &[(&str, &str)] = &[
-    ("WORDPRESS_DB_HOST", "db'\"\\\n?><?php system('id'); MARK-HOST"),
+    (
+        "WORDPRESS_DB_HOST",
+        "db'\"\\\n?><?php system('id'); MARK-HOST",
+    ),
     ("WORDPRESS_DB_PASSWORD", "pw\\'); MARK-PASSWORD /*\n*/ ?>"),
     ("WORDPRESS_TABLE_PREFIX", "wp_'.MARK-PREFIX.'"),
     ("WORDPRESS_CONFIG_EXTRA", "?>MARK-EXTRA<?php\n\\\\'\""),
@@ -94,45 +116,89 @@ const ROWS: &[Row] = &[
     Row {
         name: "hole 1: killed at the rename of index.php, then rerun",
         hole: Some(1),
+        tmpfs: false,
         setup: plain,
         runs: &[
             Step {
-                crash: Some(Crash { syscalls: &["rename", "renameat", "renameat2"], at: rename_of_index }),
-                expect: Expect { code: None, ..SUCCESS },
+                crash: Some(Crash {
+                    syscalls: &["rename", "renameat", "renameat2"],
+                    at: rename_of_index,
+                }),
+                expect: Expect {
+                    code: None,
+                    ..SUCCESS
+                },
                 ..RUN
             },
             RUN,
         ],
     },
-    Row { name: "hole 2: SOURCE given as a symlink", hole: Some(2), setup: source_symlink, runs: &[RUN, RUN] },
-    Row { name: "hole 3: TARGET given as a symlink", hole: Some(3), setup: target_symlink, runs: &[RUN, RUN] },
+    Row {
+        name: "hole 2: SOURCE given as a symlink",
+        hole: Some(2),
+        tmpfs: false,
+        setup: source_symlink,
+        runs: &[RUN, RUN],
+    },
+    Row {
+        name: "hole 3: TARGET given as a symlink",
+        hole: Some(3),
+        tmpfs: false,
+        setup: target_symlink,
+        runs: &[RUN, RUN],
+    },
     Row {
         name: "hole 4: a symlink chain in SOURCE escapes it",
         hole: Some(4),
+        tmpfs: false,
         setup: escaping_chain,
-        runs: &[Step { expect: fails(&["{src}/wp-includes/esc"]), ..RUN }],
+        runs: &[Step {
+            expect: fails(&["{src}/wp-includes/esc"]),
+            ..RUN
+        }],
     },
     Row {
         name: "hole 5: a 0555 directory in SOURCE, installed by a non-root user",
         hole: Some(5),
+        tmpfs: false,
         setup: read_only_source_dir,
-        runs: &[Step { nobody: true, expect: Expect { check: Some(wp_includes_0555), ..SUCCESS }, ..RUN }],
+        runs: &[Step {
+            nobody: true,
+            expect: Expect {
+                check: Some(wp_includes_0555),
+                ..SUCCESS
+            },
+            ..RUN
+        }],
     },
     Row {
         name: "hole 6: TARGET's wp-includes unreadable by the runner",
         hole: Some(6),
+        tmpfs: false,
         setup: unreadable_target_dir,
-        runs: &[Step { nobody: true, expect: fails(&["{dst}/wp-includes", "permission denied"]), ..RUN }],
+        runs: &[Step {
+            nobody: true,
+            expect: fails(&["{dst}/wp-includes", "permission denied"]),
+            ..RUN
+        }],
     },
     Row {
         name: "hole 7: killed right after the staged wp-config.php is written",
         hole: Some(7),
+        tmpfs: false,
         setup: plain,
         runs: &[
             Step {
                 env: DB,
-                crash: Some(Crash { syscalls: MUTATING, at: after_config_written }),
-                expect: Expect { code: None, check: Some(salts_private), ..SUCCESS },
+                crash: Some(Crash {
+                    syscalls: MUTATING,
+                    at: after_config_written,
+                }),
+                expect: Expect {
+                    code: None,
+                    check: Some(salts_private),
+                    ..SUCCESS
+                },
                 ..RUN
             },
             Step { env: DB, ..RUN },
@@ -141,22 +207,38 @@ const ROWS: &[Row] = &[
     Row {
         name: "symlink loop in SOURCE",
         hole: None,
+        tmpfs: false,
         setup: symlink_loop,
-        runs: &[Step { expect: fails(&["{src}/wp-includes/loop-"]), ..RUN }],
+        runs: &[Step {
+            expect: fails(&["{src}/wp-includes/loop-"]),
+            ..RUN
+        }],
     },
     Row {
         name: "TARGET's wp-content a symlink leading outside",
         hole: None,
+        tmpfs: false,
         setup: symlinked_wp_content,
-        runs: &[Step { expect: Expect { says: &["WARNING", "{dst}/wp-content"], ..SUCCESS }, ..RUN }],
+        runs: &[Step {
+            expect: Expect {
+                says: &["WARNING", "{dst}/wp-content"],
+                ..SUCCESS
+            },
+            ..RUN
+        }],
     },
     Row {
         name: "FIFO, device and socket in SOURCE",
         hole: None,
+        tmpfs: false,
         setup: special_files,
         runs: &[Step {
             expect: Expect {
-                says: &["{src}/wp-includes/fifo", "{src}/wp-includes/null", "{src}/wp-includes/sock"],
+                says: &[
+                    "{src}/wp-includes/fifo",
+                    "{src}/wp-includes/null",
+                    "{src}/wp-includes/sock",
+                ],
                 ..SUCCESS
             },
             ..RUN
@@ -165,40 +247,95 @@ const ROWS: &[Row] = &[
     Row {
         name: "a name that is not UTF-8",
         hole: None,
+        tmpfs: false,
         setup: non_utf8_name,
-        runs: &[Step { expect: fails(&["{src}/wp-includes/bad"]), ..RUN }],
+        runs: &[Step {
+            expect: fails(&["{src}/wp-includes/bad"]),
+            ..RUN
+        }],
     },
-    Row { name: "names with newlines", hole: None, setup: newline_names, runs: &[RUN] },
-    Row { name: "100 levels of directories", hole: None, setup: deep_nesting, runs: &[RUN] },
-    Row { name: "255-byte names", hole: None, setup: long_names, runs: &[RUN] },
-    Row { name: "a sparse 1 GiB file", hole: None, setup: sparse_gib, runs: &[RUN] },
-    Row { name: "100,000 tiny files", hole: None, setup: tiny_files, runs: &[RUN] },
+    Row {
+        name: "names with newlines",
+        hole: None,
+        tmpfs: false,
+        setup: newline_names,
+        runs: &[RUN],
+    },
+    Row {
+        name: "100 levels of directories",
+        hole: None,
+        tmpfs: false,
+        setup: deep_nesting,
+        runs: &[RUN],
+    },
+    Row {
+        name: "255-byte names",
+        hole: None,
+        tmpfs: false,
+        setup: long_names,
+        runs: &[RUN],
+    },
+    Row {
+        name: "a sparse 1 GiB file",
+        hole: None,
+        tmpfs: false,
+        setup: sparse_gib,
+        runs: &[RUN],
+    },
+    Row {
+        name: "100,000 tiny files",
+        hole: None,
+        tmpfs: true,
+        setup: tiny_files,
+        runs: &[RUN],
+    },
     Row {
         name: "a directory named wp-config.php in TARGET",
         hole: None,
+        tmpfs: false,
         setup: config_dir,
         runs: &[Step { env: DB, ..RUN }],
     },
     Row {
         name: "WORDPRESS_* values with quotes, backslashes, newlines and ?>",
         hole: None,
+        tmpfs: false,
         setup: plain,
-        runs: &[Step { env: HOSTILE_ENV, expect: Expect { check: Some(no_values_in_config), ..SUCCESS }, ..RUN }],
+        runs: &[Step {
+            env: HOSTILE_ENV,
+            expect: Expect {
+                check: Some(no_values_in_config),
+                ..SUCCESS
+            },
+            ..RUN
+        }],
     },
     Row {
         name: "hostile WORDPRESS_* values with the built-in template",
         hole: None,
+        tmpfs: false,
         setup: no_template,
-        runs: &[Step { env: HOSTILE_ENV, expect: Expect { check: Some(no_values_in_config), ..SUCCESS }, ..RUN }],
+        runs: &[Step {
+            env: HOSTILE_ENV,
+            expect: Expect {
+                check: Some(no_values_in_config),
+                ..SUCCESS
+            },
+            ..RUN
+        }],
     },
     Row {
         name: "memory cap hit mid-copy, then a rerun with the default",
         hole: None,
+        tmpfs: true,
         setup: tiny_files,
         runs: &[
             Step {
-                flags: &["--memory-limit", "24M"],
-                expect: Expect { check: Some(some_copied), ..fails(&["memory limit"]) },
+                flags: &["--memory-limit", "8M"],
+                expect: Expect {
+                    check: Some(some_copied),
+                    ..fails(&["memory limit"])
+                },
                 ..RUN
             },
             RUN,
@@ -207,45 +344,87 @@ const ROWS: &[Row] = &[
     Row {
         name: "deadline hit mid-copy (a sparse 1 TiB file, --timeout 1)",
         hole: None,
+        tmpfs: false,
         setup: sparse_tib,
-        runs: &[Step { flags: &["--timeout", "1"], expect: fails(&["time limit"]), ..RUN }],
+        runs: &[Step {
+            flags: &["--timeout", "1"],
+            expect: fails(&["time limit"]),
+            ..RUN
+        }],
     },
     Row {
         name: "read-only TARGET mount",
         hole: None,
+        tmpfs: false,
         setup: read_only_target,
         runs: &[Step {
-            expect: Expect { unchanged: true, ..fails(&["{dst}", "read-only file system"]) },
+            expect: Expect {
+                unchanged: true,
+                ..fails(&["{dst}", "read-only file system"])
+            },
             ..RUN
         }],
     },
     Row {
         name: "full disk, then room",
         hole: None,
+        tmpfs: false,
         setup: small_disk,
         runs: &[
-            Step { env: DB, expect: fails(&["{dst}", "no space left on device"]), ..RUN },
-            Step { env: DB, before: Some(more_room), ..RUN },
+            Step {
+                env: DB,
+                expect: fails(&["{dst}", "no space left on device"]),
+                ..RUN
+            },
+            Step {
+                env: DB,
+                before: Some(more_room),
+                ..RUN
+            },
         ],
     },
 ];
 
 /// Every mutating system call (hole 7 kills at the first one after the config's write).
 const MUTATING: &[&str] = &[
-    "write", "pwrite64", "writev", "pwritev", "pwritev2", "rename", "renameat", "renameat2",
-    "fsync", "fdatasync", "syncfs", "fchmod", "fchmodat", "fchown", "fchownat", "mkdir", "mkdirat",
-    "unlink", "unlinkat", "symlinkat", "utimensat", "openat",
+    "write",
+    "pwrite64",
+    "writev",
+    "pwritev",
+    "pwritev2",
+    "rename",
+    "renameat",
+    "renameat2",
+    "fsync",
+    "fdatasync",
+    "syncfs",
+    "fchmod",
+    "fchmodat",
+    "fchown",
+    "fchownat",
+    "mkdir",
+    "mkdirat",
+    "unlink",
+    "unlinkat",
+    "symlinkat",
+    "utimensat",
+    "openat",
 ];
 
 /// The last rename whose destination is `index.php`.
 fn rename_of_index(calls: &[Call]) -> Option<usize> {
-    calls.iter().rposition(|c| c.line.contains(", \"index.php\""))
+    calls
+        .iter()
+        .rposition(|c| c.line.contains(", \"index.php\""))
 }
 
 /// The first call after the last write into a file named `...wp-config.php` (staged or not).
 fn after_config_written(calls: &[Call]) -> Option<usize> {
     let last = calls.iter().rposition(|c| {
-        c.syscall.contains("write") && c.line.split_once('>').is_some_and(|(fd, _)| fd.ends_with("wp-config.php"))
+        c.syscall.contains("write")
+            && c.line
+                .split_once('>')
+                .is_some_and(|(fd, _)| fd.ends_with("wp-config.php"))
     })?;
     (last + 1 < calls.len()).then_some(last + 1)
 }
@@ -265,17 +444,32 @@ struct Case {
 }
 
 impl Case {
-    fn new(setup: fn(&mut Case)) -> Case {
-        let dir = tempfile::Builder::new().prefix("wp-init-hostile.").tempdir().unwrap();
+    fn new(row: &Row) -> Case {
+        let dir = tempfile::Builder::new()
+            .prefix("wp-init-hostile.")
+            .tempdir()
+            .unwrap();
+        let mounts = if row.tmpfs {
+            vec![Mount::tmpfs("2g", dir.path())]
+        } else {
+            Vec::new()
+        };
         chmod(dir.path(), 0o755);
-        let (src, dst, outside) =
-            (dir.path().join("src"), dir.path().join("dst"), dir.path().join("outside"));
+        let (src, dst, outside) = (
+            dir.path().join("src"),
+            dir.path().join("dst"),
+            dir.path().join("outside"),
+        );
         build_source(&src);
         fs::create_dir(&dst).unwrap();
         write(&outside, "keep.txt", b"the neighbour's file\n");
-        write(&outside, "content/plugins/theirs/theirs.php", b"<?php // theirs\n");
+        write(
+            &outside,
+            "content/plugins/theirs/theirs.php",
+            b"<?php // theirs\n",
+        );
         let mut case = Case {
-            mounts: Vec::new(),
+            mounts,
             source_arg: src.clone(),
             target_arg: dst.clone(),
             dir,
@@ -283,7 +477,7 @@ impl Case {
             dst,
             outside,
         };
-        setup(&mut case);
+        (row.setup)(&mut case);
         case
     }
 
@@ -305,9 +499,16 @@ impl Case {
     }
 
     fn want(&self, step: &Step) -> Want {
-        let owner = if step.nobody { (NOBODY, NOBODY) } else { (33, 33) };
+        let owner = if step.nobody {
+            (NOBODY, NOBODY)
+        } else {
+            (33, 33)
+        };
         let config = step.env.iter().any(|(k, _)| k.starts_with("WORDPRESS_"));
-        Want { owner, config_mode: config.then_some(0o640) }
+        Want {
+            owner,
+            config_mode: config.then_some(0o640),
+        }
     }
 }
 
@@ -332,8 +533,12 @@ fn escaping_chain(c: &mut Case) {
 }
 
 fn nobody_owns_target(c: &Case) {
-    rustix::fs::chown(&c.dst, Some(rustix::fs::Uid::from_raw(NOBODY)), Some(rustix::fs::Gid::from_raw(NOBODY)))
-        .unwrap();
+    rustix::fs::chown(
+        &c.dst,
+        Some(rustix::fs::Uid::from_raw(NOBODY)),
+        Some(rustix::fs::Gid::from_raw(NOBODY)),
+    )
+    .unwrap();
 }
 
 fn read_only_source_dir(c: &mut Case) {
@@ -360,32 +565,58 @@ fn special_files(c: &mut Case) {
     let dir = c.src.join("wp-includes");
     let ok = |cmd: &mut std::process::Command| assert!(cmd.status().unwrap().success(), "{cmd:?}");
     ok(std::process::Command::new("mkfifo").arg(dir.join("fifo")));
-    ok(std::process::Command::new("mknod").arg(dir.join("null")).args(["c", "1", "3"]));
+    ok(std::process::Command::new("mknod")
+        .arg(dir.join("null"))
+        .args(["c", "1", "3"]));
     std::os::unix::net::UnixListener::bind(dir.join("sock")).unwrap();
 }
 
 fn non_utf8_name(c: &mut Case) {
     let dir = c.src.join("wp-includes/bad");
     fs::create_dir(&dir).unwrap();
-    fs::write(dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.php")), b"<?php\n").unwrap();
+    fs::write(
+        dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.php")),
+        b"<?php\n",
+    )
+    .unwrap();
 }
 
 fn newline_names(c: &mut Case) {
-    write(&c.src, "wp-includes/a\nb.php", b"<?php // a newline in my name\n");
+    write(
+        &c.src,
+        "wp-includes/a\nb.php",
+        b"<?php // a newline in my name\n",
+    );
     write(&c.src, "wp-content/plugins/line\nbreak/p.php", b"<?php\n");
 }
 
 fn deep_nesting(c: &mut Case) {
     let rel: Vec<String> = (0..100).map(|i| format!("level-{i:03}")).collect();
-    write(&c.src, &format!("wp-includes/{}/bottom.php", rel.join("/")), b"<?php // deep\n");
+    write(
+        &c.src,
+        &format!("wp-includes/{}/bottom.php", rel.join("/")),
+        b"<?php // deep\n",
+    );
 }
 
 fn long_names(c: &mut Case) {
     // 251 + 4 = 255 bytes, the longest name Linux file systems take.
     let long = |ch: char| ch.to_string().repeat(251);
-    write(&c.src, &format!("wp-includes/{}.php", long('f')), b"<?php\n");
-    write(&c.src, &format!("wp-includes/{}dirs/x.php", long('d')), b"<?php\n");
-    write(&c.src, &format!("wp-content/plugins/{}.dir/p.php", long('p')), b"<?php\n");
+    write(
+        &c.src,
+        &format!("wp-includes/{}.php", long('f')),
+        b"<?php\n",
+    );
+    write(
+        &c.src,
+        &format!("wp-includes/{}dirs/x.php", long('d')),
+        b"<?php\n",
+    );
+    write(
+        &c.src,
+        &format!("wp-content/plugins/{}.dir/p.php", long('p')),
+        b"<?php\n",
+    );
 }
 
 /// A sparse file of `len` bytes with a few non-zero bytes, at `rel` in SOURCE.
@@ -434,14 +665,16 @@ fn small_disk(c: &mut Case) {
 }
 
 fn more_room(c: &mut Case) {
-    c.mounts[0].remount("remount,size=64m");
+    c.mounts.last().unwrap().remount("remount,size=64m");
 }
 
 // Row-specific checks.
 
 fn wp_includes_0555(c: &Case) -> Result<(), String> {
     let m = common::tree::meta(&c.dst.join("wp-includes"));
-    (m.mode == 0o555).then_some(()).ok_or(format!("wp-includes has mode {:o}", m.mode))
+    (m.mode == 0o555)
+        .then_some(())
+        .ok_or(format!("wp-includes has mode {:o}", m.mode))
 }
 
 fn salts_private(c: &Case) -> Result<(), String> {
@@ -450,27 +683,34 @@ fn salts_private(c: &Case) -> Result<(), String> {
         return Err("the kill came before any salt was written: no check made".into());
     }
     let open: Vec<_> = secrets.iter().filter(|(_, m)| m & 0o004 != 0).collect();
-    open.is_empty().then_some(()).ok_or(format!("salts readable by others: {open:?}"))
+    open.is_empty()
+        .then_some(())
+        .ok_or(format!("salts readable by others: {open:?}"))
 }
 
 fn no_values_in_config(c: &Case) -> Result<(), String> {
     let config = fs::read_to_string(c.dst.join("wp-config.php")).map_err(|e| e.to_string())?;
     match config.find("MARK-") {
-        Some(i) => Err(format!("a value was written into wp-config.php: {}", &config[i..i + 20])),
+        Some(i) => Err(format!(
+            "a value was written into wp-config.php: {}",
+            &config[i..i + 20]
+        )),
         None => Ok(()),
     }
 }
 
 fn some_copied(c: &Case) -> Result<(), String> {
     let n = listing(&c.dst).len();
-    (n > 10).then_some(()).ok_or(format!("the cap was hit before the copy started ({n} entries)"))
+    (n > 10).then_some(()).ok_or(format!(
+        "the cap was hit before the copy started ({n} entries)"
+    ))
 }
 
 // The runner.
 
 /// Runs one row; `Err` lists what broke.
 fn run_row(row: &Row) -> Result<(), String> {
-    let mut case = Case::new(row.setup);
+    let mut case = Case::new(row);
     let before = Before::take(&case.dst);
     let outside = tree_hash(&case.outside);
     let source = tree_hash(&case.src);
@@ -487,7 +727,10 @@ fn run_row(row: &Row) -> Result<(), String> {
         match step.expect.code {
             None if !killed(&out) => return Err(at(format!("not killed: {} {err}", out.status))),
             Some(code) if out.status.code() != Some(code) => {
-                return Err(at(format!("exit {:?}, want {code}: {err}", out.status.code())));
+                return Err(at(format!(
+                    "exit {:?}, want {code}: {err}",
+                    out.status.code()
+                )));
             }
             _ => {}
         }
@@ -501,12 +744,18 @@ fn run_row(row: &Row) -> Result<(), String> {
         if out.status.success() {
             let d = differences(&case.src, &case.dst, &before, &want, true);
             if !d.is_empty() {
-                return Err(at(format!("exit 0 but incomplete: {}", d.join("; "))));
+                return Err(at(format!("exit 0 but incomplete: {}", summary(&d))));
             }
-        } else if !installed_before && looks_installed(&case.dst) && !case.dst.join(JOURNAL).exists() {
+        } else if !installed_before
+            && looks_installed(&case.dst)
+            && !case.dst.join(JOURNAL).exists()
+        {
             let d = differences(&case.src, &case.dst, &before, &want, false);
             if !d.is_empty() {
-                return Err(at(format!("failed, left looking installed but incomplete: {}", d.join("; "))));
+                return Err(at(format!(
+                    "failed, left looking installed but incomplete: {}",
+                    summary(&d)
+                )));
             }
         }
         if step.expect.unchanged && tree_hash(&case.dst) != target {
@@ -529,17 +778,27 @@ fn run_row(row: &Row) -> Result<(), String> {
 /// Makes one run, killing it where the step says.
 fn run_step(case: &Case, row: &Row, step: &Step) -> Result<Output, String> {
     let run = case.invocation(step);
-    let Some(crash) = &step.crash else { return Ok(run.output()) };
+    let Some(crash) = &step.crash else {
+        return Ok(run.output());
+    };
     // The tracing run, on an identical case, picks the call; the injected run kills there.
-    let twin = Case::new(row.setup);
-    let (_, calls) = record(&twin.invocation(step), crash.syscalls, &twin.dir.path().join("trace.log"));
+    let twin = Case::new(row);
+    let (_, calls) = record(
+        &twin.invocation(step),
+        crash.syscalls,
+        &twin.dir.path().join("trace.log"),
+    );
     let i = (crash.at)(&calls).ok_or("the tracing run never made the call to kill at")?;
     Ok(kill_at(&run, &calls[i]))
 }
 
 /// The symlinks in TARGET.
 fn links(dst: &Path) -> Vec<PathBuf> {
-    listing(dst).into_iter().filter(|(_, m)| matches!(m.kind, Kind::Link(_))).map(|(r, _)| r).collect()
+    listing(dst)
+        .into_iter()
+        .filter(|(_, m)| matches!(m.kind, Kind::Link(_)))
+        .map(|(r, _)| r)
+        .collect()
 }
 
 /// Fails when a symlink that was not in TARGET before resolves outside it.
@@ -549,7 +808,11 @@ fn escaping_links(case: &Case, before: &[PathBuf]) -> Result<(), String> {
         if let Ok(to) = case.dst.join(rel).canonicalize()
             && !to.starts_with(&root)
         {
-            return Err(format!("{} resolves outside TARGET, to {}", rel.display(), to.display()));
+            return Err(format!(
+                "{} resolves outside TARGET, to {}",
+                rel.display(),
+                to.display()
+            ));
         }
     }
     Ok(())
@@ -561,7 +824,10 @@ fn hostile_inputs() {
     let only = std::env::var("WP_INIT_ROWS").ok();
     let rows: Vec<&Row> = ROWS
         .iter()
-        .filter(|r| only.as_ref().is_none_or(|o| o.split(',').any(|n| r.name.contains(n.trim()))))
+        .filter(|r| {
+            only.as_ref()
+                .is_none_or(|o| o.split(',').any(|n| r.name.contains(n.trim())))
+        })
         .collect();
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
@@ -572,7 +838,10 @@ fn hostile_inputs() {
                     let start = Instant::now();
                     let r = std::panic::catch_unwind(|| run_row(row))
                         .unwrap_or_else(|p| Err(format!("panicked: {p:?}")));
-                    results.lock().unwrap().push((row.name, row.hole, r, start.elapsed()));
+                    results
+                        .lock()
+                        .unwrap()
+                        .push((row.name, row.hole, r, start.elapsed()));
                 }
             });
         }
@@ -589,6 +858,15 @@ fn hostile_inputs() {
             failed.push(format!("{name}: {e}"));
         }
     }
-    println!("{} rows, {} passed", results.len(), results.len() - failed.len());
-    assert!(failed.is_empty(), "{} rows failed:\n{}", failed.len(), failed.join("\n"));
+    println!(
+        "{} rows, {} passed",
+        results.len(),
+        results.len() - failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} rows failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }

@@ -28,7 +28,11 @@ impl Before {
             if p.exists() {
                 resolving.insert(rel.clone());
             }
-            let h = if m.kind == Kind::File { file_hash(&p) } else { 0 };
+            let h = if m.kind == Kind::File {
+                file_hash(&p)
+            } else {
+                0
+            };
             entries.insert(rel, (m, h));
         }
         Before { entries, resolving }
@@ -98,7 +102,9 @@ fn plan(src: &Path, before: &Before, want: &Want) -> BTreeMap<PathBuf, Expect> {
     out.entry(uploads).or_insert(Expect::MountPoint);
     if let Some(mode) = want.config_mode {
         let config = PathBuf::from("wp-config.php");
-        let empty = before.get(&config).is_none_or(|m| m.kind == Kind::File && m.size == 0);
+        let empty = before
+            .get(&config)
+            .is_none_or(|m| m.kind == Kind::File && m.size == 0);
         if empty {
             out.insert(config, Expect::Config(mode));
         }
@@ -123,7 +129,7 @@ pub fn differences(
         let shown = rel.display();
         if fs::symlink_metadata(&p).is_err() {
             if strict || !matches!(e, Expect::Config(_)) {
-                out.push(format!("missing: {shown}"));
+                out.push(format!("{shown}: missing"));
             }
             continue;
         }
@@ -132,7 +138,8 @@ pub fn differences(
             Expect::User => {
                 let (was, h) = &before.entries[rel];
                 let same_meta = if was.kind == Kind::Dir {
-                    (&got.kind, got.mode, got.uid, got.gid) == (&was.kind, was.mode, was.uid, was.gid)
+                    (&got.kind, got.mode, got.uid, got.gid)
+                        == (&was.kind, was.mode, was.uid, was.gid)
                 } else {
                     got == *was && (got.kind != Kind::File || file_hash(&p) == *h)
                 };
@@ -141,8 +148,10 @@ pub fn differences(
             Expect::Copied => copied(&src.join(rel), &p, &got, want.owner),
             Expect::Config(mode) if strict => config(&p, &got, *mode, want.owner),
             Expect::Config(_) => None,
-            Expect::MountPoint => (got.kind != Kind::Dir || got.mode != 0o755 || (got.uid, got.gid) != want.owner)
-                .then(|| format!("not an empty 0755 directory of the owner: {got:?}")),
+            Expect::MountPoint => {
+                (got.kind != Kind::Dir || got.mode != 0o755 || (got.uid, got.gid) != want.owner)
+                    .then(|| format!("not an empty 0755 directory of the owner: {got:?}"))
+            }
         };
         if let Some(problem) = problem {
             out.push(format!("{shown}: {problem}"));
@@ -150,10 +159,23 @@ pub fn differences(
     }
     if strict {
         for rel in listing(dst).keys().filter(|r| !plan.contains_key(*r)) {
-            out.push(format!("left behind: {}", rel.display()));
+            out.push(format!("{}: left behind", rel.display()));
         }
     }
     out
+}
+
+/// One example of each kind of difference (the text after the path), and how many there
+/// were in all.
+pub fn summary(d: &[String]) -> String {
+    let mut seen = BTreeSet::new();
+    let examples: Vec<&str> = d
+        .iter()
+        .filter(|x| seen.insert(x.split_once(": ").map_or(x.as_str(), |(_, why)| why)))
+        .take(4)
+        .map(String::as_str)
+        .collect();
+    format!("{} ({} differences)", examples.join("; "), d.len())
 }
 
 /// Whether TARGET's `got` at `p` is a faithful copy of SOURCE's `s`.
@@ -163,7 +185,10 @@ fn copied(s: &Path, p: &Path, got: &Meta, owner: (u32, u32)) -> Option<String> {
         return Some(format!("is {:?}, SOURCE has {:?}", got.kind, want.kind));
     }
     if (got.uid, got.gid) != owner {
-        return Some(format!("owner {}:{}, want {}:{}", got.uid, got.gid, owner.0, owner.1));
+        return Some(format!(
+            "owner {}:{}, want {}:{}",
+            got.uid, got.gid, owner.0, owner.1
+        ));
     }
     if !matches!(got.kind, Kind::Link(_)) && got.mode != want.mode {
         return Some(format!("mode {:o}, SOURCE has {:o}", got.mode, want.mode));

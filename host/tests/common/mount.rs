@@ -26,7 +26,11 @@ impl Mount {
 }
 
 fn mount(args: &[&str], at: &Path) {
-    let out = Command::new("mount").args(args).arg(at).output().expect("run mount");
+    let out = Command::new("mount")
+        .args(args)
+        .arg(at)
+        .output()
+        .expect("run mount");
     assert!(
         out.status.success(),
         "this test needs root with mount rights: mount {args:?} {}: {}",

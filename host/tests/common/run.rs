@@ -49,15 +49,21 @@ impl Invocation {
         if self.nobody {
             let id = NOBODY.to_string();
             argv.extend(
-                ["setpriv", &format!("--reuid={id}"), &format!("--regid={id}")]
-                    .map(OsString::from),
+                [
+                    "setpriv",
+                    &format!("--reuid={id}"),
+                    &format!("--regid={id}"),
+                ]
+                .map(OsString::from),
             );
             argv.extend(["--clear-groups", "--"].map(OsString::from));
         }
         argv.push(env!("CARGO_BIN_EXE_wp-init").into());
         argv.extend(self.args.iter().cloned());
         let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]).env_clear().envs(self.env.iter().cloned());
+        cmd.args(&argv[1..])
+            .env_clear()
+            .envs(self.env.iter().cloned());
         cmd
     }
 
@@ -68,7 +74,10 @@ impl Invocation {
 
 /// Fails (never skips) when strace is missing: `scripts/test.sh` installs it.
 pub fn require_strace() {
-    let ok = Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
         ok,
         "strace is needed for crash injection (Debian package `strace`; scripts/test.sh installs it)"
@@ -92,22 +101,44 @@ pub fn record(run: &Invocation, syscalls: &[&str], log: &Path) -> (Output, Vec<C
     let trace = format!("trace={}", set.join(","));
     let log_s = log.to_str().unwrap();
     let prefix = [
-        "strace", "-f", "-qq", "--seccomp-bpf", "-y", "-s", "300", "-o", log_s, "-e", &trace, "--",
+        "strace",
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-y",
+        "-s",
+        "300",
+        "-o",
+        log_s,
+        "-e",
+        &trace,
+        "--",
     ];
     let out = run.command(&prefix).output().expect("run strace");
     let text = fs::read(log).unwrap();
     let mut counts = std::collections::HashMap::new();
     let mut calls = Vec::new();
     for line in String::from_utf8_lossy(&text).lines() {
-        let Some((tid, rest)) = line.split_once(' ') else { continue };
-        let Some((name, _)) = rest.split_once('(') else { continue };
+        // `TID  name(args) = ret`; strace pads the TID.
+        let Some((tid, rest)) = line.split_once(' ') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some((name, _)) = rest.split_once('(') else {
+            continue;
+        };
         if rest.starts_with('<') || !syscalls.contains(&name) {
             continue;
         }
         let tid: u32 = tid.parse().unwrap();
         let nth = counts.entry((tid, name.to_owned())).or_insert(0);
         *nth += 1;
-        calls.push(Call { syscall: name.to_owned(), tid, nth: *nth, line: line.to_owned() });
+        calls.push(Call {
+            syscall: name.to_owned(),
+            tid,
+            nth: *nth,
+            line: line.to_owned(),
+        });
     }
     (out, calls)
 }
@@ -116,10 +147,24 @@ pub fn record(run: &Invocation, syscalls: &[&str], log: &Path) -> (Output, Vec<C
 /// happens). Returns the output; see [`killed`]. Without `--seccomp-bpf`: with it, strace
 /// 6.1 silently delivers no `signal=` injection (tested; `error=` and `retval=` still work).
 pub fn kill_at(run: &Invocation, call: &Call) -> Output {
-    assert!(call.nth <= 65535, "strace's `when=` stops at 65535: {call:?}");
+    assert!(
+        call.nth <= 65535,
+        "strace's `when=` stops at 65535: {call:?}"
+    );
     let trace = format!("trace={}", call.syscall);
     let inject = format!("inject={}:signal=SIGKILL:when={}", call.syscall, call.nth);
-    let prefix = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", &trace, "-e", &inject, "--"];
+    let prefix = [
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        &trace,
+        "-e",
+        &inject,
+        "--",
+    ];
     run.command(&prefix).output().expect("run strace")
 }
 

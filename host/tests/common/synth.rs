@@ -90,10 +90,22 @@ pub fn wordpress(src: &Path, shape: &Shape, seed: u64) -> usize {
         count += 1;
     }
     write(src, "wp-config-docker.php", TEMPLATE.as_bytes());
-    write(src, "wp-includes/version.php", b"<?php\n$wp_version = '6.8.1';\n");
+    write(
+        src,
+        "wp-includes/version.php",
+        b"<?php\n$wp_version = '6.8.1';\n",
+    );
     write(src, ".htaccess", b"# BEGIN WordPress\n# END WordPress\n");
-    write(src, "wp-content/index.php", b"<?php // Silence is golden.\n");
-    write(src, "wp-content/plugins/hello.php", b"<?php /* Hello Dolly */\n");
+    write(
+        src,
+        "wp-content/index.php",
+        b"<?php // Silence is golden.\n",
+    );
+    write(
+        src,
+        "wp-content/plugins/hello.php",
+        b"<?php /* Hello Dolly */\n",
+    );
     count += 5;
     while count < shape.files {
         let dir = &dirs[rng.below(dirs.len() as u64) as usize];
@@ -102,7 +114,11 @@ pub fn wordpress(src: &Path, shape: &Shape, seed: u64) -> usize {
         write(src, &format!("{dir}/f{count}.php"), &rng.bytes(size));
         count += 1;
     }
-    symlink("../wp-includes/version.php", src.join("wp-admin/version-link.php")).unwrap();
+    symlink(
+        "../wp-includes/version.php",
+        src.join("wp-admin/version-link.php"),
+    )
+    .unwrap();
     symlink("version.php", src.join("wp-includes/version-link.php")).unwrap();
     symlink("twentytwentyfive", src.join("wp-content/themes/default")).unwrap();
     chmod(&src.join("wp-cron.php"), 0o755);
@@ -115,8 +131,16 @@ pub fn wordpress(src: &Path, shape: &Shape, seed: u64) -> usize {
 /// The user's own files in TARGET, as a running site has them: an upload, a plugin of
 /// their own, their `.htaccess`, with their modes (root-owned).
 pub fn user_files(dst: &Path) {
-    write(dst, "wp-content/uploads/photo.jpg", &Rng::new(7).bytes(50_000));
-    write(dst, "wp-content/plugins/mine/mine.php", b"<?php /* Mine */\n");
+    write(
+        dst,
+        "wp-content/uploads/photo.jpg",
+        &Rng::new(7).bytes(50_000),
+    );
+    write(
+        dst,
+        "wp-content/plugins/mine/mine.php",
+        b"<?php /* Mine */\n",
+    );
     write(dst, ".htaccess", b"# the user's rules\n");
     chmod(&dst.join("wp-content/plugins/mine"), 0o750);
     chmod(&dst.join("wp-content/uploads/photo.jpg"), 0o600);
