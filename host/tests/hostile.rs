@@ -73,7 +73,7 @@ struct Expect {
     /// TARGET must be exactly as before the row's first run.
     unchanged: bool,
     /// A row-specific check of the case after this run.
-    check: Option<fn(&Case) -> Result<(), String>>,
+    check: Option<Check>,
 }
 
 const SUCCESS: Expect = Expect {
@@ -91,6 +91,9 @@ const fn fails(says: &'static [&'static str]) -> Expect {
         check: None,
     }
 }
+
+/// A row-specific check of the case after a run; `Err` says what is wrong.
+type Check = fn(&Case) -> Result<(), String>;
 
 /// Where to kill a run: the calls to record, and which of them to kill at.
 struct Crash {
