@@ -60,9 +60,21 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX)
 }
 
-/// A temporary name for `name`, unique by `nonce`.
+/// Longest file name (in bytes) on the file systems wp-init runs on.
+pub const NAME_MAX: usize = 255;
+
+/// A temporary name for `name`, unique by `nonce`: the name itself after the prefix when
+/// that fits in [`NAME_MAX`] bytes, else a 64-bit FNV-1a hash of it (a 255-byte plugin
+/// directory name must still install).
 pub fn temp_name(name: &str, nonce: u64) -> String {
-    format!("{TEMP_PREFIX}{nonce:016x}.{name}")
+    let full = format!("{TEMP_PREFIX}{nonce:016x}.{name}");
+    if full.len() <= NAME_MAX {
+        return full;
+    }
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{TEMP_PREFIX}{nonce:016x}.#{hash:016x}")
 }
 
 /// Joins a relative path to a base (`/var/www/html` + `a/b`); an empty side is the
@@ -131,6 +143,15 @@ mod tests {
             assert!(is_own_name(name), "{name}");
         }
         assert!(!is_own_name("wp-content"));
+    }
+
+    #[test]
+    fn temp_names_of_long_names_fit() {
+        let long = "p".repeat(NAME_MAX);
+        let t = temp_name(&long, 7);
+        assert!(t.len() <= NAME_MAX && is_temp_name(&t), "{t}");
+        assert_ne!(t, temp_name(&"q".repeat(NAME_MAX), 7));
+        assert_eq!(t, temp_name(&long, 7));
     }
 
     #[test]

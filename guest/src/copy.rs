@@ -357,6 +357,11 @@ fn copy_symlink(
         dir_in_the_way(run, tgt, name, rel)?;
     } else if let Some(t) = tgt {
         let tmp = stage_symlink(run, t, &text, name, rel)?;
+        // A link where the exclusion rule looks (`wp-content/themes/default`) would be
+        // taken for the user's by a rerun: log it first.
+        if is_excludable(rel, true) {
+            run.log_created(rel)?;
+        }
         if let Err(e) = t.rename(&tmp, name) {
             let _ = t.unlink(&tmp);
             return Err(e.into());

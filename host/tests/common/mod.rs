@@ -1,8 +1,6 @@
 //! Test helpers: synthetic WordPress-shaped trees and tree comparison.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-pub mod mount;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
@@ -258,3 +256,9 @@ pub fn salts(config: &str) -> Vec<String> {
         })
         .collect()
 }
+
+pub mod expect;
+pub mod mount;
+pub mod run;
+pub mod synth;
+pub mod tree;
