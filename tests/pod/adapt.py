@@ -94,6 +94,11 @@ def main():
             else m
             for m in fpm["volumeMounts"]
         ]
+        # nginx starts beside it, before the install has made the docroot's uploads mount
+        # point: the entrypoint Pod has no uploads volume (its checker does not upload).
+        spec["volumes"] = [v for v in spec["volumes"] if v["name"] != "uploads"]
+        for c in spec["containers"]:
+            c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "uploads"]
         container(spec, "checker")["env"].append({"name": "CHECK_MODE", "value": "entrypoint"})
 
     for c in spec.get("initContainers", []) + spec["containers"]:
