@@ -55,7 +55,8 @@ candidates() {
 	[[ $out != *"(none)"* && $(wc -l <<<"$out") == "$#" ]] || return 1
 	printf '%s\n' "$out"
 }
-candidates "${packages[@]}" >/dev/null 2>&1 || apt-get update -qq >&2 || die "apt-get update failed"
+# shellcheck disable=SC2068 # one word per package
+candidates ${packages[@]} >/dev/null 2>&1 || apt-get update -qq >&2 || die "apt-get update failed"
 
 # The WordPress tree (cached by build-source.sh per wordpress package version).
 wp_src=$(bash "$repo/tests/e2e/build-source.sh" | tail -n1)/with-template
@@ -67,7 +68,9 @@ key_of() {
 		printf '%s\n' "$suite" "$mirror" "$(dpkg-query -W -f='${Version}' debootstrap)"
 		# shellcheck disable=SC2086 # a word list
 		candidates ${packages[$name]} || die "no candidate for: ${packages[$name]}"
-		cat "$here/images.sh" "$here/php-fpm-docker.conf" "$here/mariadb-entrypoint.sh" "${sources[@]}"
+		# The recipe (not this file's comments) and the files it bakes in.
+		declare -f base_tar build "configure_$name"
+		cat "$here/php-fpm-docker.conf" "$here/mariadb-entrypoint.sh" "${sources[@]}"
 		[[ $name != wordpress-fpm ]] || cat "$(dirname "$wp_src")/.wp-init-e2e-complete"
 	} | sha256sum | cut -c1-16
 }
@@ -107,7 +110,8 @@ build() {
 		sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages[$name]} && apt-get clean" \
 		>"$work/$name.log" 2>&1 || { tail -n 20 "$work/$name.log" >&2; die "$name: apt-get install in the chroot failed"; }
 	"configure_$name" "$rootfs"
-	rm -rf "$rootfs/usr/sbin/policy-rc.d" "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+	rm -rf "$rootfs/usr/sbin/policy-rc.d" "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
+		"$rootfs"/usr/share/{doc,man,info}/* "$rootfs"/usr/share/locale/*
 	tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
 	mv "$tarball.tmp" "$tarball"
 	rm -rf "$rootfs"
