@@ -46,6 +46,15 @@ pub fn is_excludable(rel: &str, is_dir: bool) -> bool {
     rel == HTACCESS || (is_dir && is_pluggable(rel))
 }
 
+/// What every name wp-init gives its own bookkeeping starts with: temporaries
+/// ([`TEMP_PREFIX`]), the commit journal and the created-logs (`commit`).
+pub const OWN_PREFIX: &str = ".wp-init-";
+
+/// Whether a directory entry name is wp-init's own bookkeeping, never WordPress's.
+pub fn is_own_name(name: &str) -> bool {
+    name.starts_with(OWN_PREFIX)
+}
+
 /// Whether a directory entry name is one of wp-init's temporaries.
 pub fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX)
@@ -67,28 +76,17 @@ pub fn join(base: &str, rel: &str) -> String {
     }
 }
 
-/// Whether a symlink at `link_rel` (relative to the tree root) with contents `text`
-/// points outside the tree: absolute, or climbing above the root with `..`.
-/// Such a link cannot be recreated safely in TARGET.
-pub fn symlink_escapes(link_rel: &str, text: &str) -> bool {
-    if text.starts_with('/') || text.is_empty() {
-        return true;
-    }
-    // Depth of the directory holding the link, then walk the link's components.
-    let mut depth = link_rel.split('/').filter(|c| !c.is_empty()).count() as i64 - 1;
-    for comp in text.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return true;
-                }
-            }
-            _ => depth += 1,
-        }
-    }
-    false
+/// Directories the install leaves in place (empty, when SOURCE has none) for volumes
+/// mounted inside a read-only TARGET.
+pub const DEFAULT_MOUNT_POINTS: [&str; 1] = ["wp-content/uploads"];
+
+/// Whether `rel` may name a mount point: a relative `/`-separated path inside TARGET
+/// whose components are plain names (no empty, `.` or `..` component).
+pub fn mount_point_is_valid(rel: &str) -> bool {
+    !rel.is_empty()
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'))
 }
 
 #[cfg(test)]
@@ -127,6 +125,15 @@ mod tests {
     }
 
     #[test]
+    fn own_names_cover_every_bookkeeping_name() {
+        use crate::commit::{CREATED_LOG_PREFIX, JOURNAL};
+        for name in [temp_name("x", 1).as_str(), JOURNAL, CREATED_LOG_PREFIX] {
+            assert!(is_own_name(name), "{name}");
+        }
+        assert!(!is_own_name("wp-content"));
+    }
+
+    #[test]
     fn sentinels() {
         assert!(is_sentinel("index.php"));
         assert!(is_sentinel("wp-includes/version.php"));
@@ -146,15 +153,11 @@ mod tests {
     }
 
     #[test]
-    fn escaping_symlinks() {
-        assert!(symlink_escapes("a", "/etc/passwd"));
-        assert!(symlink_escapes("a", ""));
-        assert!(symlink_escapes("a", ".."));
-        assert!(symlink_escapes("wp-content/x", "../../etc"));
-        assert!(symlink_escapes("wp-content/x", "../a/../../b"));
-        assert!(!symlink_escapes("wp-content/x", "../index.php"));
-        assert!(!symlink_escapes("wp-content/x", "plugins/./a"));
-        assert!(!symlink_escapes("a/b/c", "../../d"));
-        assert!(symlink_escapes("a/b/c", "../../../d"));
+    fn mount_points() {
+        assert!(mount_point_is_valid("wp-content/uploads"));
+        assert!(mount_point_is_valid("cache"));
+        for bad in ["", "/abs", "a/../b", "..", "a//b", "a/", "./a", "a\0b"] {
+            assert!(!mount_point_is_valid(bad), "{bad:?}");
+        }
     }
 }

@@ -5,10 +5,12 @@
 //!
 //! - [`config`]: the `wp-config.php` step — which variables ask for it, the built-in
 //!   template, and the per-line replacement of the unique-phrase placeholder with salts.
+//! - [`commit`]: the journaled commit that finishes an install, and its recovery.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
-//!   rule for existing `wp-content/*/*` directories, temporary names, symlink safety.
+//!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
 //! - [`report`]: the install report's one JSON shape, and the exit codes.
 
+pub mod commit;
 pub mod config;
 pub mod layout;
 pub mod report;

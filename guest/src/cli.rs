@@ -7,7 +7,7 @@ use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 use wp_init_core::report::{ErrorReport, ExitCode};
 
 const USAGE: &str = "\
-Usage: wp-init install [--source DIR] [--target DIR] [--dry-run] [--json]
+Usage: wp-init install [--source DIR] [--target DIR] [--mount-point REL]... [--dry-run] [--json]
 
 Copies WordPress from SOURCE into TARGET unless it is already installed there, then
 writes wp-config.php when WORDPRESS_* variables are set (as the official image does).
@@ -18,9 +18,15 @@ Both directories must be granted to the component under these exact names, e.g.
 Options:
   --source DIR   the WordPress tree to copy (default /usr/src/wordpress)
   --target DIR   the directory to install into (default /var/www/html)
+  --mount-point REL
+                 also leave this directory (relative to TARGET) in place for a volume
+                 mounted inside TARGET; wp-content/uploads always is
   --dry-run      decide everything, write nothing, print the plan
   --json         print the report as one JSON object on stdout
   -h, --help     print this help
+
+Files are created with the runtime's umask: run with umask 027 (or 077) so that
+wp-config.php, which holds the keys and salts, is never readable by others.
 
 Exit codes: 0 success; 2 usage error, invalid SOURCE or TARGET; 4 any other failure.
 ";
@@ -44,6 +50,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
     let mut source = DEFAULT_SOURCE.to_owned();
     let mut target = DEFAULT_TARGET.to_owned();
     let (mut dry_run, mut json) = (false, false);
+    let mut mount_points = Vec::new();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
@@ -51,7 +58,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         };
         match flag {
             "-h" | "--help" => return Ok(Command::Help),
-            "--source" | "--target" => {
+            "--source" | "--target" | "--mount-point" => {
                 let value = match inline {
                     Some(v) => v,
                     None => it
@@ -62,10 +69,10 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 if value.is_empty() {
                     return Err(format!("{flag} needs a non-empty value"));
                 }
-                if flag == "--source" {
-                    source = value
-                } else {
-                    target = value
+                match flag {
+                    "--source" => source = value,
+                    "--target" => target = value,
+                    _ => mount_points.push(value),
                 }
             }
             "--dry-run" | "--json" if inline.is_some() => {
@@ -82,6 +89,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             target,
             dry_run,
             stage_final: false,
+            mount_points,
         },
         json,
     })
@@ -164,6 +172,7 @@ mod tests {
             target: target.into(),
             dry_run,
             stage_final: false,
+            mount_points: Vec::new(),
         };
         Command::Install { options, json }
     }
@@ -189,6 +198,52 @@ mod tests {
             ])),
             Ok(install_opts("/s", "/t", true, true))
         );
+    }
+
+    proptest::proptest! {
+        /// Any non-empty value round-trips through both flag forms; anything after
+        /// `install` that is not a known flag is refused.
+        #[test]
+        fn values_round_trip(
+            source in "[^\u{0}]{1,30}",
+            target in "[^\u{0}]{1,30}",
+            mount in "[^\u{0}]{1,30}",
+            stray in "[^\u{0}-]{1,10}",
+        ) {
+            let want = Command::Install {
+                options: Options {
+                    source: source.clone(),
+                    target: target.clone(),
+                    dry_run: true,
+                    stage_final: false,
+                    mount_points: vec![mount.clone()],
+                },
+                json: false,
+            };
+            let spaced = args(&["install", "--source", &source, "--target", &target, "--mount-point", &mount, "--dry-run"]);
+            proptest::prop_assert_eq!(parse(&spaced), Ok(want));
+            let joined = [format!("--source={source}"), format!("--target={target}"), format!("--mount-point={mount}")];
+            let mut inline = args(&["install", "--dry-run"]);
+            inline.extend(joined);
+            let Ok(Command::Install { options, .. }) = parse(&inline) else {
+                return Err(proptest::test_runner::TestCaseError::fail("inline form"));
+            };
+            proptest::prop_assert_eq!((options.source, options.target), (source, target));
+            proptest::prop_assert!(parse(&args(&["install", &stray])).is_err());
+        }
+    }
+
+    #[test]
+    fn mount_points_repeat() {
+        let Ok(Command::Install { options, .. }) = parse(&args(&[
+            "install",
+            "--mount-point",
+            "a/b",
+            "--mount-point=c",
+        ])) else {
+            panic!("parses")
+        };
+        assert_eq!(options.mount_points, ["a/b", "c"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The `wp-config.php` step, as upstream: when TARGET's `wp-config.php` is missing, empty
 //! or a dangling symlink and a `WORDPRESS_*` variable is set, render a template (TARGET's
 //! `wp-config-docker.php`, else SOURCE's, else the built-in one) with fresh salts and
-//! write it atomically.
+//! stage it for the commit.
 
 use crate::bindings::exports::wp_init::installer::installer::{
     ConfigAction, EntryKind, Error, StagedEntry,
@@ -102,7 +102,7 @@ pub fn configure(
                 "the runtime returned fewer random bytes than requested".to_owned(),
             )
         })?;
-        write_atomically(run, tgt, rendered.as_bytes())?;
+        write_staged(run, tgt, rendered.as_bytes())?;
         run.report.config.action = ConfigAction::Written;
     }
     run.created(CONFIG_FILE, EntryKind::File, "");
@@ -127,31 +127,21 @@ fn read_template(dir: &Dir) -> Result<String, Error> {
         .map_err(|_| Error::Io(path_error(dir.show(DOCKER_TEMPLATE), "not UTF-8 text")))
 }
 
-/// Writes `wp-config.php` under a temporary name and renames it over the final name
-/// (replacing an empty file or a dangling symlink rather than writing through it), or,
-/// with `stage_final`, leaves it staged for the caller to rename.
-fn write_atomically(run: &mut Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
+/// Writes `wp-config.php` under a temporary name and leaves it staged for the commit,
+/// which renames it over the final name (replacing an empty file or a dangling symlink
+/// rather than writing through it). The host runs the component under a private umask,
+/// so the salts are never readable by others, staged copy included.
+fn write_staged(run: &mut Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
     let tmp = temp_name(CONFIG_FILE, run.nonce);
-    let shown = run.in_target(CONFIG_FILE);
-    let out = tgt.create_new(&tmp, &shown)?;
-    let written = out.write_all(bytes, 0);
-    drop(out);
-    let placed = written.and_then(|()| {
-        if run.stage_final {
-            Ok(())
-        } else {
-            tgt.rename(&tmp, CONFIG_FILE)
-        }
-    });
-    if let Err(e) = placed {
+    let out = tgt.create_new(&tmp, &run.in_target(CONFIG_FILE))?;
+    if let Err(e) = out.write_all(bytes, 0) {
+        drop(out);
         let _ = tgt.unlink(&tmp);
         return Err(e.into());
     }
-    if run.stage_final {
-        run.report.staged.push(StagedEntry {
-            temporary: tmp,
-            path: CONFIG_FILE.to_owned(),
-        });
-    }
+    run.report.staged.push(StagedEntry {
+        temporary: tmp,
+        path: CONFIG_FILE.to_owned(),
+    });
     Ok(())
 }

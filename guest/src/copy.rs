@@ -2,17 +2,19 @@
 //!
 //! Files and symlinks are made under a temporary name and renamed over their final name;
 //! new `wp-content/*/*` directories are built under a temporary name and renamed into
-//! place when complete; the sentinels are written last, `index.php` very last. In a dry
-//! run the same decisions are taken and counted, and no write call is made.
+//! place when complete; new directories are listed in the created-log before they are
+//! made; the sentinels come last and stay staged for the commit, which also gives the new
+//! directories their final mode and time. In a dry run the same decisions are taken and
+//! counted, and no write call is made.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::fs::{Dir, describe};
+use crate::fs::{Dir, Presence, describe};
 use crate::install::{Run, path_error};
 use crate::sentinels;
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{
-    CONTENT_DIR, is_excludable, is_pluggable, is_sentinel, is_temp_name, join, symlink_escapes,
-    temp_name,
+    CONTENT_DIR, DEFAULT_MOUNT_POINTS, is_excludable, is_own_name, is_pluggable, is_sentinel,
+    is_temp_name, join, temp_name,
 };
 
 /// Removes (or, in a dry run, lists) leftover temporaries directly in `dir`, whose path
@@ -43,7 +45,7 @@ pub fn copy_tree(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
     if tgt
         .entries()?
         .iter()
-        .any(|(n, _)| n != CONTENT_DIR && !is_temp_name(n))
+        .any(|(n, _)| n != CONTENT_DIR && !is_own_name(n))
     {
         let anyhow = run.word("copying anyhow", "would copy anyhow");
         run.warn(&format!("{} is not empty! ({anyhow})", run.target));
@@ -51,6 +53,15 @@ pub fn copy_tree(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
 
     let mut deferred = Vec::new();
     copy_dir(run, src, Some(tgt), "", &mut deferred)?;
+    let extra = std::mem::take(&mut run.mount_points);
+    for m in DEFAULT_MOUNT_POINTS
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+    {
+        mount_point(run, tgt, m)?;
+    }
+    check_created_symlinks(run, tgt)?;
     sentinels::copy_sentinels(run, src, tgt, &deferred)?;
 
     if run.dry_run {
@@ -79,9 +90,9 @@ fn copy_dir(
 ) -> Result<(), Error> {
     for (name, ty) in src.entries()? {
         let child = join(rel, &name);
-        if is_temp_name(&name) {
+        if is_own_name(&name) {
             run.warn(&format!(
-                "'{}' has wp-init's temporary prefix; not copied",
+                "'{}' has the prefix of wp-init's own files; not copied",
                 run.in_source(&child)
             ));
         } else if is_sentinel(&child) {
@@ -111,6 +122,9 @@ pub(crate) fn copy_entry(
         DescriptorType::RegularFile => match tgt.filter(|_| !run.dry_run) {
             Some(t) => {
                 let staged = stage_file(run, src, t, name, rel)?;
+                if is_excludable(rel, false) {
+                    run.log_created(rel)?;
+                }
                 commit_file(run, t, staged)
             }
             None => plan_file(run, src, tgt, name, rel),
@@ -148,7 +162,7 @@ fn excluded(
             .is_ok_and(|st| st.type_ == DescriptorType::Directory),
         _ => false,
     };
-    if !is_excludable(rel, is_dir) {
+    if !is_excludable(rel, is_dir) || run.adopted.contains(rel) {
         return Ok(false);
     }
     // Upstream only considers candidates that exist in SOURCE (`-e`, so not dangling).
@@ -182,7 +196,12 @@ fn copy_subdir(
     if let Some(t) = tgt {
         match t.lstat(name) {
             Ok(st) if st.type_ == DescriptorType::Directory => {
-                // Pre-existing: keep it and its metadata as they are.
+                // Pre-existing: keep it and its metadata as they are, unless an
+                // interrupted run created it: then it is finished as this run's own.
+                if run.adopted.contains(rel) {
+                    run.report.dirs_created += 1;
+                    run.created(rel, EntryKind::Directory, rel);
+                }
                 let sub = t.open_dir(name, !run.dry_run, t.show(name))?;
                 clean_temps(run, &sub, rel)?;
                 return copy_dir(run, &s, Some(&sub), rel, deferred);
@@ -220,11 +239,12 @@ fn copy_subdir(
     if replace && !pluggable {
         t.unlink(name)?;
     }
+    run.log_created(rel)?;
     t.mkdir(&build).map_err(|e| e.at(&shown))?;
     {
+        // Its mode and time are set by the commit, after everything inside is in place.
         let sub = t.open_dir(&build, true, shown.clone())?;
         copy_dir(run, &s, Some(&sub), rel, deferred)?;
-        sub.set_mtime(s.stat_self()?.data_modification_timestamp)?;
     }
     if pluggable {
         if replace {
@@ -275,7 +295,7 @@ pub(crate) fn stage_file(
 }
 
 /// Renames a staged file over its final name and records it.
-pub(crate) fn commit_file(run: &mut Run, tgt: &Dir, staged: Staged) -> Result<(), Error> {
+fn commit_file(run: &mut Run, tgt: &Dir, staged: Staged) -> Result<(), Error> {
     if let Err(e) = tgt.rename(&staged.tmp, &staged.name) {
         let _ = tgt.unlink(&staged.tmp);
         return Err(e.into());
@@ -324,7 +344,7 @@ fn dir_in_the_way(run: &Run, tgt: Option<&Dir>, name: &str, rel: &str) -> Result
     }
 }
 
-/// A symlink: recreated with the same text, unless it is absolute or leaves SOURCE.
+/// A symlink: recreated with the same text (see [`checked_link_text`]).
 fn copy_symlink(
     run: &mut Run,
     src: &Dir,
@@ -332,33 +352,11 @@ fn copy_symlink(
     name: &str,
     rel: &str,
 ) -> Result<(), Error> {
-    let text = match src.readlink(name) {
-        Ok(text) => text,
-        Err(e) if matches!(e.code, ErrorCode::NotPermitted | ErrorCode::Access) => {
-            let cause = format!(
-                "absolute symlink: the runtime refuses to read it ({})",
-                e.code.name()
-            );
-            return Err(Error::UnsafeSymlink(path_error(e.path, cause)));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if symlink_escapes(rel, &text) {
-        let cause = if text.starts_with('/') {
-            format!("absolute symlink to '{text}'")
-        } else if text.is_empty() {
-            "empty symlink".to_owned()
-        } else {
-            format!("symlink to '{text}' points outside {}", run.source)
-        };
-        return Err(Error::UnsafeSymlink(path_error(src.show(name), cause)));
-    }
+    let text = checked_link_text(run, src, name, rel)?;
     if run.dry_run {
         dir_in_the_way(run, tgt, name, rel)?;
     } else if let Some(t) = tgt {
-        let tmp = temp_name(name, run.nonce);
-        t.symlink(&text, &tmp)
-            .map_err(|e| e.at(&run.in_target(rel)))?;
+        let tmp = stage_symlink(run, t, &text, name, rel)?;
         if let Err(e) = t.rename(&tmp, name) {
             let _ = t.unlink(&tmp);
             return Err(e.into());
@@ -366,5 +364,136 @@ fn copy_symlink(
     }
     run.report.symlinks_copied += 1;
     run.created(rel, EntryKind::Symlink, rel);
+    Ok(())
+}
+
+/// Creates a symlink to `text` in `tgt` under a temporary name for `name`; returns it.
+pub(crate) fn stage_symlink(
+    run: &Run,
+    tgt: &Dir,
+    text: &str,
+    name: &str,
+    rel: &str,
+) -> Result<String, Error> {
+    let tmp = temp_name(name, run.nonce);
+    tgt.symlink(text, &tmp)
+        .map_err(|e| e.at(&run.in_target(rel)))?;
+    Ok(tmp)
+}
+
+/// The text of the symlink `name` in `src` (SOURCE-relative `rel`), if it resolves,
+/// following the whole chain from SOURCE's root, to an entry inside SOURCE (the sandbox
+/// refuses to follow it out); otherwise an error.
+pub(crate) fn checked_link_text(
+    run: &Run,
+    src: &Dir,
+    name: &str,
+    rel: &str,
+) -> Result<String, Error> {
+    let text = match src.readlink(name) {
+        Ok(text) => text,
+        Err(e) if e.code == ErrorCode::NotPermitted => {
+            let cause = "absolute symlink: the runtime refuses to read it (not-permitted)";
+            return Err(Error::UnsafeSymlink(path_error(e.path, cause)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let unresolved = if text.starts_with('/') {
+        Some(format!("absolute symlink to '{text}'"))
+    } else {
+        match run.src_root.presence(rel)? {
+            Presence::Present(_) => None,
+            Presence::Unseen => Some(format!(
+                "symlink to '{text}' resolves outside {}",
+                run.source
+            )),
+            Presence::Absent => Some(format!(
+                "symlink to '{text}' does not resolve to an entry inside {} (dangling or a loop)",
+                run.source
+            )),
+        }
+    };
+    match unresolved {
+        Some(cause) => Err(Error::UnsafeSymlink(path_error(src.show(name), cause))),
+        None => Ok(text),
+    }
+}
+
+/// Leaves a directory at `rel` (and its missing parents) for a volume to be mounted on:
+/// a container runtime cannot create a mount point inside a read-only mount. What is
+/// already there, of any kind, is left alone.
+fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
+    // The directory reached so far (`None`: TARGET itself), and whether, in a dry run,
+    // it is only planned (then nothing below it exists yet).
+    let mut dir: Option<Dir> = None;
+    let mut planned = false;
+    let mut at = String::new();
+    for comp in rel.split('/') {
+        at = join(&at, comp);
+        let here = dir.as_ref().unwrap_or(tgt);
+        let found = if planned {
+            None
+        } else {
+            Some(here.lstat(comp))
+        };
+        match found {
+            Some(Ok(st)) if st.type_ == DescriptorType::Directory => {
+                // Made by an interrupted run: finished as this run's own.
+                if run.adopted.contains(&at) && !run.report.created.iter().any(|c| c.path == at) {
+                    run.report.dirs_created += 1;
+                    run.created(&at, EntryKind::Directory, "");
+                }
+            }
+            Some(Ok(_)) => {
+                run.warn(&format!(
+                    "'{}' is not a directory; mount point '{}' not created",
+                    run.in_target(&at),
+                    run.in_target(rel)
+                ));
+                return Ok(());
+            }
+            Some(Err(e)) if e.code != ErrorCode::NoEntry => {
+                return Err(e.at(&run.in_target(&at)).into());
+            }
+            // Absent. In a dry run the copy may already plan it.
+            _ if run.report.created.iter().any(|c| c.path == at) => planned = true,
+            _ => {
+                run.report.dirs_created += 1;
+                run.created(&at, EntryKind::Directory, "");
+                planned = run.dry_run;
+                if !run.dry_run {
+                    run.log_created(&at)?;
+                    here.mkdir(comp).map_err(|e| e.at(&run.in_target(&at)))?;
+                }
+            }
+        }
+        if !planned {
+            dir = Some(here.open_dir(comp, !run.dry_run, run.in_target(&at))?);
+        }
+    }
+    Ok(())
+}
+
+/// Checks that no symlink this run created resolves outside TARGET (an entry already in
+/// TARGET, such as the user's own symlink, can send a link that was safe in SOURCE
+/// elsewhere): such a link is removed, and the run fails.
+fn check_created_symlinks(run: &Run, tgt: &Dir) -> Result<(), Error> {
+    if run.dry_run {
+        return Ok(());
+    }
+    for c in run
+        .report
+        .created
+        .iter()
+        .filter(|c| c.kind == EntryKind::Symlink)
+    {
+        if let Presence::Unseen = tgt.presence(&c.path)? {
+            tgt.unlink(&c.path)?;
+            return Err(Error::UnsafeSymlink(path_error(
+                run.in_target(&c.path),
+                "resolves outside TARGET through an entry already there; removed",
+            )));
+        }
+    }
     Ok(())
 }

@@ -61,10 +61,14 @@ pub fn describe(code: ErrorCode) -> String {
 }
 
 /// What a failed look at a path means: absent, unseen, or (`None`) a real error.
+///
+/// The sandbox refuses to follow a symlink out of its preopen with `not-permitted`; the
+/// OS's "permission denied" is `access`, a real error that must be reported, never taken
+/// for "something is there".
 fn not_there(code: ErrorCode) -> Option<Presence> {
     match code {
         ErrorCode::NoEntry | ErrorCode::NotDirectory | ErrorCode::Loop => Some(Presence::Absent),
-        ErrorCode::NotPermitted | ErrorCode::Access => Some(Presence::Unseen),
+        ErrorCode::NotPermitted => Some(Presence::Unseen),
         _ => None,
     }
 }
@@ -111,11 +115,6 @@ impl Dir {
     /// The descriptor's own type.
     pub fn get_type(&self) -> Result<DescriptorType, FsError> {
         self.desc.get_type().map_err(self.err(""))
-    }
-
-    /// The directory's own metadata.
-    pub fn stat_self(&self) -> Result<DescriptorStat, FsError> {
-        self.desc.stat().map_err(self.err(""))
     }
 
     /// Metadata of `name`, not following a final symlink.
@@ -260,6 +259,11 @@ impl Dir {
         self.rmdir(name)
     }
 
+    /// Flushes this directory (its entries: creations, renames, removals) to disk.
+    pub fn sync(&self) -> Result<(), FsError> {
+        self.desc.sync().map_err(self.err(""))
+    }
+
     /// Sets the modification (and access) time of this directory itself.
     pub fn set_mtime(&self, mtime: Option<Datetime>) -> Result<(), FsError> {
         let Some(t) = mtime else { return Ok(()) };
@@ -281,6 +285,11 @@ impl File {
             path: self.path.clone(),
             code,
         }
+    }
+
+    /// Flushes the file's contents to disk.
+    pub fn sync(&self) -> Result<(), FsError> {
+        self.desc.sync().map_err(self.err())
     }
 
     /// The file's metadata.
@@ -387,6 +396,7 @@ mod tests {
             not_there(ErrorCode::NotPermitted),
             Some(Presence::Unseen)
         ));
+        assert!(not_there(ErrorCode::Access).is_none());
         assert!(not_there(ErrorCode::Io).is_none());
     }
 }

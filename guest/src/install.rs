@@ -4,10 +4,13 @@ use crate::bindings::exports::wp_init::installer::installer::{
     ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, Guest, InstallStatus, Options,
     PathError, Report,
 };
-use crate::fs::{Dir, FsError, Presence};
-use crate::{config, copy};
+use std::collections::BTreeSet;
+
+use crate::fs::{Dir, File, FsError, Presence};
+use crate::{commit, config, copy};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
-use wp_init_core::layout::{self, SENTINELS};
+use wp_init_core::commit::{CREATED_LOG_PREFIX, created_log_line, parse_created_log};
+use wp_init_core::layout::{self, SENTINELS, mount_point_is_valid};
 
 /// The component's implementation of the typed `installer` interface.
 pub struct Component;
@@ -37,13 +40,23 @@ pub fn path_error(path: impl Into<String>, cause: impl Into<String>) -> PathErro
 
 /// One install run: the options, the per-run temporary-name nonce and the report so far.
 pub struct Run {
+    /// SOURCE's root, for judging a symlink by resolution: a descriptor is a sandbox of
+    /// its own, so a chain must be followed from the root, not from the link's directory.
+    pub src_root: Dir,
+    /// Entries an interrupted run created (from its logs): this run finishes them as its
+    /// own instead of keeping them as the user's.
+    pub adopted: BTreeSet<String>,
+    /// This run's log of created entries, opened on first use, and its length.
+    log: Option<(File, u64)>,
+    /// Directories to leave in place for volumes mounted inside TARGET.
+    pub mount_points: Vec<String>,
     /// SOURCE as given.
     pub source: String,
     /// TARGET as given.
     pub target: String,
     /// Plan only: make no write calls.
     pub dry_run: bool,
-    /// Leave the sentinels staged for the caller to rename (see the WIT `options`).
+    /// Leave the final files staged for the caller to commit (see the WIT `options`).
     pub stage_final: bool,
     /// Makes this run's temporary names unique.
     pub nonce: u64,
@@ -71,6 +84,26 @@ impl Run {
     /// Picks between the wording of a run and of a plan.
     pub fn word<'a>(&self, doing: &'a str, planned: &'a str) -> &'a str {
         if self.dry_run { planned } else { doing }
+    }
+
+    /// Starts this run's log of created entries at TARGET's root (see
+    /// `core::commit::CREATED_LOG_PREFIX`).
+    fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
+        let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
+        self.log = Some((tgt.create_new(&name, &tgt.show(&name))?, 0));
+        Ok(())
+    }
+
+    /// Logs, before it is created, an entry a later run must know to be wp-init's.
+    /// Entries adopted from an earlier log are already listed; a dry run logs nothing.
+    pub fn log_created(&mut self, rel: &str) -> Result<(), Error> {
+        let Some((file, len)) = self.log.as_mut().filter(|_| !self.adopted.contains(rel)) else {
+            return Ok(());
+        };
+        let line = created_log_line(rel);
+        file.write_all(line.as_bytes(), *len)?;
+        *len += line.len() as u64;
+        Ok(())
     }
 
     /// Records an entry created in TARGET.
@@ -156,6 +189,10 @@ pub fn install(options: &Options) -> Result<Report, Error> {
     };
 
     let mut run = Run {
+        src_root: open_granted(&options.source, Error::InvalidSource)?,
+        adopted: BTreeSet::new(),
+        log: None,
+        mount_points: options.mount_points.clone(),
         source: options.source.clone(),
         target: options.target.clone(),
         dry_run: options.dry_run,
@@ -164,6 +201,16 @@ pub fn install(options: &Options) -> Result<Report, Error> {
         report: empty_report(),
     };
 
+    for m in &run.mount_points {
+        if !mount_point_is_valid(m) {
+            return Err(Error::InvalidTarget(path_error(
+                m.clone(),
+                "a mount point must be a relative path inside TARGET, without '.' or '..'",
+            )));
+        }
+    }
+    commit::recover(&mut run, &tgt)?;
+    run.adopted = read_created_logs(&tgt)?;
     copy::clean_temps(&mut run, &tgt, "")?;
     let installed = installed(&mut run, &tgt)?;
     if installed {
@@ -175,6 +222,9 @@ pub fn install(options: &Options) -> Result<Report, Error> {
             ));
         }
     } else {
+        if !run.dry_run {
+            run.open_log(&tgt)?;
+        }
         copy::copy_tree(&mut run, &src, &tgt)?;
         run.report.status = if run.dry_run {
             InstallStatus::WouldCopy
@@ -183,8 +233,28 @@ pub fn install(options: &Options) -> Result<Report, Error> {
         };
     }
     config::configure(&mut run, &src, &tgt, vars, !installed)?;
+    run.log = None;
+    if !run.dry_run && !run.stage_final {
+        commit::commit(&mut run, &src, &tgt)?;
+    }
     Ok(run.report)
 }
+
+/// The entries listed in the created-logs of interrupted runs (the logs stay until a
+/// commit removes them, so a run interrupted again still knows them).
+fn read_created_logs(tgt: &Dir) -> Result<BTreeSet<String>, Error> {
+    let mut found = BTreeSet::new();
+    for (name, ty) in tgt.entries()? {
+        if name.starts_with(CREATED_LOG_PREFIX) && ty == DescriptorType::RegularFile {
+            let bytes = tgt.open_read(&name, false)?.read_to_end(LOG_CAP)?;
+            found.extend(parse_created_log(&String::from_utf8_lossy(&bytes)));
+        }
+    }
+    Ok(found)
+}
+
+/// Largest created-log read (one line per directory of the tree).
+const LOG_CAP: u64 = 256 << 20;
 
 /// The installed test: either sentinel exists in TARGET, following symlinks. One behind a
 /// symlink the sandbox cannot follow (it leads out of TARGET) counts as present, with a

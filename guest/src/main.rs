@@ -2,12 +2,13 @@
 //!
 //! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
 //! - `wasi:cli/run` (from `fn main`): `install [--source P] [--target P] [--dry-run] [--json]`;
-//! - `wp-init:installer/installer@0.1.0`: the same install, typed, for embedders.
+//! - `wp-init:installer/installer@0.2.0`: the same install, typed, for embedders.
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
 //! that SOURCE and TARGET name; see `install.rs` for the steps.
 
 mod cli;
+mod commit;
 mod config;
 mod copy;
 mod fs;

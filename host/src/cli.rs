@@ -69,6 +69,14 @@ pub struct InstallArgs {
     /// running as root, else the running user (no chown at all).
     #[arg(long, value_name = "USER[:GROUP]")]
     pub user: Option<String>,
+    /// Also leave this directory (relative to TARGET) in place, empty, for a volume
+    /// mounted inside a read-only TARGET; wp-content/uploads always is. Repeatable.
+    #[arg(long, value_name = "REL")]
+    pub mount_point: Vec<String>,
+    /// Mode of a written wp-config.php (octal). It holds the keys and salts: the
+    /// default gives others nothing.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode, default_value = "0640")]
+    pub config_mode: u32,
     /// How long to wait for another wp-init's lock on TARGET, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "900")]
     pub lock_timeout: Duration,
@@ -112,6 +120,13 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is out of range"))
 }
 
+fn parse_mode(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| format!("'{s}' is not an octal mode such as 0640"))
+}
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
@@ -135,6 +150,14 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("12X").is_err());
         assert!(parse_bytes("M").is_err());
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0640"), Ok(0o640));
+        assert_eq!(parse_mode("600"), Ok(0o600));
+        assert!(parse_mode("0648").is_err());
+        assert!(parse_mode("17777").is_err());
     }
 
     #[test]

@@ -72,9 +72,10 @@ pub enum Error {
     /// Setting modes or owners on the created entries failed; the install is not complete.
     #[error("setting modes and owners: {0}")]
     Metadata(#[from] MetadataError),
-    /// Putting a finished entry into place failed; the install is not complete.
+    /// The commit that finishes the install failed; the install is not complete, and
+    /// the next run finishes the commit.
     #[error("{0}")]
-    Finish(PathError),
+    Commit(PathError),
 }
 
 impl Error {
@@ -94,7 +95,7 @@ impl Error {
             | Error::Runtime(_)
             | Error::Lock(_)
             | Error::Metadata(_)
-            | Error::Finish(_) => ExitCode::Failure,
+            | Error::Commit(_) => ExitCode::Failure,
         }
     }
 }

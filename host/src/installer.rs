@@ -1,16 +1,15 @@
 //! [`Installer`]: the builder that runs the component on one SOURCE and TARGET.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::component::{self, Embed};
-use crate::finish::{self, Staged};
 use crate::owner::Owner;
-use crate::report;
+use crate::roots::Root;
 use crate::sandbox::{Grants, Sandbox};
-use crate::{Error, PathError, lock, metadata};
+use crate::{Error, commit, lock, metadata, report};
+use wp_init_core::commit::{Journal, Rename};
 use wp_init_core::report::Report;
 
 /// Default cap on the component's linear memory.
@@ -39,6 +38,8 @@ pub struct Installer {
     timeout: Duration,
     capture_messages: bool,
     owner: Option<Owner>,
+    config_mode: u32,
+    mount_points: Vec<String>,
     lock: bool,
     lock_timeout: Duration,
 }
@@ -92,6 +93,8 @@ impl Installer {
             timeout: DEFAULT_TIMEOUT,
             capture_messages: false,
             owner: None,
+            config_mode: metadata::CONFIG_MODE,
+            mount_points: Vec::new(),
             lock: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
@@ -101,6 +104,20 @@ impl Installer {
     /// the CLI's rules). `None`, the default, leaves them to the running user.
     pub fn owner(mut self, owner: Option<Owner>) -> Self {
         self.owner = owner;
+        self
+    }
+
+    /// The mode of a written `wp-config.php` (default [`metadata::CONFIG_MODE`], 0640).
+    /// It is private to its owner from the first byte until this mode is set.
+    pub fn config_mode(mut self, mode: u32) -> Self {
+        self.config_mode = mode;
+        self
+    }
+
+    /// Also leaves this directory (relative to TARGET) in place for a volume mounted
+    /// inside TARGET; `wp-content/uploads` always is.
+    pub fn mount_point(mut self, rel: impl Into<String>) -> Self {
+        self.mount_points.push(rel.into());
         self
     }
 
@@ -148,42 +165,64 @@ impl Installer {
         self
     }
 
-    /// Runs the install (or the plan, in a dry run): takes the lock on TARGET, runs the
-    /// component's typed API, then sets modes and owners on exactly the entries it created.
+    /// Runs the install (or the plan, in a dry run): opens SOURCE and TARGET once, takes
+    /// the lock on TARGET, finishes the commit of an interrupted run, runs the component's
+    /// typed API under a private umask, sets owners and file modes on exactly the entries
+    /// it created, then commits (see `wp_init_core::commit`).
+    ///
+    /// The umask is the process's: while the component runs it is 077, so that nothing it
+    /// creates (the keys and salts above all) is readable by others before its final mode
+    /// is set. Embedders that create files on other threads meanwhile should know.
     ///
     /// `on_wait` is called once if another run holds the lock (the CLI says so on stderr).
     ///
     /// # Errors
     /// Bad SOURCE or TARGET, a lock timeout, a failure inside the component (named path and
-    /// cause), a memory or time limit hit, or a failed mode/owner change.
+    /// cause), a memory or time limit hit, or a failed mode/owner change or commit.
     pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
-        self.check_paths()?;
+        let (source, target) = self.open_roots()?;
         let (_lock, waited) = if self.lock {
-            let (held, waited) =
-                lock::acquire(Path::new(&self.target), self.lock_timeout, on_wait)?;
+            let (held, waited) = lock::acquire_root(&target, self.lock_timeout, on_wait)?;
             (Some(held), waited)
         } else {
             (None, Duration::ZERO)
         };
-        let (report, staged, messages) = self.run_component()?;
+        let mut messages = String::new();
+        if !self.dry_run && commit::recover(&target)? {
+            let line = format!(
+                "Finished the install that an interrupted run left unfinished in {}\n",
+                self.target
+            );
+            match self.capture_messages {
+                true => messages.push_str(&line),
+                false => eprint!("{line}"),
+            }
+        }
+        let (report, staged, captured) = {
+            let _private = PrivateUmask::set();
+            self.run_component(&source, &target)?
+        };
+        let messages = captured.map(|c| messages + &c);
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: waited.as_secs_f64(),
             ..HostActions::default()
         };
         if !self.dry_run {
-            let (source, target) = (Path::new(&self.source), Path::new(&self.target));
-            // The staged sentinels are still under their temporary names.
+            // The staged files are still under their temporary names.
             let mut on_disk = report.created.clone();
             for c in &mut on_disk {
                 if let Some(s) = staged.iter().find(|s| s.path == c.path) {
                     c.path.clone_from(&s.temporary);
                 }
             }
-            let done = metadata::apply(source, target, &on_disk, self.owner)?;
+            let (done, dirs) =
+                metadata::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
-            finish::commit(source, target, &staged, &report.created)?;
+            if !staged.is_empty() || !dirs.is_empty() {
+                commit::commit(&target, &Journal::new(staged, dirs))?;
+            }
         }
         Ok(Outcome {
             report,
@@ -200,9 +239,13 @@ impl Installer {
         self.install_with(|| {})
     }
 
-    fn run_component(&self) -> Result<(Report, Vec<Staged>, Option<String>), Error> {
+    fn run_component(
+        &self,
+        source: &Root,
+        target: &Root,
+    ) -> Result<(Report, Vec<Rename>, Option<String>), Error> {
         let prepared = component::prepared()?;
-        let mut sb = Sandbox::new(prepared, &self.grants(&[]))?;
+        let mut sb = Sandbox::new(prepared, &self.grants(source, target, &[]))?;
         let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
             .and_then(|inst| {
                 let options = component::exports::wp_init::installer::installer::Options {
@@ -210,6 +253,7 @@ impl Installer {
                     target: self.target.clone(),
                     dry_run: self.dry_run,
                     stage_final: true,
+                    mount_points: self.mount_points.clone(),
                 };
                 inst.wp_init_installer_installer()
                     .call_install(&mut sb.store, &options)
@@ -218,23 +262,23 @@ impl Installer {
             Ok(Ok(mut report)) => {
                 let staged = std::mem::take(&mut report.staged)
                     .into_iter()
-                    .map(|s| Staged {
+                    .map(|s| Rename {
                         temporary: s.temporary,
                         path: s.path,
                     })
                     .collect();
                 Ok((report::from_wit(report), staged, sb.captured()))
             }
-            Ok(Err(e)) => Err(self.diagnose(e.into())),
+            Ok(Err(e)) => Err(self.diagnose(e.into(), target)),
             Err(e) => Err(sb.failure(e)),
         }
     }
 
     /// Adds what the host can see and the component cannot: WASI reports a write to a
     /// read-only mount as a plain I/O error.
-    fn diagnose(&self, e: Error) -> Error {
+    fn diagnose(&self, e: Error, target: &Root) -> Error {
         let read_only = || {
-            rustix::fs::statvfs(self.target.as_str())
+            rustix::fs::fstatvfs(target.fd())
                 .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
         };
         match e {
@@ -253,8 +297,9 @@ impl Installer {
     /// # Errors
     /// A runtime failure (trap, limit); a non-zero exit of the component is not an error.
     pub fn run_command(&self, args: &[String]) -> Result<CommandOutput, Error> {
+        let (source, target) = self.open_roots()?;
         let prepared = component::prepared()?;
-        let mut grants = self.grants(args);
+        let mut grants = self.grants(&source, &target, args);
         grants.stdout = true;
         let mut sb = Sandbox::new(prepared, &grants)?;
         let result = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
@@ -278,10 +323,10 @@ impl Installer {
         })
     }
 
-    fn grants<'a>(&'a self, args: &'a [String]) -> Grants<'a> {
+    fn grants<'a>(&'a self, source: &'a Root, target: &'a Root, args: &'a [String]) -> Grants<'a> {
         Grants {
-            source: &self.source,
-            target: &self.target,
+            source,
+            target,
             target_writable: !self.dry_run,
             env: &self.env,
             args,
@@ -292,33 +337,36 @@ impl Installer {
         }
     }
 
-    /// Checks SOURCE and TARGET before the component sees them: both directories, and
-    /// neither inside the other (a copy into itself).
-    fn check_paths(&self) -> Result<(), Error> {
-        let source = directory(&self.source).map_err(Error::InvalidSource)?;
-        let target = directory(&self.target).map_err(Error::InvalidTarget)?;
-        if source.starts_with(&target) || target.starts_with(&source) {
+    /// Opens SOURCE and TARGET, each once: both directories, and neither inside the
+    /// other (a copy into itself).
+    fn open_roots(&self) -> Result<(Root, Root), Error> {
+        let source = Root::open(&self.source).map_err(Error::InvalidSource)?;
+        let target = Root::open(&self.target).map_err(Error::InvalidTarget)?;
+        let (s, t) = (
+            source.real_path().map_err(Error::InvalidSource)?,
+            target.real_path().map_err(Error::InvalidTarget)?,
+        );
+        if s.starts_with(&t) || t.starts_with(&s) {
             return Err(Error::Usage(format!(
                 "SOURCE {} and TARGET {} must not be the same directory or inside each other",
                 self.source, self.target
             )));
         }
-        Ok(())
+        Ok((source, target))
     }
 }
 
-/// The canonical path of a directory, or why `path` is not one.
-fn directory(path: &str) -> Result<PathBuf, PathError> {
-    let err = |cause: String| PathError {
-        path: path.to_owned(),
-        cause,
-    };
-    let canonical = Path::new(path)
-        .canonicalize()
-        .map_err(|e| err(e.to_string()))?;
-    if canonical.is_dir() {
-        Ok(canonical)
-    } else {
-        Err(err("not a directory".to_owned()))
+/// The process umask set to 077 while it lives (restored on drop).
+struct PrivateUmask(rustix::fs::Mode);
+
+impl PrivateUmask {
+    fn set() -> Self {
+        PrivateUmask(rustix::process::umask(rustix::fs::Mode::from(0o077)))
+    }
+}
+
+impl Drop for PrivateUmask {
+    fn drop(&mut self) {
+        rustix::process::umask(self.0);
     }
 }

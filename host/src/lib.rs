@@ -10,17 +10,19 @@
 //!   [`ExitCode`] the CLI uses.
 //! - [`owner`], [`metadata`] and [`lock`] are what the host adds around the component,
 //!   which WASI cannot do: owners and modes of the created entries (never following a
-//!   symlink), and a lock on TARGET for the whole run.
+//!   symlink), and a lock on TARGET for the whole run; [`roots::Root`] is SOURCE or
+//!   TARGET opened once, the handle all of them work relative to.
 //! - [`COMPONENT_WASM`] is the embedded component itself, for other runtimes.
 
+mod commit;
 mod component;
 mod error;
-mod finish;
 mod installer;
 pub mod lock;
 pub mod metadata;
 pub mod owner;
 mod report;
+pub mod roots;
 mod sandbox;
 
 pub use component::COMPONENT_WASM;

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::roots::Root;
+
 /// How often a waiting run tries the lock again.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -67,7 +69,8 @@ pub enum LockError {
     },
 }
 
-/// Takes the exclusive lock on `target`, waiting up to `timeout` for another holder.
+/// Takes the exclusive lock on the directory `target`, waiting up to `timeout` for
+/// another holder.
 ///
 /// When the lock is busy, `on_wait` is called once before waiting (the CLI prints
 /// `waiting for the lock on TARGET held by another wp-init...`); then the lock is tried
@@ -78,15 +81,41 @@ pub fn acquire(
     timeout: Duration,
     on_wait: impl FnOnce(),
 ) -> Result<(TargetLock, Duration), LockError> {
-    let fd = rustix::fs::open(
-        target,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::empty(),
-    )
-    .map_err(|e| LockError::Open {
+    let fd = rustix::fs::open(target, DIR_FLAGS, Mode::empty()).map_err(|e| LockError::Open {
         path: target.to_owned(),
         source: e.into(),
     })?;
+    wait_for(fd, target, timeout, on_wait)
+}
+
+/// [`acquire`] on an open TARGET (through a descriptor of its own, so that the lock
+/// belongs to this run alone).
+pub(crate) fn acquire_root(
+    target: &Root,
+    timeout: Duration,
+    on_wait: impl FnOnce(),
+) -> Result<(TargetLock, Duration), LockError> {
+    let path = Path::new(&target.given);
+    let fd = rustix::fs::openat(target.fd(), ".", DIR_FLAGS, Mode::empty()).map_err(|e| {
+        LockError::Open {
+            path: path.to_owned(),
+            source: e.into(),
+        }
+    })?;
+    wait_for(fd, path, timeout, on_wait)
+}
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOCTTY);
+
+fn wait_for(
+    fd: OwnedFd,
+    target: &Path,
+    timeout: Duration,
+    on_wait: impl FnOnce(),
+) -> Result<(TargetLock, Duration), LockError> {
     let start = Instant::now();
     let mut on_wait = Some(on_wait);
     loop {

@@ -58,8 +58,12 @@ fn install(args: &InstallArgs) -> anyhow::Result<()> {
         .memory_limit(args.memory_limit)
         .timeout(args.timeout)
         .owner(owner)
+        .config_mode(args.config_mode)
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout);
+    for rel in &args.mount_point {
+        installer = installer.mount_point(rel);
+    }
     for (name, value) in cli::forwarded_env(&args.env) {
         installer = installer.env(name, value);
     }

@@ -9,24 +9,29 @@
 //! is no longer what the guest created (a symlink where a file was, a file with other hard
 //! links) is refused, so a process racing in TARGET cannot redirect the pass outside it.
 //!
-//! Entries are handled children first (the report lists parents first), so a directory
-//! gets a restrictive mode only after everything below it is done; the owner is set before
-//! the mode, because `chown` clears the setuid and setgid bits.
+//! Files get their mode here; a directory only gets its owner here, and its mode and
+//! time later, from the commit, after everything inside it is in place (so a read-only
+//! 0555 directory of SOURCE installs as a non-root user): [`apply`] returns them as
+//! [`DirFinal`]s for the commit's journal. The owner is set before the mode, because
+//! `chown` clears the setuid and setgid bits.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
+use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
 
 use crate::owner::Owner;
+use crate::roots::Root;
+use wp_init_core::commit::{DirFinal, Time};
 use wp_init_core::report::{Created, EntryKind};
 
-/// Mode of a written `wp-config.php` when an owner is set: owner read-write, group read.
-pub const CONFIG_MODE_OWNED: u32 = 0o640;
-/// Mode of a written `wp-config.php` when files belong to the running user.
-pub const CONFIG_MODE: u32 = 0o644;
+/// Default mode of a written `wp-config.php`: owner read-write, group read, nothing for
+/// others (it holds the keys and salts).
+pub const CONFIG_MODE: u32 = 0o640;
+/// Mode of a mount-point directory that SOURCE does not have.
+pub const MOUNT_POINT_MODE: u32 = 0o755;
 
 /// What the pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,38 +91,30 @@ pub enum Cause {
     },
 }
 
-/// Sets modes and owners on the `created` entries of `target` (listed parents first).
+/// Sets owners on the `created` entries of `target` (listed parents first) and modes on
+/// its files; returns the final mode and time of each created directory, for the commit.
 ///
-/// Files and directories get the permission bits (`& 0o7777`) of their SOURCE counterpart;
-/// a file with an empty source path (`wp-config.php`) gets [`CONFIG_MODE_OWNED`] when
-/// `owner` is set, else [`CONFIG_MODE`]; symlinks get no mode. With `owner`, every entry
-/// (symlinks themselves included) gets that owner and group. Entries not in `created`
-/// are never touched, and no times are changed. Every entry is tried; on failure the
-/// error names the first failing path and counts the others.
+/// Files and directories get the permission bits (`& 0o7777`) of their SOURCE counterpart
+/// (and directories its modification time); a file with an empty source path
+/// (`wp-config.php`) gets `config_mode`, a directory with none (a mount point)
+/// [`MOUNT_POINT_MODE`]; symlinks get no mode. With `owner`, every entry (symlinks
+/// themselves included) gets that owner and group. Entries not in `created` are never
+/// touched, and no times are changed here. Every entry is tried; on failure the error
+/// names the first failing path and counts the others.
 pub fn apply(
-    source: &Path,
-    target: &Path,
+    source: &Root,
+    target: &Root,
     created: &[Created],
     owner: Option<Owner>,
-) -> Result<MetadataReport, MetadataError> {
-    let fail = |path: &Path, cause| MetadataError {
-        path: path.to_owned(),
-        cause,
-        others: 0,
-    };
-    let open_root = |path: &Path| {
-        rustix::fs::open(
-            path,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| fail(path, io_cause("opening the directory", e)))
-    };
+    config_mode: u32,
+) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
     let mut pass = Pass {
-        source: Walker::new(source, open_root(source)?),
-        target: Walker::new(target, open_root(target)?),
+        source: Walker::new(source),
+        target: Walker::new(target),
         owner,
+        config_mode,
         report: MetadataReport::default(),
+        dirs: Vec::new(),
     };
     let mut first: Option<MetadataError> = None;
     for entry in created.iter().rev() {
@@ -129,19 +126,21 @@ pub fn apply(
         }
     }
     match first {
-        None => Ok(pass.report),
+        None => Ok((pass.report, pass.dirs)),
         Some(e) => Err(e),
     }
 }
 
-struct Pass {
-    source: Walker,
-    target: Walker,
+struct Pass<'a> {
+    source: Walker<'a>,
+    target: Walker<'a>,
     owner: Option<Owner>,
+    config_mode: u32,
     report: MetadataReport,
+    dirs: Vec<DirFinal>,
 }
 
-impl Pass {
+impl Pass<'_> {
     fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
         let path = self.target.root_path.join(&entry.path);
         let fail = |cause| MetadataError {
@@ -150,20 +149,22 @@ impl Pass {
             others: 0,
         };
         let components = split(&entry.path).map_err(fail)?;
-        let mode = match (entry.kind, entry.source_path.is_empty()) {
-            (EntryKind::Symlink, _) => None,
-            (EntryKind::File, true) => Some(match self.owner {
-                Some(_) => CONFIG_MODE_OWNED,
-                None => CONFIG_MODE,
-            }),
-            (EntryKind::Directory, true) => {
-                return Err(fail(Cause::InvalidPath(
-                    "a directory without a source path",
-                )));
+        let (mode, mtime) = match (entry.kind, entry.source_path.is_empty()) {
+            (EntryKind::Symlink, _) => (None, None),
+            (EntryKind::File, true) => (Some(self.config_mode), None),
+            (EntryKind::Directory, true) => (Some(MOUNT_POINT_MODE), None),
+            (kind, false) => {
+                let st = self.source_stat(&entry.source_path, kind).map_err(fail)?;
+                let mtime = Time {
+                    secs: st.st_mtime,
+                    nanos: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+                };
+                (Some(st.st_mode & 0o7777), Some(mtime))
             }
-            (kind, false) => Some(self.source_mode(&entry.source_path, kind).map_err(fail)?),
         };
-        let (name, dirs) = components.split_last().expect("split yields a component");
+        let Some((name, dirs)) = components.split_last() else {
+            return Err(fail(Cause::InvalidPath("empty")));
+        };
         let parent = self.target.parent(dirs)?;
         let (flags, expected) = match entry.kind {
             EntryKind::Symlink if self.owner.is_none() => return Ok(()),
@@ -189,18 +190,26 @@ impl Pass {
             #[allow(clippy::useless_conversion)] // `st_nlink` is u32 on some targets
             return Err(fail(Cause::HardLinked(stat.st_nlink.into())));
         }
-        if let Some(Owner { uid, gid }) = self.owner {
+        if let Some(owner @ Owner { uid, gid }) = self.owner {
             let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
             let done = match entry.kind {
                 // lchown through the link's own descriptor: no name is looked up again.
                 EntryKind::Symlink => rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH),
                 _ => rustix::fs::fchown(&fd, uid, gid),
             };
-            let op = || format!("setting the owner to {}", self.owner.expect("set"));
-            done.map_err(|e| fail(io_cause(&op(), e)))?;
+            let op = format!("setting the owner to {owner}");
+            done.map_err(|e| fail(io_cause(&op, e)))?;
             self.report.owners_set += 1;
         }
-        if let Some(mode) = mode {
+        if entry.kind == EntryKind::Directory {
+            // Its mode and time come last, from the commit.
+            self.report.modes_set += 1;
+            self.dirs.push(DirFinal {
+                path: entry.path.clone(),
+                mode,
+                mtime,
+            });
+        } else if let Some(mode) = mode {
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
                 .map_err(|e| fail(io_cause(&format!("setting the mode to {mode:04o}"), e)))?;
             self.report.modes_set += 1;
@@ -208,15 +217,17 @@ impl Pass {
         Ok(())
     }
 
-    /// The permission bits of SOURCE's `rel`, which must be of `kind`.
-    fn source_mode(&mut self, rel: &str, kind: EntryKind) -> Result<u32, Cause> {
+    /// The metadata of SOURCE's `rel`, which must be of `kind`.
+    fn source_stat(&mut self, rel: &str, kind: EntryKind) -> Result<Stat, Cause> {
         let source_path = self.source.root_path.join(rel);
         let bad = |reason: String| Cause::Source {
             source_path: source_path.clone(),
             reason,
         };
         let components = split(rel).map_err(|e| bad(e.to_string()))?;
-        let (name, dirs) = components.split_last().expect("split yields a component");
+        let Some((name, dirs)) = components.split_last() else {
+            return Err(bad("empty path".to_owned()));
+        };
         let parent = self.source.parent(dirs).map_err(|e| match e.cause {
             Cause::ChangedType => bad(format!("{} is not a directory", e.path.display())),
             cause => bad(format!("{}: {cause}", e.path.display())),
@@ -230,24 +241,24 @@ impl Pass {
         if FileType::from_raw_mode(stat.st_mode) != expected {
             return Err(bad(format!("it is not a {what}")));
         }
-        Ok(stat.st_mode & 0o7777)
+        Ok(stat)
     }
 }
 
 /// Opens directories below a root without following symlinks, keeping the descriptors of
 /// the last path walked (the report lists siblings together, so most lookups reuse them).
-struct Walker {
+struct Walker<'a> {
     root_path: PathBuf,
-    root: OwnedFd,
+    root: BorrowedFd<'a>,
     /// `stack[i]` is the directory `names[..=i]` below the root.
     stack: Vec<(String, OwnedFd)>,
 }
 
-impl Walker {
-    fn new(root_path: &Path, root: OwnedFd) -> Self {
+impl<'a> Walker<'a> {
+    fn new(root: &'a Root) -> Self {
         Walker {
-            root_path: root_path.to_owned(),
-            root,
+            root_path: PathBuf::from(&root.given),
+            root: root.fd(),
             stack: Vec::new(),
         }
     }
@@ -262,10 +273,7 @@ impl Walker {
             .count();
         self.stack.truncate(common);
         for (i, name) in dirs.iter().enumerate().skip(common) {
-            let at = self
-                .stack
-                .last()
-                .map_or(self.root.as_fd(), |(_, fd)| fd.as_fd());
+            let at = self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd());
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let fd =
                 rustix::fs::openat(at, *name, flags, Mode::empty()).map_err(|e| MetadataError {
@@ -275,10 +283,7 @@ impl Walker {
                 })?;
             self.stack.push(((*name).to_owned(), fd));
         }
-        Ok(self
-            .stack
-            .last()
-            .map_or(self.root.as_fd(), |(_, fd)| fd.as_fd()))
+        Ok(self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd()))
     }
 }
 

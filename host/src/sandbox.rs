@@ -6,7 +6,6 @@
 //! network (the component imports no sockets and the context allows none), no other
 //! directory.
 
-use std::path::Path;
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
@@ -16,6 +15,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::Error;
 use crate::component::{Prepared, TICK};
+use crate::roots::Root;
 
 /// Most bytes of captured guest stderr kept in memory.
 const CAPTURE_LIMIT: usize = 4 << 20;
@@ -68,8 +68,10 @@ impl ResourceLimiter for MemoryCap {
 
 /// One run's grants and limits.
 pub(crate) struct Grants<'a> {
-    pub source: &'a str,
-    pub target: &'a str,
+    /// SOURCE, opened once; the component knows it by the path as given.
+    pub source: &'a Root,
+    /// TARGET, opened once; likewise.
+    pub target: &'a Root,
     pub target_writable: bool,
     pub env: &'a [(String, String)],
     pub args: &'a [String],
@@ -95,14 +97,15 @@ impl Sandbox {
         let mut b = WasiCtxBuilder::new();
         // Must come before the preopens: each preopen copies the flag when it is made.
         b.allow_blocking_current_thread(true);
-        b.preopened_dir(g.source, g.source, FsPerms::ReadOnly)
+        // The open directories themselves, not their paths looked up again.
+        b.preopened_dir(g.source.proc_path(), &g.source.given, FsPerms::ReadOnly)
             .map_err(|e| invalid(Error::InvalidSource, g.source, e))?;
         let perms = if g.target_writable {
             FsPerms::ReadWrite
         } else {
             FsPerms::ReadOnly
         };
-        b.preopened_dir(g.target, g.target, perms)
+        b.preopened_dir(g.target.proc_path(), &g.target.given, perms)
             .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
         b.envs(g.env).args(g.args);
         let (stderr, stdout) = if g.capture_stderr {
@@ -178,14 +181,9 @@ fn text(pipe: Option<&MemoryOutputPipe>) -> Option<String> {
     pipe.map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
 }
 
-fn invalid(kind: fn(crate::PathError) -> Error, path: &str, e: impl std::fmt::Display) -> Error {
-    let cause = match Path::new(path).symlink_metadata() {
-        Err(io) => io.to_string(),
-        Ok(m) if !m.is_dir() => "not a directory".to_owned(),
-        Ok(_) => e.to_string(),
-    };
+fn invalid(kind: fn(crate::PathError) -> Error, root: &Root, e: impl std::fmt::Display) -> Error {
     kind(crate::PathError {
-        path: path.to_owned(),
-        cause,
+        path: root.given.clone(),
+        cause: format!("cannot grant the opened directory (is /proc mounted?): {e}"),
     })
 }

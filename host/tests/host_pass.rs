@@ -287,7 +287,15 @@ fn swapped_entry_is_refused_and_outside_file_untouched() {
         uid: 12345,
         gid: 12345,
     });
-    let err = wp_init::metadata::apply(&f.src, &f.dst, &out.report.created, owner).unwrap_err();
+    let open = |p: &std::path::Path| wp_init::roots::Root::open(p.to_str().unwrap()).unwrap();
+    let err = wp_init::metadata::apply(
+        &open(&f.src),
+        &open(&f.dst),
+        &out.report.created,
+        owner,
+        wp_init::metadata::CONFIG_MODE,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("wp-admin/index.php"), "{err}");
     assert_eq!(stat(&outside), before);
 }
@@ -334,9 +342,10 @@ fn not_root_without_user_does_no_chown_and_succeeds() {
     let m = fs::metadata(f.dst.join("index.php")).unwrap();
     assert_eq!((m.uid(), m.gid()), (65534, 65534));
     assert_eq!(m.mode() & 0o7777, stat(&f.src.join("index.php")).0 & 0o7777);
+    // The keys and salts are never readable by others, owner or not.
     assert_eq!(
         fs::metadata(f.dst.join("wp-config.php")).unwrap().mode() & 0o7777,
-        0o644
+        0o640
     );
 }
 

@@ -7,14 +7,37 @@ use rustix::fs::{Gid, Uid};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::time::{Duration, SystemTime};
-use wp_init::metadata::{Cause, MetadataError, MetadataReport, apply};
+use wp_init::metadata::{CONFIG_MODE, Cause, MetadataError, MetadataReport};
 use wp_init::owner::Owner;
+use wp_init::roots::Root;
 use wp_init::{Created, EntryKind};
+use wp_init_core::commit::DirFinal;
 
 const OWNER: Owner = Owner {
     uid: 12345,
     gid: 12346,
 };
+
+/// The pass on SOURCE `src` and TARGET `dst`, each opened once; returns the directories'
+/// deferred modes too.
+fn pass(
+    src: &Path,
+    dst: &Path,
+    created: &[Created],
+    owner: Option<Owner>,
+) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
+    let open = |p: &Path| Root::open(p.to_str().unwrap()).unwrap();
+    wp_init::metadata::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
+}
+
+fn apply(
+    src: &Path,
+    dst: &Path,
+    created: &[Created],
+    owner: Option<Owner>,
+) -> Result<MetadataReport, MetadataError> {
+    pass(src, dst, created, owner).map(|(report, _)| report)
+}
 
 fn file(kind: EntryKind, path: &str, source_path: &str) -> Created {
     Created {
@@ -89,7 +112,7 @@ fn modes_follow_source_and_owner_is_set() {
         .iter()
         .map(|c| (c.path.clone(), before(&c.path)))
         .collect();
-    let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
+    let (report, dirs) = pass(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
     assert_eq!(
         report,
         MetadataReport {
@@ -99,9 +122,17 @@ fn modes_follow_source_and_owner_is_set() {
     );
     let mode = |p: &str| meta(&dst.path().join(p)).0;
     assert_eq!(mode("a.txt"), 0o644);
-    assert_eq!(mode("dir"), 0o755);
     assert_eq!(mode("dir/secret.php"), 0o600);
-    assert_eq!(mode("dir/tmp"), 0o1777);
+    // Directories keep their mode until the commit, which gets SOURCE's from here.
+    assert_eq!((mode("dir"), mode("dir/tmp")), (0o700, 0o700));
+    let deferred: Vec<_> = dirs.iter().map(|d| (d.path.as_str(), d.mode)).collect();
+    assert_eq!(deferred, [("dir/tmp", Some(0o1777)), ("dir", Some(0o755))]);
+    let src_mtime = meta(&src.path().join("dir")).3;
+    let t = dirs[1].mtime.unwrap();
+    assert_eq!(
+        SystemTime::UNIX_EPOCH + Duration::new(t.secs as u64, t.nanos),
+        src_mtime
+    );
     assert_eq!(mode("dir/tmp/suid"), 0o4755, "setuid survives the chown");
     assert_eq!(mode("wp-config.php"), 0o640);
     for (path, mtime) in mtimes {
@@ -125,7 +156,7 @@ fn without_owner_only_modes_change() {
             owners_set: 0
         }
     );
-    assert_eq!(meta(&dst.path().join("wp-config.php")).0, 0o644);
+    assert_eq!(meta(&dst.path().join("wp-config.php")).0, 0o640);
     assert_eq!(meta(&dst.path().join("dir/secret.php")).0, 0o600);
     assert_eq!(meta(&dst.path().join("a.txt")).1, uid);
     assert_eq!(meta(&dst.path().join("link")).2, gid);

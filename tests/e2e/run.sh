@@ -161,13 +161,23 @@ run_variant() {
 
 	phase_start "$name: checks on the copied tree"
 	[[ -s $target/wp-config.php ]] || die "no wp-config.php in $target"
-	# Same entries, types, modes and file mtimes as SOURCE, plus wp-config.php.
-	diff <(tree_listing "$src") <(tree_listing "$target" | grep -v '^wp-config\.php	') > "$dir/listing.diff" \
+	# Same entries, types, modes and file mtimes as SOURCE, plus wp-config.php and, when
+	# SOURCE has none, the empty wp-content/uploads mount point (0755).
+	local extra="Only in $target: wp-config.php" skip='^wp-config\.php	'
+	if [[ ! -e $src/wp-content/uploads ]]; then
+		skip+='|^wp-content/uploads	'
+		[[ -d $target/wp-content/uploads && -z $(ls -A "$target/wp-content/uploads") ]] \
+			|| die "no empty wp-content/uploads mount point in $target"
+		[[ $(stat -c %a "$target/wp-content/uploads") == 755 ]] \
+			|| die "wp-content/uploads has mode $(stat -c %a "$target/wp-content/uploads"), want 755"
+		extra="Only in $target/wp-content: uploads"$'\n'"$extra"
+	fi
+	diff <(tree_listing "$src") <(tree_listing "$target" | grep -Ev "$skip") > "$dir/listing.diff" \
 		|| die "TARGET's entries/types/modes/mtimes differ from SOURCE (see $dir/listing.diff): $(head -n 6 "$dir/listing.diff")"
 	diff -rq --no-dereference "$src" "$target" > "$dir/content.diff" 2>&1 || true
-	[[ $(cat "$dir/content.diff") == "Only in $target: wp-config.php" ]] \
+	[[ $(sort "$dir/content.diff") == "$(sort <<<"$extra")" ]] \
 		|| die "TARGET's content differs from SOURCE: $(head -n 6 "$dir/content.diff")"
-	# Owner and config mode (behaviour.md: www-data as root, 0640 when an owner is set).
+	# Owner and config mode (behaviour.md: www-data as root; 0640, never readable by others).
 	if ((is_root)); then
 		for f in . index.php wp-includes/version.php wp-content/themes/twentytwentythree/style.css wp-config.php; do
 			[[ $f == . ]] && continue # TARGET existed before: it keeps its owner
@@ -177,8 +187,8 @@ run_variant() {
 		[[ $(stat -c %a "$target/wp-config.php") == 640 ]] \
 			|| die "wp-config.php has mode $(stat -c %a "$target/wp-config.php"), want 640"
 	else
-		[[ $(stat -c %a "$target/wp-config.php") == 644 ]] \
-			|| die "wp-config.php has mode $(stat -c %a "$target/wp-config.php"), want 644"
+		[[ $(stat -c %a "$target/wp-config.php") == 640 ]] \
+			|| die "wp-config.php has mode $(stat -c %a "$target/wp-config.php"), want 640"
 	fi
 	php -n -l "$target/wp-config.php" >/dev/null || die "php -l $target/wp-config.php failed"
 	cp "$target/wp-config.php" "$work/wp-config.$name.php"

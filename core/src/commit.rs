@@ -1,0 +1,310 @@
+//! The commit: the one transaction that turns a finished copy into an install.
+//!
+//! A copy leaves the files that make TARGET look installed or configured
+//! (`wp-includes/version.php`, `index.php`, a written `wp-config.php`) under temporary
+//! names, and its new directories without their final mode and time. The commit then:
+//!
+//! 1. writes a [`Journal`] of what is left to do to [`JOURNAL`] at TARGET's root,
+//!    atomically and durably;
+//! 2. renames each staged file into place, in order;
+//! 3. gives each new directory its final mode and modification time, deepest first (a
+//!    read-only directory is finished only after everything inside it is in place);
+//! 4. removes the logs of created directories ([`CREATED_LOG_PREFIX`]), then the journal.
+//!
+//! Every step is idempotent, so a run that finds a journal finishes it with
+//! [`finish`] before doing anything else, whatever instant the previous run died at.
+//! The algorithm lives here, once; the guest (WASI) and the host (`rustix`) each
+//! implement [`Finisher`], the handful of file operations it needs.
+
+use serde::{Deserialize, Serialize};
+
+/// The journal of an unfinished commit, at TARGET's root. While it exists the tree is
+/// not installed, whatever its sentinels say: the next run finishes the commit.
+pub const JOURNAL: &str = ".wp-init-commit";
+
+/// Prefix of the logs in which a run lists, before creating them, the entries whose
+/// presence a later run would otherwise take for the user's: directories (kept as they
+/// are) and the excludable `.htaccess` and `wp-content/*/*` (left alone). At TARGET's
+/// root, `.wp-init-created.<nonce>`, one JSON string per line. A run that finds such a
+/// log knows those entries are wp-init's and finishes them as its own (modes, owners).
+/// The commit removes the logs.
+pub const CREATED_LOG_PREFIX: &str = ".wp-init-created.";
+
+/// The paths listed in the text of a [`CREATED_LOG_PREFIX`] log; a line cut short by a
+/// crash is ignored (its entry was not created yet).
+pub fn parse_created_log(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<String>(line).ok())
+}
+
+/// One line of a [`CREATED_LOG_PREFIX`] log, with its newline.
+pub fn created_log_line(rel: &str) -> String {
+    let mut line = serde_json::to_string(rel).unwrap_or_else(|_| unreachable!("a string"));
+    line.push('\n');
+    line
+}
+
+/// A modification time: seconds and nanoseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Time {
+    /// Seconds since the epoch.
+    pub secs: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+/// A staged file to rename into place (paths relative to TARGET, same directory).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rename {
+    /// The temporary path.
+    pub temporary: String,
+    /// The final path.
+    pub path: String,
+}
+
+/// A directory created by the run, finished after everything inside it is in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirFinal {
+    /// Path relative to TARGET.
+    pub path: String,
+    /// Permission bits to set, when the finisher can set modes.
+    pub mode: Option<u32>,
+    /// Modification time to set.
+    pub mtime: Option<Time>,
+}
+
+/// What is left to do to finish an install.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    /// Staged files, renamed in this order (`index.php` last).
+    pub renames: Vec<Rename>,
+    /// New directories, deepest first.
+    pub dirs: Vec<DirFinal>,
+}
+
+impl Journal {
+    /// A journal for `renames` and `dirs` (any order: directories are sorted deepest
+    /// first, and a directory listed twice is finished once).
+    pub fn new(renames: Vec<Rename>, mut dirs: Vec<DirFinal>) -> Self {
+        dirs.sort_by(|a, b| {
+            depth(&b.path)
+                .cmp(&depth(&a.path))
+                .then(a.path.cmp(&b.path))
+        });
+        dirs.dedup_by(|a, b| a.path == b.path);
+        Journal { renames, dirs }
+    }
+
+    /// The journal as the text written to [`JOURNAL`].
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
+    }
+
+    /// Parses the text of [`JOURNAL`].
+    ///
+    /// # Errors
+    /// The text is not a journal (a message saying why).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a wp-init commit journal: {e}"))
+    }
+}
+
+fn depth(path: &str) -> usize {
+    path.split('/').filter(|c| !c.is_empty()).count()
+}
+
+/// The file operations a commit needs, relative to TARGET, never following a symlink.
+pub trait Finisher {
+    /// The executor's error.
+    type Error;
+    /// Whether the entry `rel` exists (as an entry, not following a final symlink).
+    fn exists(&mut self, rel: &str) -> Result<bool, Self::Error>;
+    /// Renames `from` over `to`, durably.
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), Self::Error>;
+    /// Sets a directory's mode (if the executor can) and modification time.
+    fn finish_dir(&mut self, dir: &DirFinal) -> Result<(), Self::Error>;
+    /// Writes [`JOURNAL`] atomically and durably.
+    fn write_journal(&mut self, text: &str) -> Result<(), Self::Error>;
+    /// Removes every [`CREATED_LOG_PREFIX`] log, then [`JOURNAL`], durably.
+    fn remove_journal(&mut self) -> Result<(), Self::Error>;
+}
+
+/// Commits: journals `journal`, then [`finish`]es it.
+///
+/// # Errors
+/// The first failing operation; the journal then stays, and the next run finishes it.
+pub fn commit<F: Finisher>(journal: &Journal, f: &mut F) -> Result<(), F::Error> {
+    f.write_journal(&journal.to_text())?;
+    finish(journal, f)
+}
+
+/// Finishes a journaled commit: each step is done or skipped if already done, so this
+/// can run any number of times, interrupted anywhere.
+///
+/// # Errors
+/// The first failing operation; the journal then stays.
+pub fn finish<F: Finisher>(journal: &Journal, f: &mut F) -> Result<(), F::Error> {
+    for r in &journal.renames {
+        // Absent: renamed by an earlier attempt (or removed by the user: nothing to do).
+        if f.exists(&r.temporary)? {
+            f.rename(&r.temporary, &r.path)?;
+        }
+    }
+    for d in &journal.dirs {
+        if f.exists(&d.path)? {
+            f.finish_dir(d)?;
+        }
+    }
+    f.remove_journal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// A file system as a set of paths, recording every operation.
+    #[derive(Default)]
+    struct Fake {
+        entries: BTreeSet<String>,
+        ops: Vec<String>,
+        journal: Option<String>,
+        /// Fail (simulate a crash) at this operation number.
+        crash_at: Option<usize>,
+    }
+
+    impl Fake {
+        fn op(&mut self, what: String) -> Result<(), ()> {
+            if self.crash_at == Some(self.ops.len()) {
+                return Err(());
+            }
+            self.ops.push(what);
+            Ok(())
+        }
+    }
+
+    impl Finisher for Fake {
+        type Error = ();
+        fn exists(&mut self, rel: &str) -> Result<bool, ()> {
+            Ok(self.entries.contains(rel))
+        }
+        fn rename(&mut self, from: &str, to: &str) -> Result<(), ()> {
+            self.op(format!("rename {from} {to}"))?;
+            self.entries.remove(from);
+            self.entries.insert(to.to_owned());
+            Ok(())
+        }
+        fn finish_dir(&mut self, dir: &DirFinal) -> Result<(), ()> {
+            self.op(format!("dir {}", dir.path))
+        }
+        fn write_journal(&mut self, text: &str) -> Result<(), ()> {
+            self.op("journal".into())?;
+            self.journal = Some(text.to_owned());
+            Ok(())
+        }
+        fn remove_journal(&mut self) -> Result<(), ()> {
+            self.op("unjournal".into())?;
+            self.journal = None;
+            Ok(())
+        }
+    }
+
+    fn journal() -> Journal {
+        let dir = |p: &str| DirFinal {
+            path: p.into(),
+            mode: Some(0o555),
+            mtime: Some(Time { secs: 1, nanos: 2 }),
+        };
+        Journal::new(
+            vec![
+                Rename {
+                    temporary: "wp-includes/.t.version.php".into(),
+                    path: "wp-includes/version.php".into(),
+                },
+                Rename {
+                    temporary: ".t.index.php".into(),
+                    path: "index.php".into(),
+                },
+            ],
+            vec![
+                dir("wp-includes"),
+                dir("wp-includes/js/x"),
+                dir("wp-includes/js"),
+                dir("wp-includes"),
+            ],
+        )
+    }
+
+    fn staged() -> Fake {
+        let mut fs = Fake::default();
+        for p in ["wp-includes", "wp-includes/js", "wp-includes/js/x"] {
+            fs.entries.insert(p.into());
+        }
+        fs.entries.insert("wp-includes/.t.version.php".into());
+        fs.entries.insert(".t.index.php".into());
+        fs
+    }
+
+    #[test]
+    fn dirs_deepest_first_once() {
+        let paths: Vec<_> = journal().dirs.into_iter().map(|d| d.path).collect();
+        assert_eq!(paths, ["wp-includes/js/x", "wp-includes/js", "wp-includes"]);
+    }
+
+    #[test]
+    fn created_log_round_trips_any_name() {
+        let names = ["a/b", "new\nline", "quote\"d", "tab\there"];
+        let mut text: String = names.iter().map(|n| created_log_line(n)).collect();
+        text.push_str("\"cut sho");
+        assert_eq!(parse_created_log(&text).collect::<Vec<_>>(), names);
+    }
+
+    #[test]
+    fn text_round_trips() {
+        let j = journal();
+        assert_eq!(Journal::parse(&j.to_text()), Ok(j));
+        assert!(Journal::parse("{").is_err());
+    }
+
+    #[test]
+    fn commit_order() {
+        let mut fs = staged();
+        commit(&journal(), &mut fs).unwrap();
+        assert_eq!(
+            fs.ops,
+            [
+                "journal",
+                "rename wp-includes/.t.version.php wp-includes/version.php",
+                "rename .t.index.php index.php",
+                "dir wp-includes/js/x",
+                "dir wp-includes/js",
+                "dir wp-includes",
+                "unjournal",
+            ]
+        );
+        assert!(fs.entries.contains("index.php") && fs.journal.is_none());
+    }
+
+    /// A crash at every operation, then a finish from the journal on disk (if written),
+    /// ends in the same state as an uninterrupted commit.
+    #[test]
+    fn a_crash_anywhere_is_finished_by_the_next_run() {
+        let mut clean = staged();
+        commit(&journal(), &mut clean).unwrap();
+        for n in 0..7 {
+            let mut fs = staged();
+            fs.crash_at = Some(n);
+            assert!(commit(&journal(), &mut fs).is_err(), "crash at {n}");
+            fs.crash_at = None;
+            match fs.journal.clone() {
+                Some(text) => {
+                    finish(&Journal::parse(&text).unwrap(), &mut fs).unwrap();
+                    assert_eq!(fs.entries, clean.entries, "crash at {n}");
+                    assert!(fs.journal.is_none());
+                }
+                // No journal: nothing was renamed, the tree is not installed.
+                None => assert_eq!(fs.entries, staged().entries, "crash at {n}"),
+            }
+        }
+    }
+}
