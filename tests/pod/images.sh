@@ -49,14 +49,25 @@ sources=(/etc/apt/sources.list.d/*.sources)
 mirror=$(awk '$1 == "URIs:" { print $2; exit }' "${sources[0]}")
 [[ -n $mirror ]] || die "no URIs: line in ${sources[0]}"
 
-candidates() {
-	local out
-	out=$(apt-cache policy "$@" | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
-	[[ $out != *"(none)"* && $(wc -l <<<"$out") == "$#" ]] || return 1
-	printf '%s\n' "$out"
+# One `apt-cache policy` for every package (it is slow): lines "NAME: VERSION".
+policy() {
+	# shellcheck disable=SC2068 # one word per package
+	apt-cache policy ${packages[@]} | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }'
 }
-# shellcheck disable=SC2068 # one word per package
-candidates ${packages[@]} >/dev/null 2>&1 || apt-get update -qq >&2 || die "apt-get update failed"
+all_candidates=$(policy)
+if [[ $all_candidates == *"(none)"* || $(wc -l <<<"$all_candidates") != "$(wc -w <<<"${packages[*]}")" ]]; then
+	apt-get update -qq >&2 || die "apt-get update failed"
+	all_candidates=$(policy)
+fi
+# candidates PACKAGE...: their lines, in that order; fails if one has no candidate.
+candidates() {
+	local pkg line
+	for pkg in "$@"; do
+		line=$(awk -v p="$pkg:" '$1 == p' <<<"$all_candidates")
+		[[ -n $line && $line != *"(none)" ]] || return 1
+		printf '%s\n' "$line"
+	done
+}
 
 # The WordPress tree (cached by build-source.sh per wordpress package version).
 wp_src=$(bash "$repo/tests/e2e/build-source.sh" | tail -n1)/with-template

@@ -50,10 +50,10 @@ unmount_under() {
 work=$(mktemp -d "${TMPDIR:-/tmp}/wp-init-pod.XXXXXX")
 netns_was_mount=0
 mountpoint -q /run/netns 2>/dev/null && netns_was_mount=1
-ok=0
+ok=0 podman_ours=0
 cleanup() {
 	set +e
-	if [[ -n ${CONTAINERS_CONF:-} ]]; then
+	if ((podman_ours)); then # only our own podman state, never the caller's
 		local f
 		for f in "$work"/*/pod.yaml; do [[ -f $f ]] && podman kube down "$f" >/dev/null 2>&1; done
 		podman pod rm -af -t 0 >/dev/null 2>&1
@@ -143,6 +143,16 @@ mapfile -t built < <(bash "$here/images.sh")
 ((${#built[@]} == 4)) || die "images.sh built ${#built[@]} images, want 4"
 # The images, imported once into a read-only image store (cached, keyed on the tarballs'
 # keys); each run's podman has its own writable store in the work dir on top of it.
+mkdir -p "$work/tmp"
+cat >"$work/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$work/tmp"
+EOF
 store=$cache/store-$(printf '%s\n' "${built[@]}" | sha256sum | cut -c1-16)
 if [[ ! -f $store/.complete ]]; then
 	say "importing the images into $store"
@@ -152,7 +162,7 @@ if [[ ! -f $store/.complete ]]; then
 		>"$work/import-storage.conf"
 	for line in "${built[@]}"; do
 		read -r name tarball <<<"$line"
-		CONTAINERS_STORAGE_CONF=$work/import-storage.conf podman import --quiet \
+		CONTAINERS_STORAGE_CONF=$work/import-storage.conf CONTAINERS_CONF=$work/containers.conf podman import --quiet \
 			--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 			"$tarball" "localhost/wp-init-test/$name:latest" >/dev/null || die "podman import $tarball failed"
 	done
@@ -171,16 +181,8 @@ graphroot = "$work/graph"
 [storage.options]
 additionalimagestores = ["$store"]
 EOF
-cat >"$work/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$work/tmp"
-EOF
 export CONTAINERS_STORAGE_CONF=$work/storage.conf CONTAINERS_CONF=$work/containers.conf BUILDAH_ISOLATION=chroot
+podman_ours=1
 
 loaded=$(podman load --quiet -i "$archive") || die "podman load -i $archive failed"
 wp_init_image=${loaded#Loaded image: }
