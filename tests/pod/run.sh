@@ -3,8 +3,9 @@
 #
 # IMAGE_ARCHIVE is the wp-init image (default target/image/wp-init-oci.tar, from
 # scripts/image.sh). Steps, each failing loudly:
-#   1. packages (podman, runc, catatonit, skopeo, podman-compose; apt-get) and a virtualenv
-#      with kubernetes-validate (PyPI; cached under ~/.cache/wp-init-pod, keyed on its version);
+#   1. packages (podman, runc, catatonit, python3-venv; apt-get) and a virtualenv with
+#      kubernetes-validate and podman-compose 1.6.0 (PyPI; Debian's 1.0.3 has no `config`),
+#      cached under ~/.cache/wp-init-pod keyed on their versions;
 #   2. examples/kubernetes/*.yaml validated with `kubernetes-validate --strict` against 1.35
 #      and against the oldest version each supports (found and checked: the image-volume
 #      example must fail before 1.31), examples/compose.yaml parsed by `podman-compose config`;
