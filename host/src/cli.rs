@@ -32,6 +32,13 @@ pub enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// Copy this executable to a file, atomically, mode 0755: how a FROM-scratch image (no
+    /// shell, no `cp`) hands wp-init to another container through a shared volume.
+    CopySelf {
+        /// Where to write the executable, e.g. `/wp-init-bin/wp-init`.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 /// Flags of `wp-init install`.
