@@ -76,6 +76,8 @@ pub struct HostActions {
     pub owner: Option<String>,
     /// Seconds spent waiting for another run's lock on TARGET.
     pub lock_wait_secs: f64,
+    /// The most linear memory the component held at once, in bytes.
+    pub guest_memory_peak: u64,
 }
 
 impl Installer {
@@ -165,10 +167,11 @@ impl Installer {
         } else {
             (None, Duration::ZERO)
         };
-        let (report, staged, messages) = self.run_component()?;
+        let (report, staged, messages, guest_memory_peak) = self.run_component()?;
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: waited.as_secs_f64(),
+            guest_memory_peak,
             ..HostActions::default()
         };
         if !self.dry_run {
@@ -200,7 +203,7 @@ impl Installer {
         self.install_with(|| {})
     }
 
-    fn run_component(&self) -> Result<(Report, Vec<Staged>, Option<String>), Error> {
+    fn run_component(&self) -> Result<(Report, Vec<Staged>, Option<String>, u64), Error> {
         let prepared = component::prepared()?;
         let mut sb = Sandbox::new(prepared, &self.grants(&[]))?;
         let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
@@ -223,7 +226,8 @@ impl Installer {
                         path: s.path,
                     })
                     .collect();
-                Ok((report::from_wit(report), staged, sb.captured()))
+                let peak = sb.memory_peak();
+                Ok((report::from_wit(report), staged, sb.captured(), peak))
             }
             Ok(Err(e)) => Err(self.diagnose(e.into())),
             Err(e) => Err(sb.failure(e)),

@@ -14,6 +14,7 @@
 //! - [`COMPONENT_WASM`] is the embedded component itself, for other runtimes.
 
 mod component;
+mod engine_config;
 mod error;
 mod finish;
 mod installer;
@@ -24,6 +25,8 @@ mod report;
 mod sandbox;
 
 pub use component::COMPONENT_WASM;
+#[doc(hidden)]
+pub use component::startup_profile;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
     CommandOutput, DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions,
