@@ -53,7 +53,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "NAME")]
     pub env: Vec<String>,
     /// Cap on the component's memory, in bytes (suffixes K, M, G allowed).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "128M")]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "32M")]
     pub memory_limit: u64,
     /// Cap on the component's run time, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]

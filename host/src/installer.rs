@@ -14,7 +14,7 @@ use crate::{Error, PathError, lock, metadata};
 use wp_init_core::report::Report;
 
 /// Default cap on the component's linear memory.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 128 << 20;
+pub const DEFAULT_MEMORY_LIMIT: u64 = 32 << 20;
 /// Default cap on the component's run time.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Default wait for another run's lock on TARGET.
