@@ -4,10 +4,20 @@
 //! The nested cargo gets its own target directory under `OUT_DIR`: pointed at the outer
 //! build's directory it would wait forever on the artifact lock the outer build holds.
 //! The same pattern as wasmtime's `crates/test-programs/artifacts/build.rs`.
+//!
+//! Then it precompiles the component with Cranelift for `TARGET` (not for this machine:
+//! an explicit triple enables no optional CPU feature, so the artifact loads on any CPU
+//! of the architecture) under the run time's own engine settings, and leaves the
+//! `.cwasm` next to the `.wasm`: a run deserializes it instead of compiling.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use wasmtime::{Engine, OptLevel};
+
+#[path = "src/engine_config.rs"]
+mod engine_config;
 
 fn main() {
     let manifest_dir =
@@ -40,13 +50,18 @@ fn main() {
     );
 
     let wasm = target_dir.join("wasm32-wasip2/release/wp-init-guest.wasm");
-    std::fs::copy(&wasm, out_dir.join("wp-init.wasm"))
+    let bytes = std::fs::read(&wasm).expect("read the guest component");
+    std::fs::write(out_dir.join("wp-init.wasm"), &bytes)
         .expect("copy the guest component into OUT_DIR");
+    let target = env::var("TARGET").expect("TARGET");
+    std::fs::write(out_dir.join("wp-init.cwasm"), precompile(&bytes, &target))
+        .expect("write the precompiled component into OUT_DIR");
 
     for dir in ["guest/src", "core/src", "wit"] {
         rerun_for_tree(&root.join(dir));
     }
     for file in [
+        "host/src/engine_config.rs",
         "guest/Cargo.toml",
         "core/Cargo.toml",
         "Cargo.lock",
@@ -54,6 +69,20 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(file).display());
     }
+}
+
+/// Compiles the component for `target` with the run time's engine settings.
+fn precompile(wasm: &[u8], target: &str) -> Vec<u8> {
+    let mut config = engine_config::engine_config();
+    config
+        .target(target)
+        .unwrap_or_else(|e| panic!("wasmtime cannot compile for {target}: {e}"));
+    // Not checked at load time; the copy loop runs in the guest, so optimise it.
+    config.cranelift_opt_level(OptLevel::Speed);
+    let engine = Engine::new(&config).expect("a compiling engine");
+    engine
+        .precompile_component(wasm)
+        .unwrap_or_else(|e| panic!("precompiling the component for {target}: {e:#}"))
 }
 
 /// Emits `rerun-if-changed` for a directory and every file below it.

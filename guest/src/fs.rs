@@ -324,16 +324,19 @@ impl File {
     }
 
     /// Copies this whole file into `to`, 64 KiB at a time; returns the bytes copied.
-    /// `size` is the length `stat` gave: a short read at or past it ends the copy without
-    /// one more call just to see the end of the file.
+    ///
+    /// `size` is the length `stat` gave. Each read asks for at most one byte more than
+    /// is left of it (the runtime allocates and zeroes what is asked for): a short read
+    /// at or past `size` ends the copy without one more call just to see the end of the
+    /// file, and a file that grew meanwhile is still copied to its end.
     pub fn copy_to(&self, to: &File, size: u64) -> Result<u64, FsError> {
         let mut offset = 0u64;
         loop {
-            let (buf, eof) = self.read(CHUNK, offset)?;
-            let short = (buf.len() as u64) < CHUNK;
+            let want = size.saturating_sub(offset).saturating_add(1).min(CHUNK);
+            let (buf, eof) = self.read(want, offset)?;
             to.write_all(&buf, offset)?;
             offset += buf.len() as u64;
-            if eof || (short && offset >= size) {
+            if eof || ((buf.len() as u64) < want && offset >= size) {
                 return Ok(offset);
             }
         }

@@ -1,69 +1,286 @@
-//! The embedded component and the engine that runs it: compiled once per process.
+//! The embedded component and the engine that runs it: loaded once per process.
+//!
+//! The build script precompiles the component for this target (see `build.rs`), so a run
+//! deserializes native code (about a millisecond) instead of compiling it with Cranelift
+//! (about 0.1 s). Should the artifact not load here, the embedded `.wasm` is compiled
+//! instead, after a one-line notice: slower, never wrong.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, OnceLock};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use crate::Error;
-use crate::sandbox::Host;
+use crate::engine_config::engine_config;
+use crate::roots::Root;
+use crate::sandbox::{Grants, Host, Sandbox};
+use crate::{DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, Error};
 
 /// The wp-init component (`wasm32-wasip2`), built from `guest/` by the build script.
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wp-init.wasm"));
 
-/// How often the shared epoch advances; deadlines are counted in these ticks.
-pub(crate) const TICK: Duration = Duration::from_millis(50);
+/// [`COMPONENT_WASM`] compiled ahead of time by the build script for this target.
+const COMPONENT_CWASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wp-init.cwasm"));
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "embed",
 });
 
-/// The compiled component with a linker holding WASI 0.2.
+/// The loaded component with a linker holding WASI 0.2.
 pub(crate) struct Prepared {
     pub engine: Engine,
     pub component: Component,
     pub linker: Linker<Host>,
+    alarm: Arc<Alarm>,
 }
 
-/// Compiles the component on first use; later calls share the result.
-///
-/// A single engine serves every run, with one ticker thread advancing its epoch every
-/// [`TICK`]; each run sets its own deadline in ticks, so runs never cut each other short.
+/// Loads the component on first use; later calls share the result.
 pub(crate) fn prepared() -> Result<&'static Prepared, Error> {
     static PREPARED: OnceLock<Result<Prepared, String>> = OnceLock::new();
     PREPARED
-        .get_or_init(|| prepare().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| prepare(&mut |_| {}).map_err(|e| format!("{e:#}")))
         .as_ref()
         .map_err(|e| Error::Runtime(e.clone()))
 }
 
-fn prepare() -> wasmtime::Result<Prepared> {
-    let mut config = Config::new();
-    config.epoch_interruption(true);
-    // The component spends its time in host calls (file I/O), not in its own code: an
-    // unoptimised compile halves start-up (0.29 s -> 0.15 s on 2 cores) and the 60 MB
-    // benchmark copy got faster overall, not slower.
-    config.cranelift_opt_level(wasmtime::OptLevel::None);
-    let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, COMPONENT_WASM)?;
+/// Builds the engine, loads the component and links WASI, calling `lap` after each stage.
+fn prepare(lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<Prepared> {
+    let (engine, component) = load(COMPONENT_CWASM, lap)?;
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    let ticker = engine.clone();
-    thread::Builder::new()
-        .name("wp-init-epoch".into())
-        .spawn(move || {
-            loop {
-                thread::sleep(TICK);
-                ticker.increment_epoch();
-            }
-        })
-        .map_err(wasmtime::Error::from)?;
+    lap("linker");
     Ok(Prepared {
+        alarm: Alarm::new(engine.clone()),
         engine,
         component,
         linker,
     })
+}
+
+/// The precompiled component `cwasm` or, if it does not load here, the compiled
+/// [`COMPONENT_WASM`] (after a one-line notice), with the engine it belongs to.
+///
+/// The artifact is built for this target with no optional CPU feature, by this wasmtime,
+/// under [`engine_config`]: it should load wherever the binary runs. The fallback is for
+/// what the build cannot foresee; it costs the compile (~0.1 s) and nothing else.
+fn load(cwasm: &[u8], lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<(Engine, Component)> {
+    match load_precompiled(cwasm, lap) {
+        Ok(loaded) => Ok(loaded),
+        Err(e) => {
+            eprintln!(
+                "wp-init: notice: the precompiled component does not load on this host ({e}); compiling it instead"
+            );
+            let engine = Engine::new(&engine_config())?;
+            let component = Component::new(&engine, COMPONENT_WASM)?;
+            lap("compile (fallback)");
+            Ok((engine, component))
+        }
+    }
+}
+
+/// An engine without a compiler, and `cwasm` loaded into it.
+fn load_precompiled(
+    cwasm: &[u8],
+    lap: &mut dyn FnMut(&'static str),
+) -> wasmtime::Result<(Engine, Component)> {
+    let mut config = engine_config();
+    config.enable_compiler(false);
+    let engine = Engine::new(&config)?;
+    lap("engine");
+    // SAFETY: the bytes (`COMPONENT_CWASM`, or a test's) are the unmodified output of
+    // `Engine::precompile_component` from this very wasmtime version (the build script,
+    // same settings via `engine_config`), embedded in this binary and so as trusted as the
+    // binary itself; bytes that are no artifact at all, or one from another version,
+    // settings or CPU, are refused with an `Err` before any code is used.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(&engine, cwasm)? };
+    lap("deserialize");
+    Ok((engine, component))
+}
+
+/// Gives `store` a deadline `timeout` from now: past it, the guest traps with
+/// [`Trap::Interrupt`] at its next function entry or loop head.
+///
+/// The engine's epoch only advances when some run's deadline passes (one sleeping
+/// thread per process, woken by nothing else), and each store checks its own clock then,
+/// so runs sharing the engine never cut each other short.
+pub(crate) fn arm_deadline(prepared: &Prepared, store: &mut Store<Host>, timeout: Duration) {
+    let deadline = Instant::now().checked_add(timeout);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| match deadline {
+        Some(d) if Instant::now() >= d => Err(Trap::Interrupt.into()),
+        _ => Ok(UpdateDeadline::Continue(1)),
+    });
+    if let Some(d) = deadline {
+        prepared.alarm.set(d);
+    }
+}
+
+/// The deadlines of the runs in this process, and the thread that advances the epoch
+/// when one passes.
+struct Alarm {
+    engine: Engine,
+    pending: Mutex<Vec<Instant>>,
+    changed: Condvar,
+    started: OnceLock<()>,
+}
+
+impl Alarm {
+    fn new(engine: Engine) -> Arc<Self> {
+        Arc::new(Alarm {
+            engine,
+            pending: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
+            started: OnceLock::new(),
+        })
+    }
+
+    /// Adds a deadline, starting the thread on first use.
+    fn set(self: &Arc<Self>, deadline: Instant) {
+        self.lock().push(deadline);
+        self.changed.notify_one();
+        self.started.get_or_init(|| {
+            let me = Arc::clone(self);
+            // Without the thread no deadline fires: a failure to start one is fatal.
+            thread::Builder::new()
+                .name("wp-init-deadline".into())
+                .spawn(move || me.run())
+                .expect("cannot start the deadline thread");
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Instant>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sleeps until the earliest deadline, advances the epoch, repeats.
+    fn run(&self) {
+        let mut pending = self.lock();
+        loop {
+            let now = Instant::now();
+            let before = pending.len();
+            pending.retain(|d| *d > now);
+            if pending.len() < before {
+                self.engine.increment_epoch();
+            }
+            pending = match pending.iter().min() {
+                Some(next) => {
+                    let wait = next.saturating_duration_since(now);
+                    self.changed
+                        .wait_timeout(pending, wait)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None => self
+                    .changed
+                    .wait(pending)
+                    .unwrap_or_else(|p| p.into_inner()),
+            };
+        }
+    }
+}
+
+/// Times each stage of a run from a cold start: engine, deserialize, linker, store (WASI
+/// context, preopens, deadline), instantiate, and the component's `install` call on
+/// `target` as a dry run (on an installed TARGET: the no-op, which includes the first
+/// host calls). For `scripts/bench.sh` (`cargo run --release --example startup`); not
+/// part of the API.
+#[doc(hidden)]
+pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, Duration)>, Error> {
+    let mut laps = Vec::new();
+    let mut last = Instant::now();
+    let mut lap = |name| {
+        let now = Instant::now();
+        laps.push((name, now - last));
+        last = now;
+    };
+    let prepared = prepare(&mut lap).map_err(|e| Error::Runtime(format!("{e:#}")))?;
+    let (source_root, target_root) = (
+        Root::open(source).map_err(Error::InvalidSource)?,
+        Root::open(target).map_err(Error::InvalidTarget)?,
+    );
+    lap("open roots");
+    let grants = Grants {
+        source: &source_root,
+        target: &target_root,
+        target_writable: false,
+        env: &[],
+        args: &[],
+        memory_limit: DEFAULT_MEMORY_LIMIT,
+        timeout: DEFAULT_TIMEOUT,
+        capture_stderr: true,
+        stdout: false,
+    };
+    let mut sb = Sandbox::new(&prepared, &grants)?;
+    lap("store");
+    let inst = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
+        .map_err(|e| sb.failure(e))?;
+    lap("instantiate");
+    let options = exports::wp_init::installer::installer::Options {
+        source: source.to_owned(),
+        target: target.to_owned(),
+        dry_run: true,
+        stage_final: true,
+        mount_points: Vec::new(),
+    };
+    let result = inst
+        .wp_init_installer_installer()
+        .call_install(&mut sb.store, &options)
+        .map_err(|e| sb.failure(e))?;
+    result.map_err(Error::from)?;
+    lap("install call");
+    Ok(laps)
+}
+
+/// Enters a Tokio runtime on this thread for as long as the guard lives.
+///
+/// wasmtime-wasi's synchronous host calls run their async implementation on the current
+/// Tokio runtime; with none entered they build a multi-thread one, with a worker thread
+/// per core, on the first call. With the file system calls blocking on the calling
+/// thread (`allow_blocking_current_thread`), a current-thread runtime is all they need:
+/// no thread is started.
+pub(crate) fn enter_runtime() -> tokio::runtime::EnterGuard<'static> {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread Tokio runtime")
+    });
+    RUNTIME.enter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_artifact_loads_under_the_run_time_config() {
+        assert!(matches!(
+            Engine::detect_precompiled(COMPONENT_CWASM),
+            Some(wasmtime::Precompiled::Component)
+        ));
+        let mut stages = Vec::new();
+        let loaded = load_precompiled(COMPONENT_CWASM, &mut |s| stages.push(s));
+        assert!(loaded.is_ok(), "{:#}", loaded.err().unwrap());
+        assert_eq!(stages, ["engine", "deserialize"]);
+    }
+
+    #[test]
+    fn an_artifact_that_does_not_load_falls_back_to_compiling() {
+        let mut stages = Vec::new();
+        let (engine, component) = load(COMPONENT_WASM, &mut |s| stages.push(s)).unwrap();
+        assert_eq!(stages, ["engine", "compile (fallback)"]);
+        let exports: Vec<_> = component
+            .component_type()
+            .exports(&engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        assert!(
+            exports
+                .iter()
+                .any(|n| n == "wp-init:installer/installer@0.2.0"),
+            "{exports:?}"
+        );
+    }
 }

@@ -77,6 +77,8 @@ pub struct HostActions {
     pub owner: Option<String>,
     /// Seconds spent waiting for another run's lock on TARGET.
     pub lock_wait_secs: f64,
+    /// The most linear memory the component held at once, in bytes.
+    pub guest_memory_peak: u64,
 }
 
 impl Installer {
@@ -198,7 +200,7 @@ impl Installer {
                 false => eprint!("{line}"),
             }
         }
-        let (report, staged, captured) = {
+        let (report, staged, captured, guest_memory_peak) = {
             let _private = PrivateUmask::set();
             self.run_component(&source, &target)?
         };
@@ -206,6 +208,7 @@ impl Installer {
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: waited.as_secs_f64(),
+            guest_memory_peak,
             ..HostActions::default()
         };
         if !self.dry_run {
@@ -243,7 +246,7 @@ impl Installer {
         &self,
         source: &Root,
         target: &Root,
-    ) -> Result<(Report, Vec<Rename>, Option<String>), Error> {
+    ) -> Result<(Report, Vec<Rename>, Option<String>, u64), Error> {
         let prepared = component::prepared()?;
         let mut sb = Sandbox::new(prepared, &self.grants(source, target, &[]))?;
         let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
@@ -267,7 +270,8 @@ impl Installer {
                         path: s.path,
                     })
                     .collect();
-                Ok((report::from_wit(report), staged, sb.captured()))
+                let peak = sb.memory_peak();
+                Ok((report::from_wit(report), staged, sb.captured(), peak))
             }
             Ok(Err(e)) => Err(self.diagnose(e.into(), target)),
             Err(e) => Err(sb.failure(e)),

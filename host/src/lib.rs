@@ -37,6 +37,7 @@
 
 mod commit;
 mod component;
+mod engine_config;
 mod error;
 mod installer;
 pub mod lock;
@@ -47,6 +48,8 @@ pub mod roots;
 mod sandbox;
 
 pub use component::COMPONENT_WASM;
+#[doc(hidden)]
+pub use component::startup_profile;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
     CommandOutput, DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions,

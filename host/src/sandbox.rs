@@ -14,7 +14,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::Error;
-use crate::component::{Prepared, TICK};
+use crate::component::{self, Prepared};
 use crate::roots::Root;
 
 /// Most bytes of captured guest stderr kept in memory.
@@ -37,21 +37,28 @@ impl WasiView for Host {
 }
 
 /// Caps linear memory and remembers that it refused, so a trap that follows can be
-/// reported as what it is.
+/// reported as what it is. Also tracks the most linear memory the guest held at once.
 struct MemoryCap {
     limit: usize,
     refused: bool,
+    /// Bytes of all linear memories now, and the most ever.
+    total: usize,
+    peak: usize,
 }
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let ok = desired <= self.limit;
         self.refused |= !ok;
+        if ok {
+            self.total = (self.total + desired).saturating_sub(current);
+            self.peak = self.peak.max(self.total);
+        }
         Ok(ok)
     }
 
@@ -89,6 +96,8 @@ pub(crate) struct Sandbox {
     stdout: Option<MemoryOutputPipe>,
     memory_limit: u64,
     timeout: Duration,
+    /// Last, so it is left after the store is dropped.
+    _runtime: tokio::runtime::EnterGuard<'static>,
 }
 
 impl Sandbox {
@@ -132,20 +141,26 @@ impl Sandbox {
             limits: MemoryCap {
                 limit,
                 refused: false,
+                total: 0,
+                peak: 0,
             },
         };
         let mut store = Store::new(&prepared.engine, host);
         store.limiter(|h| &mut h.limits);
-        let ticks = g.timeout.as_millis().div_ceil(TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
+        component::arm_deadline(prepared, &mut store, g.timeout);
         Ok(Sandbox {
             store,
             stderr,
             stdout,
             memory_limit: g.memory_limit,
             timeout: g.timeout,
+            _runtime: component::enter_runtime(),
         })
+    }
+
+    /// The most linear memory the guest held at once, in bytes.
+    pub fn memory_peak(&self) -> u64 {
+        self.store.data().limits.peak as u64
     }
 
     /// Turns a runtime failure (trap, instantiation error) into the error it stands for.

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — how fast is wp-init next to what it replaces? A benchmark, not a test:
+# nothing here asserts a time.
+#
+#   scripts/bench.sh [--rounds N] [--no-10x] [--no-disk] [--bin PATH]
+#
+# --bin runs a given wp-init binary (e.g. an older build) instead of building this tree's,
+# and leaves out the start-up stages.
+#
+# For each tree — the synthetic WordPress-sized tree (3,000 files, 60 MB, seeded), the same
+# ten times over (30,000 files, 600 MB), and the real Debian WordPress tree of the
+# end-to-end test when it is cached (tests/e2e/build-source.sh builds it) — and each file
+# system — a tmpfs mounted for the run (the CPU cost) and the disk under /var/tmp — it runs
+# `wp-init install`, upstream's tar pipe and `cp -a` alternately, N rounds, each into a
+# fresh TARGET, and prints the medians and the ratios to the tar pipe. wp-init's disk time
+# includes its `syncfs` (a durable install); tar's and cp's do not.
+#
+# Then, per tree on tmpfs: the no-op (`wp-init install` on the installed TARGET) median
+# next to upstream's `[ -e index.php ]` in a fresh shell, the component's peak linear
+# memory (`guest_memory_peak` in `--json`) and wp-init's peak RSS; and once, the start-up
+# stages of a cold run (`cargo run --example startup`).
+#
+# Needs root (mount), python3 (tree generator), GNU time. Trees are cached under
+# ~/.cache/wp-init-bench. Progress goes to stderr, the tables (Markdown) to stdout.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+rounds=5
+tenx=1
+disk=1
+bin=
+while (($#)); do
+	case $1 in
+	--rounds) rounds=$2; shift 2 ;;
+	--no-10x) tenx=0; shift ;;
+	--no-disk) disk=0; shift ;;
+	--bin) bin=$2; shift 2 ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+((EUID == 0)) || die "needs root (it mounts a tmpfs)"
+for tool in python3 tar cp mount umount; do
+	command -v "$tool" >/dev/null || die "'$tool' not found"
+done
+if [[ ! -x /usr/bin/time ]]; then
+	say "installing GNU time"
+	apt-get install -y -qq time >&2 || die "cannot install GNU time"
+fi
+
+# --- Build -----------------------------------------------------------------------------
+startup=
+if [[ -z $bin ]]; then
+	# shellcheck source=scripts/setup.sh
+	source "$root/scripts/setup.sh" >&2
+	(cd "$root" && cargo build --release --locked -p wp-init --bin wp-init --example startup >&2)
+	target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+	bin=$target_dir/release/wp-init
+	startup=$target_dir/release/examples/startup
+fi
+
+# --- Scratch space: a tmpfs and a disk directory, both removed on every exit path -------
+scratch=$(mktemp -d /var/tmp/wp-init-bench.XXXXXX)
+mnt=$scratch/tmpfs
+cleanup() {
+	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt"; fi
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir "$mnt" "$scratch/disk"
+mount -t tmpfs -o size=4g,mode=0755 wp-init-bench "$mnt"
+
+# --- Trees -----------------------------------------------------------------------------
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/wp-init-bench
+# synthetic FILES BYTES: a seeded WordPress-shaped tree (log-normal sizes), cached.
+synthetic() {
+	local dir=$cache/synthetic-$1-$2-v1
+	if [[ ! -f $dir/.complete ]]; then
+		say "generating $dir"
+		rm -rf "$dir"
+		python3 - "$dir" "$1" "$2" <<-'EOF'
+			import os, random, sys
+			root, files, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+			rng = random.Random(7)
+			sizes = [rng.lognormvariate(9.0, 1.4) for _ in range(files)]
+			scale = total / sum(sizes)
+			k = max(1, files // 3000)
+			dirs = [f"wp-includes/d{i:04d}" for i in range(120 * k)] + \
+			    [f"wp-admin/d{i:03d}" for i in range(40 * k)] + \
+			    [f"wp-content/plugins/p{i:03d}" for i in range(25 * k)] + \
+			    [f"wp-content/themes/t{i:02d}" for i in range(15 * k)]
+			for d in dirs:
+			    os.makedirs(os.path.join(root, d), exist_ok=True)
+			for i, s in enumerate(sizes):
+			    rel = "index.php" if i == 0 else "wp-includes/version.php" if i == 1 else \
+			        f"{dirs[i % len(dirs)]}/f{i:05d}.php"
+			    with open(os.path.join(root, rel), "wb") as fh:
+			        fh.write(rng.randbytes(max(1, int(s * scale))))
+			open(os.path.join(root, ".complete"), "w").close()
+		EOF
+	fi
+	printf '%s\n' "$dir"
+}
+declare -A tree_dir
+tree_names=(synthetic)
+tree_dir[synthetic]=$(synthetic 3000 60000000)
+if ((tenx)); then
+	tree_names+=(synthetic-10x)
+	tree_dir[synthetic-10x]=$(synthetic 30000 600000000)
+fi
+real=$(find "${XDG_CACHE_HOME:-$HOME/.cache}/wp-init-e2e" -mindepth 2 -maxdepth 2 \
+	-name with-template -type d 2>/dev/null | sort | tail -n 1)
+if [[ -n $real ]]; then
+	tree_names+=(debian)
+	tree_dir[debian]=$real
+else
+	say "no real tree cached (tests/e2e/build-source.sh builds one): skipping it"
+fi
+
+# --- Measuring -------------------------------------------------------------------------
+owner=www-data
+id -u "$owner" >/dev/null 2>&1 || owner=33
+# run NAME SRC DST: one timed run into a fresh DST; prints seconds.
+run() {
+	local name=$1 src=$2 dst=$3 t0 t1
+	rm -rf "$dst"
+	mkdir "$dst"
+	sync
+	case $name in
+	wp-init)
+		t0=$EPOCHREALTIME
+		"$bin" install --source "$src" --target "$dst" 2>"$scratch/log" ||
+			{ cat "$scratch/log" >&2; die "wp-init failed"; }
+		t1=$EPOCHREALTIME ;;
+	tar)
+		# Upstream's docker-entrypoint.sh, as root.
+		t0=$EPOCHREALTIME
+		tar --create --file - --directory "$src" --owner "$owner" --group "$owner" . |
+			tar --extract --file - --directory "$dst"
+		t1=$EPOCHREALTIME ;;
+	cp)
+		t0=$EPOCHREALTIME
+		cp -a "$src/." "$dst/"
+		t1=$EPOCHREALTIME ;;
+	esac
+	echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }'
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mib() { awk -v b="$1" 'BEGIN { if (b < 0) print "n/a"; else printf "%.1f MiB", b / 1048576 }'; }
+ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+
+tools=(wp-init tar cp)
+results=()
+extras=()
+for tree in "${tree_names[@]}"; do
+	files=$(find "${tree_dir[$tree]}" -type f ! -name .complete | wc -l)
+	mb=$(du -sm --apparent-size "${tree_dir[$tree]}" | cut -f1)
+	for fs in tmpfs disk; do
+		[[ $fs == disk ]] && ((!disk)) && continue
+		if [[ $fs == tmpfs ]]; then
+			src=$mnt/src
+			rm -rf "$src"
+			cp -a "${tree_dir[$tree]}" "$src"
+			dst=$mnt/dst
+		else
+			src=${tree_dir[$tree]}
+			dst=$scratch/disk/dst
+		fi
+		say "$tree ($files files, $mb MB) on $fs: $rounds rounds"
+		declare -A times=()
+		for ((r = 0; r < rounds; r++)); do
+			for ((i = 0; i < ${#tools[@]}; i++)); do
+				tool=${tools[(i + r) % ${#tools[@]}]}
+				times[$tool]+="$(run "$tool" "$src" "$dst") "
+			done
+		done
+		declare -A med=()
+		for tool in "${tools[@]}"; do
+			med[$tool]=$(tr ' ' '\n' <<<"${times[$tool]}" | grep . | median)
+		done
+		results+=("| $tree ($files files, $mb MB) | $fs | $(ms "${med[wp-init]}") | $(ms "${med[tar]}") | $(ms "${med[cp]}") | $(ratio "${med[wp-init]}" "${med[tar]}") | $(ratio "${med[cp]}" "${med[tar]}") |")
+
+		if [[ $fs == tmpfs ]]; then
+			# Installed by the last round's run of some tool: install with wp-init afresh.
+			rm -rf "$dst" && mkdir "$dst"
+			peak=$(/usr/bin/time -f %M -o "$scratch/rss" \
+				"$bin" install --source "$src" --target "$dst" --json 2>/dev/null |
+				python3 -c 'import json,sys; print(json.load(sys.stdin).get("guest_memory_peak", -1))')
+			rss=$(cat "$scratch/rss")
+			noop=()
+			shell=()
+			for ((k = 0; k < 21; k++)); do
+				t0=$EPOCHREALTIME
+				"$bin" install --source "$src" --target "$dst" 2>/dev/null
+				t1=$EPOCHREALTIME
+				noop+=("$(echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }')")
+				t0=$EPOCHREALTIME
+				sh -c '[ -e "$1/index.php" ]' sh "$dst"
+				t1=$EPOCHREALTIME
+				shell+=("$(echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }')")
+			done
+			noop_med=$(printf '%s\n' "${noop[@]}" | median)
+			shell_med=$(printf '%s\n' "${shell[@]}" | median)
+			extras+=("| $tree | $(ms "$noop_med") | $(ms "$shell_med") | $(mib "$peak") | $(awk -v k="$rss" 'BEGIN { printf "%.1f MiB", k / 1024 }') |")
+			if [[ -n $startup && $tree == "${tree_names[-1]}" ]]; then
+				declare -A stage=()
+				stages=()
+				for ((k = 0; k < 21; k++)); do
+					while IFS=$'\t' read -r name us; do
+						[[ -v "stage[$name]" ]] || stages+=("$name")
+						stage[$name]+="$us "
+					done < <("$startup" "$src" "$dst")
+				done
+			fi
+		fi
+		rm -rf "$dst"
+		[[ $fs == tmpfs ]] && rm -rf "$src"
+	done
+done
+
+# --- Report ----------------------------------------------------------------------------
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+disk_fs=$(df -T /var/tmp | awk 'NR == 2 { print $2 }')
+echo "Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ { print $2 }') GB RAM, kernel $(uname -r); disk: $disk_fs under /var/tmp; $rounds rounds, medians; $(date -u +%F)."
+echo
+echo "| tree | fs | wp-init | tar pipe | cp -a | wp-init / tar | cp / tar |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${results[@]}"
+echo
+echo "| tree (tmpfs) | no-op wp-init | no-op \`[ -e index.php ]\` | guest peak linear memory | wp-init peak RSS (full install) |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${extras[@]}"
+[[ -n $startup ]] || exit 0
+echo
+echo "Start-up stages of a cold run (\`examples/startup.rs\`, ${tree_names[-1]} tree, 21 runs, medians):"
+echo
+echo "| stage | µs |"
+echo "|---|---|"
+for name in "${stages[@]}"; do
+	echo "| $name | $(tr ' ' '\n' <<<"${stage[$name]}" | grep . | median) |"
+done
