@@ -77,7 +77,13 @@ pub fn component_file(dir: &Path) -> PathBuf {
 /// adds, and with `config.template` named relative to TARGET (`TARGET/...`).
 pub fn comparable(mut v: Value, target: &str) -> Value {
     let obj = v.as_object_mut().expect("a JSON object");
-    for host_only in ["modes_set", "owners_set", "owner", "lock_wait_secs"] {
+    for host_only in [
+        "modes_set",
+        "owners_set",
+        "owner",
+        "lock_wait_secs",
+        "guest_memory_peak",
+    ] {
         obj.remove(host_only);
     }
     let template = &mut v["config"]["template"];
