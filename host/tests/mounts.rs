@@ -5,36 +5,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::Command;
 
+use common::mount::Mount;
 use common::*;
-
-/// A mount that is undone when dropped, whatever the test did.
-struct Mount(std::path::PathBuf);
-
-impl Mount {
-    fn new(args: &[&str], at: &Path) -> Mount {
-        let out = Command::new("mount")
-            .args(args)
-            .arg(at)
-            .output()
-            .expect("run mount");
-        assert!(
-            out.status.success(),
-            "this test needs root with mount rights: mount {args:?} {}: {}",
-            at.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Mount(at.to_owned())
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 #[test]
 fn disk_full_is_a_clear_error_and_never_looks_installed() {
