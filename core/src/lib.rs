@@ -13,4 +13,5 @@
 pub mod commit;
 pub mod config;
 pub mod layout;
+pub mod plan;
 pub mod report;
