@@ -207,7 +207,8 @@ pub fn plan_dir(
                 .is_ok();
             // wp-init's own temporaries are cleaned before planning; in `verify` any
             // such name is an extra (injected code could hide behind the prefix).
-            if !in_src && !(scope == Scope::Mirror && is_own_name(&t.name)) {
+            let cleaned = scope == Scope::Mirror && is_own_name(&t.name);
+            if !in_src && !cleaned {
                 steps.push(Planned {
                     name: t.name.clone(),
                     step: extra,
