@@ -33,10 +33,6 @@ pub enum Scope {
     Mirror,
     /// `upgrade`, `wp-content/` and `wp-content/*`: add what TARGET lacks, keep the rest.
     AddMissing,
-    /// `verify`, TARGET's root: compare the root core files, enter the core trees.
-    VerifyRoot,
-    /// `verify`, in the core trees: compare everything, report TARGET's extras.
-    VerifyTree,
 }
 
 /// How a symlink in SOURCE resolves, following the whole chain inside SOURCE.
@@ -139,11 +135,18 @@ pub enum Step {
     DirInTheWay,
     /// `upgrade`: remove TARGET's entry (and all it holds): SOURCE no longer has it.
     Remove,
-    /// `verify`: compare the two entries' contents.
+}
+
+/// What `verify` does with one name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Compare the two entries' contents (and kinds).
     Compare,
-    /// `verify`: SOURCE has it, TARGET does not (a directory: everything in it).
+    /// Both have the directory: plan its entries (all core).
+    Enter,
+    /// SOURCE has it, TARGET does not (a directory: everything in it).
     Missing,
-    /// `verify`: TARGET has it, SOURCE does not (a directory: everything in it).
+    /// TARGET has it in a core tree, SOURCE does not (a directory: everything in it).
     Extra,
 }
 
@@ -167,58 +170,44 @@ pub fn plan_dir(
     tgt: &[Entry],
     adopted: &dyn Fn(&str) -> bool,
 ) -> Vec<Planned> {
-    let find = |name: &str| {
-        tgt.binary_search_by(|e| e.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &tgt[i])
-    };
     let mut steps = Vec::new();
     for s in src {
         let path = join(rel, &s.name);
-        let t = find(&s.name);
+        let t = find(tgt, &s.name);
         let mut push = |step| {
             steps.push(Planned {
                 name: s.name.clone(),
                 step,
             })
         };
-        match scope {
-            Scope::VerifyRoot | Scope::VerifyTree => {
-                if let Some(step) = verify_step(scope, s, t) {
-                    push(step);
-                }
-            }
-            _ => {
-                for step in copy_steps(scope, &path, s, t, adopted) {
-                    push(step);
-                }
-            }
+        for step in copy_steps(scope, &path, s, t, adopted) {
+            push(step);
         }
     }
-    if matches!(scope, Scope::Mirror | Scope::VerifyTree) {
-        let extra = if scope == Scope::Mirror {
-            Step::Remove
-        } else {
-            Step::Extra
-        };
-        for t in tgt {
-            let in_src = src
-                .binary_search_by(|e| e.name.as_str().cmp(&t.name))
-                .is_ok();
-            // wp-init's own temporaries are cleaned before planning; in `verify` any
-            // such name is an extra (injected code could hide behind the prefix).
-            let cleaned = scope == Scope::Mirror && is_own_name(&t.name);
-            if !in_src && !cleaned {
-                steps.push(Planned {
-                    name: t.name.clone(),
-                    step: extra,
-                });
-            }
+    if scope == Scope::Mirror {
+        // wp-init's own temporaries are cleaned before planning.
+        for t in only_in_target(src, tgt).filter(|t| !is_own_name(&t.name)) {
+            steps.push(Planned {
+                name: t.name.clone(),
+                step: Step::Remove,
+            });
         }
     }
     // Removals first: a stale directory may stand where a file now goes.
     steps.sort_by_key(|p| p.step != Step::Remove);
     steps
+}
+
+/// The entry named `name` in a sorted listing.
+fn find<'a>(list: &'a [Entry], name: &str) -> Option<&'a Entry> {
+    list.binary_search_by(|e| e.name.as_str().cmp(name))
+        .ok()
+        .map(|i| &list[i])
+}
+
+/// TARGET's entries that SOURCE lacks.
+fn only_in_target<'a>(src: &'a [Entry], tgt: &'a [Entry]) -> impl Iterator<Item = &'a Entry> {
+    tgt.iter().filter(|t| find(src, &t.name).is_none())
 }
 
 /// The scope of a SOURCE directory's entries, from its parent's scope and its path.
@@ -227,7 +216,6 @@ fn child_scope(scope: Scope, path: &str) -> Scope {
         Scope::UpgradeRoot if path == CONTENT_DIR => Scope::AddMissing,
         Scope::UpgradeRoot if CORE_TREES.contains(&path) => Scope::Mirror,
         Scope::UpgradeRoot => Scope::Replace,
-        Scope::VerifyRoot => Scope::VerifyTree,
         other => other,
     }
 }
@@ -244,7 +232,9 @@ fn copy_steps(
     if is_own_name(&s.name) {
         return vec![Step::SkipOwnName];
     }
-    if scope == Scope::UpgradeRoot && NOT_CORE.contains(&path) {
+    // The config files are never touched; the user's `.htaccess` is kept silently.
+    let users_htaccess = path == HTACCESS && t.is_some_and(Entry::exists);
+    if scope == Scope::UpgradeRoot && (NOT_CORE.contains(&path) || users_htaccess) {
         return vec![Step::Keep { warn: false }];
     }
     // `wp-content/` and `wp-content/*` are merged into; below them, TARGET's
@@ -325,28 +315,35 @@ fn safe(r: Resolved) -> bool {
     matches!(r, Resolved::Dir | Resolved::NonDir)
 }
 
-/// The step of one SOURCE entry for `verify`, if it is core.
-fn verify_step(scope: Scope, s: &Entry, t: Option<&Entry>) -> Option<Step> {
-    if is_own_name(&s.name) || s.kind == Kind::Special {
-        return None;
-    }
-    if scope == Scope::VerifyRoot {
-        let core_tree = CORE_TREES.contains(&s.name.as_str());
-        if (s.kind == Kind::Dir && !core_tree)
-            || NOT_CORE.contains(&s.name.as_str())
-            || s.name == HTACCESS
-        {
-            return None;
+/// Plans `verify` in the directory at `rel` (`""`: the root) from both listings:
+/// SOURCE's root files other than the config files and `.htaccess`, and everything in
+/// the core trees, are compared; TARGET's extras are reported inside the core trees
+/// (including names with wp-init's prefix: injected code could hide behind it).
+pub fn plan_verify(rel: &str, src: &[Entry], tgt: &[Entry]) -> Vec<(String, Check)> {
+    let root = rel.is_empty();
+    let mut checks = Vec::new();
+    for s in src {
+        let name = s.name.as_str();
+        if is_own_name(name) || s.kind == Kind::Special {
+            continue;
         }
+        let core_tree = CORE_TREES.contains(&name);
+        if root
+            && ((s.kind == Kind::Dir && !core_tree) || NOT_CORE.contains(&name) || name == HTACCESS)
+        {
+            continue;
+        }
+        let check = match (s.kind, find(tgt, name).map(|t| t.kind)) {
+            (_, None) => Check::Missing,
+            (Kind::Dir, Some(Kind::Dir)) => Check::Enter,
+            _ => Check::Compare,
+        };
+        checks.push((s.name.clone(), check));
     }
-    Some(match (s.kind, t.map(|t| t.kind)) {
-        (_, None) => Step::Missing,
-        (Kind::Dir, Some(Kind::Dir)) => Step::Enter {
-            scope: Scope::VerifyTree,
-            adopted: false,
-        },
-        _ => Step::Compare,
-    })
+    if !root {
+        checks.extend(only_in_target(src, tgt).map(|t| (t.name.clone(), Check::Extra)));
+    }
+    checks
 }
 
 /// What `upgrade` does, from how SOURCE's version compares with TARGET's.

@@ -167,7 +167,7 @@ const ROWS: &[Row] = &[
         &[("akismet", NEW_STAGED)],
     ),
     (
-        "upgrade root: core replaced, config files and .htaccess left, wp-content merged",
+        "upgrade root: core replaced, config files and the user's .htaccess left silently, wp-content merged",
         Scope::UpgradeRoot,
         "",
         &[
@@ -191,7 +191,7 @@ const ROWS: &[Row] = &[
         ],
         &[],
         &[
-            (".htaccess", Keep { warn: true }),
+            (".htaccess", Keep { warn: false }),
             ("index.php", Defer),
             ("license.txt", REPLACE),
             (
@@ -312,67 +312,6 @@ const ROWS: &[Row] = &[
             },
         )],
     ),
-    (
-        "verify root: root files compared, core trees entered, the rest is not core",
-        Scope::VerifyRoot,
-        "",
-        &[
-            (".htaccess", File),
-            ("index.php", File),
-            ("wp-admin", Dir),
-            ("wp-config-docker.php", File),
-            ("wp-content", Dir),
-            ("wp-includes", Dir),
-            ("xmlrpc.php", File),
-        ],
-        &[
-            (".htaccess", File),
-            ("index.php", File),
-            ("mine.php", File),
-            ("wp-admin", Dir),
-            ("wp-config.php", File),
-            ("wp-content", Dir),
-        ],
-        &[],
-        &[
-            ("index.php", Compare),
-            (
-                "wp-admin",
-                Enter {
-                    scope: Scope::VerifyTree,
-                    adopted: false,
-                },
-            ),
-            ("wp-includes", Missing),
-            ("xmlrpc.php", Missing),
-        ],
-    ),
-    (
-        "verify tree: extras reported, own-looking names included; kind changes compared",
-        Scope::VerifyTree,
-        "wp-includes",
-        &[("a.php", File), ("css", Dir), ("l", LINK_FILE)],
-        &[
-            (".wp-init-evil.php", File),
-            ("a.php", Dir),
-            ("css", Dir),
-            ("evil.php", File),
-        ],
-        &[],
-        &[
-            ("a.php", Compare),
-            (
-                "css",
-                Enter {
-                    scope: Scope::VerifyTree,
-                    adopted: false,
-                },
-            ),
-            ("l", Missing),
-            (".wp-init-evil.php", Extra),
-            ("evil.php", Extra),
-        ],
-    ),
 ];
 
 #[test]
@@ -405,5 +344,71 @@ fn upgrade_never_downgrades_unless_allowed() {
     ];
     for (order, allow, want) in rows {
         assert_eq!(upgrade_decision(order, allow), want, "{order:?} {allow}");
+    }
+}
+
+/// (what, directory, SOURCE, TARGET, expected checks by name).
+type VerifyRow = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Kind)],
+    &'static [(&'static str, Kind)],
+    &'static [(&'static str, Check)],
+);
+
+const VERIFY_ROWS: &[VerifyRow] = &[
+    (
+        "root: root files compared, core trees entered, the rest is not core",
+        "",
+        &[
+            (".htaccess", File),
+            ("index.php", File),
+            ("wp-admin", Dir),
+            ("wp-config-docker.php", File),
+            ("wp-content", Dir),
+            ("wp-includes", Dir),
+            ("xmlrpc.php", File),
+        ],
+        &[
+            (".htaccess", File),
+            ("index.php", File),
+            ("mine.php", File),
+            ("wp-admin", Dir),
+            ("wp-config.php", File),
+            ("wp-content", Dir),
+        ],
+        &[
+            ("index.php", Check::Compare),
+            ("wp-admin", Check::Enter),
+            ("wp-includes", Check::Missing),
+            ("xmlrpc.php", Check::Missing),
+        ],
+    ),
+    (
+        "core tree: extras reported, own-looking names included; kind changes compared",
+        "wp-includes",
+        &[("a.php", File), ("css", Dir), ("l", LINK_FILE)],
+        &[
+            (".wp-init-evil.php", File),
+            ("a.php", Dir),
+            ("css", Dir),
+            ("evil.php", File),
+        ],
+        &[
+            ("a.php", Check::Compare),
+            ("css", Check::Enter),
+            ("l", Check::Missing),
+            (".wp-init-evil.php", Check::Extra),
+            ("evil.php", Check::Extra),
+        ],
+    ),
+];
+
+#[test]
+fn every_verify_row_plans_as_expected() {
+    for &(what, rel, src, tgt, want) in VERIFY_ROWS {
+        let got = plan_verify(rel, &list(src), &list(tgt));
+        let want: Vec<(String, Check)> = want.iter().map(|&(n, c)| (n.to_owned(), c)).collect();
+        assert_eq!(got, want, "{what}");
     }
 }
