@@ -258,6 +258,7 @@ pub fn salts(config: &str) -> Vec<String> {
 }
 
 pub mod expect;
+pub mod points;
 pub mod mount;
 pub mod run;
 pub mod synth;
