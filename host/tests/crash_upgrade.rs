@@ -48,7 +48,11 @@ fn newer(old: &Path, new: &Path) {
             continue;
         }
         match i % 9 {
-            0 | 3 | 6 => write(new, rel.to_str().unwrap(), format!("<?php // 6.9 {i}\n").as_bytes()),
+            0 | 3 | 6 => write(
+                new,
+                rel.to_str().unwrap(),
+                format!("<?php // 6.9 {i}\n").as_bytes(),
+            ),
             1 => fs::remove_file(new.join(rel)).unwrap(),
             _ => {}
         }
@@ -60,14 +64,27 @@ fn newer(old: &Path, new: &Path) {
         .expect("a directory in wp-admin");
     fs::remove_dir_all(dropped).unwrap();
     for i in 0..20 {
-        write(new, &format!("wp-includes/blocks/new-{i}/block.php"), b"<?php // new\n");
+        write(
+            new,
+            &format!("wp-includes/blocks/new-{i}/block.php"),
+            b"<?php // new\n",
+        );
     }
-    write(new, "wp-content/themes/twentytwentysix/style.css", b"/* 2026 */\n");
+    write(
+        new,
+        "wp-content/themes/twentytwentysix/style.css",
+        b"/* 2026 */\n",
+    );
     common::set_dir_times(new);
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
     assert!(st.success(), "cp -a {} {}", from.display(), to.display());
 }
 
@@ -93,7 +110,14 @@ fn core_differences(new: &Path, dst: &Path) -> Vec<String> {
         match got.get(p) {
             None => out.push(format!("{} missing", p.display())),
             Some(g) if (&g.kind, g.mode) != (&w.kind, w.mode) => {
-                out.push(format!("{} is {:?} {:o}, want {:?} {:o}", p.display(), g.kind, g.mode, w.kind, w.mode));
+                out.push(format!(
+                    "{} is {:?} {:o}, want {:?} {:o}",
+                    p.display(),
+                    g.kind,
+                    g.mode,
+                    w.kind,
+                    w.mode
+                ));
             }
             Some(g) if (g.uid, g.gid) != (33, 33) => {
                 out.push(format!("{} owned {}:{}", p.display(), g.uid, g.gid));
@@ -104,16 +128,30 @@ fn core_differences(new: &Path, dst: &Path) -> Vec<String> {
             Some(_) => {}
         }
     }
-    out.extend(got.keys().filter(|p| !want.contains_key(*p)).map(|p| format!("{} is stale", p.display())));
+    out.extend(
+        got.keys()
+            .filter(|p| !want.contains_key(*p))
+            .map(|p| format!("{} is stale", p.display())),
+    );
     out
 }
 
 /// The user's things: their files and the config, with their metadata and content.
 fn users(dst: &Path) -> Vec<(Meta, Vec<u8>)> {
-    ["wp-content/uploads/photo.jpg", "wp-content/plugins/mine/mine.php", ".htaccess", "wp-config.php"]
-        .iter()
-        .map(|rel| (common::tree::meta(&dst.join(rel)), fs::read(dst.join(rel)).unwrap()))
-        .collect()
+    [
+        "wp-content/uploads/photo.jpg",
+        "wp-content/plugins/mine/mine.php",
+        ".htaccess",
+        "wp-config.php",
+    ]
+    .iter()
+    .map(|rel| {
+        (
+            common::tree::meta(&dst.join(rel)),
+            fs::read(dst.join(rel)).unwrap(),
+        )
+    })
+    .collect()
 }
 
 /// Kills the upgrade of `dst` at `call`, checks the crashed tree, reruns, checks.
@@ -122,7 +160,11 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
     let run = upgrade(new, dst);
     let out = kill_at(&run, call);
     if !killed(&out) {
-        return Err(format!("not reached: the run ended with {}: {}", out.status, stderr(&out)));
+        return Err(format!(
+            "not reached: the run ended with {}: {}",
+            out.status,
+            stderr(&out)
+        ));
     }
     if secret_files(dst).iter().any(|(_, m)| m & 0o004 != 0) {
         return Err("salts readable by others after the crash".into());
@@ -131,23 +173,36 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
     if reads_new && !dst.join(JOURNAL).exists() {
         let d = core_differences(new, dst);
         if !d.is_empty() {
-            return Err(format!("reads as the new version, no journal, but: {}", d.join("; ")));
+            return Err(format!(
+                "reads as the new version, no journal, but: {}",
+                d.join("; ")
+            ));
         }
     }
     let out = run.output();
     if !out.status.success() {
-        return Err(format!("rerun failed ({}): {}", out.status, stderr(&out).trim_end()));
+        return Err(format!(
+            "rerun failed ({}): {}",
+            out.status,
+            stderr(&out).trim_end()
+        ));
     }
     let mut d = core_differences(new, dst);
     if users(dst) != before {
         d.push("the user's files or config changed".into());
     }
-    if !dst.join("wp-content/themes/twentytwentysix/style.css").is_file() {
+    if !dst
+        .join("wp-content/themes/twentytwentysix/style.css")
+        .is_file()
+    {
         d.push("the new theme is missing".into());
     }
     let own: Vec<_> = listing(dst)
         .into_keys()
-        .filter(|p| p.components().any(|c| c.as_os_str().to_string_lossy().starts_with(".wp-init-")))
+        .filter(|p| {
+            p.components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with(".wp-init-"))
+        })
         .collect();
     if !own.is_empty() {
         d.push(format!("left behind: {own:?}"));
@@ -156,13 +211,20 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
     if !verify.status.success() {
         d.push(format!("verify failed: {}", stderr(&verify).trim_end()));
     }
-    if d.is_empty() { Ok(()) } else { Err(format!("rerun exit 0 but: {}", d.join("; "))) }
+    if d.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("rerun exit 0 but: {}", d.join("; ")))
+    }
 }
 
 #[test]
 fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
     require_strace();
-    let dir = tempfile::Builder::new().prefix("wp-init-crash-upgrade.").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("wp-init-crash-upgrade.")
+        .tempdir()
+        .unwrap();
     let _tmpfs = Mount::tmpfs("1g", dir.path());
     let scratch = dir.path();
     let (old, new) = (scratch.join("old"), scratch.join("new"));
@@ -174,7 +236,9 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
     let installed = scratch.join("installed");
     fs::create_dir(&installed).unwrap();
     user_files(&installed);
-    let out = Invocation::install(&old, &installed).env("WORDPRESS_DB_HOST", "db").output();
+    let out = Invocation::install(&old, &installed)
+        .env("WORDPRESS_DB_HOST", "db")
+        .output();
     assert!(out.status.success(), "install: {}", stderr(&out));
     let fresh = |name: &str| {
         let dst = scratch.join(name);
@@ -182,12 +246,23 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
         dst
     };
 
-    let all: Vec<&str> = KINDS.iter().flat_map(|k| k.syscalls.iter().copied()).collect();
+    let all: Vec<&str> = KINDS
+        .iter()
+        .flat_map(|k| k.syscalls.iter().copied())
+        .collect();
     let dst = fresh("trace");
     let (out, calls) = record(&upgrade(&new, &dst), &all, &scratch.join("trace.log"));
-    assert!(out.status.success(), "the traced upgrade failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "the traced upgrade failed: {}",
+        stderr(&out)
+    );
     let d = core_differences(&new, &dst);
-    assert!(d.is_empty(), "the uninterrupted upgrade is incomplete: {}", d.join("; "));
+    assert!(
+        d.is_empty(),
+        "the uninterrupted upgrade is incomplete: {}",
+        d.join("; ")
+    );
 
     let mut points = Vec::new();
     for (k, kind) in KINDS.iter().enumerate() {
@@ -218,16 +293,28 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
             });
         }
     });
-    let results: Vec<Result<(), String>> =
-        results.into_inner().unwrap().into_iter().map(Option::unwrap).collect();
+    let results: Vec<Result<(), String>> = results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
 
     println!("upgrade crash points ({files}-file tree, installed with user files and a config):");
     let mut failures = Vec::new();
     for (k, kind) in KINDS.iter().enumerate() {
-        let mine: Vec<_> = points.iter().zip(&results).filter(|((pk, ..), _)| *pk == k).collect();
+        let mine: Vec<_> = points
+            .iter()
+            .zip(&results)
+            .filter(|((pk, ..), _)| *pk == k)
+            .collect();
         let survived = mine.iter().filter(|(_, r)| r.is_ok()).count();
         let calls = mine.first().map_or(0, |((_, _, n, _), _)| *n);
-        println!("  {:<15} {calls:>6} calls, {:>2} injected, {survived:>2} survived", kind.name, mine.len());
+        println!(
+            "  {:<15} {calls:>6} calls, {:>2} injected, {survived:>2} survived",
+            kind.name,
+            mine.len()
+        );
         for ((_, i, n, call), r) in mine {
             if let Err(e) = r {
                 let line: String = call.line.chars().take(160).collect();
@@ -235,8 +322,21 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
             }
         }
     }
-    println!("  total: {} injected, {} survived", points.len(), points.len() - failures.len());
+    println!(
+        "  total: {} injected, {} survived",
+        points.len(),
+        points.len() - failures.len()
+    );
     assert_eq!(tree_hash(&new), new_hash, "SOURCE changed");
-    assert!(failures.is_empty(), "{} crash points broke the promise:\n{}", failures.len(), failures.join("\n"));
-    assert!(points.len() >= MIN_POINTS, "only {} crash points (want {MIN_POINTS})", points.len());
+    assert!(
+        failures.is_empty(),
+        "{} crash points broke the promise:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        points.len() >= MIN_POINTS,
+        "only {} crash points (want {MIN_POINTS})",
+        points.len()
+    );
 }

@@ -39,7 +39,11 @@ impl Upgrade {
         set_version(&f.src, "6.8.1", 1000);
         f.installer().install().unwrap();
         write(&f.dst, "wp-content/uploads/2026/11/cat.jpg", b"JPEG");
-        write(&f.dst, "wp-content/plugins/mine/mine.php", b"<?php // mine\n");
+        write(
+            &f.dst,
+            "wp-content/plugins/mine/mine.php",
+            b"<?php // mine\n",
+        );
         write(&f.dst, "wp-config.php", b"<?php // the user's config\n");
         write(&f.dst, ".htaccess", b"# the user's rules\n");
         fs::set_permissions(
@@ -51,14 +55,26 @@ impl Upgrade {
         let new = f.dir.path().join("new");
         build_source(&new);
         set_version(&new, "6.9", 2000);
-        write(&new, "wp-includes/functions.php", b"<?php // functions 6.9\n");
+        write(
+            &new,
+            "wp-includes/functions.php",
+            b"<?php // functions 6.9\n",
+        );
         write(&new, "wp-includes/blocks/new-block.php", b"<?php // new\n");
         fs::remove_file(new.join("wp-admin/index.php")).unwrap();
         write(&new, "wp-admin/other.php", b"<?php // other\n");
         fs::remove_dir_all(new.join("wp-includes/js/jquery")).unwrap();
         write(&new, "wp-includes/js/jquery", b"// now a file\n");
-        write(&new, "wp-content/themes/twentytwentysix/style.css", b"/* 2026 */\n");
-        write(&new, "wp-content/plugins/akismet/akismet.php", b"<?php /* 6.0 */\n");
+        write(
+            &new,
+            "wp-content/themes/twentytwentysix/style.css",
+            b"/* 2026 */\n",
+        );
+        write(
+            &new,
+            "wp-content/plugins/akismet/akismet.php",
+            b"<?php /* 6.0 */\n",
+        );
         write(&new, "readme.html", b"<html>6.9</html>\n");
         set_dir_times(&new);
         Upgrade { f, new }
@@ -89,14 +105,20 @@ fn subtree(snap: &std::collections::BTreeMap<String, Entry>, rel: &str) -> Vec<(
 #[test]
 fn upgrade_replaces_core_adds_content_and_removes_stale_entries() {
     let u = Upgrade::new();
-    let user_files = ["wp-content/uploads/2026/11/cat.jpg", "wp-content/plugins/mine/mine.php"];
+    let user_files = [
+        "wp-content/uploads/2026/11/cat.jpg",
+        "wp-content/plugins/mine/mine.php",
+    ];
     let config_before = stat(&u.f.dst.join("wp-config.php"));
 
     let out = u.to(&u.new).upgrade(false).unwrap();
     let r = &out.report;
     assert_eq!(r.status, UpgradeStatus::Upgraded);
     assert_eq!((r.from.as_deref(), r.to.as_str()), (Some("6.8.1"), "6.9"));
-    assert_eq!((r.db_version_from, r.db_version_to), (Some(1000), Some(2000)));
+    assert_eq!(
+        (r.db_version_from, r.db_version_to),
+        (Some(1000), Some(2000))
+    );
     let messages = out.messages.unwrap();
     assert!(messages.contains("wp-admin/upgrade.php"), "{messages}");
 
@@ -138,16 +160,23 @@ fn upgrade_replaces_core_adds_content_and_removes_stale_entries() {
         "wp-includes/js/jquery",
         "wp-content/themes/twentytwentysix/style.css",
     ] {
-        assert!(r.added.iter().any(|a| a == added), "{added} not in {:?}", r.added);
+        assert!(
+            r.added.iter().any(|a| a == added),
+            "{added} not in {:?}",
+            r.added
+        );
     }
     assert!(r.replaced.iter().any(|p| p == "wp-includes/functions.php"));
     assert!(r.replaced.iter().any(|p| p == "wp-includes/version.php"));
     assert!(!r.replaced.iter().any(|p| p.starts_with("wp-content/")));
     // Nothing of wp-init's own is left behind.
     assert!(
-        dst.keys().all(|k| !k.split('/').any(|c| c.starts_with(".wp-init-"))),
+        dst.keys()
+            .all(|k| !k.split('/').any(|c| c.starts_with(".wp-init-"))),
         "{:?}",
-        dst.keys().filter(|k| k.contains(".wp-init-")).collect::<Vec<_>>()
+        dst.keys()
+            .filter(|k| k.contains(".wp-init-"))
+            .collect::<Vec<_>>()
     );
 
     let v = u.to(&u.new).verify().unwrap();
@@ -166,10 +195,18 @@ fn a_downgrade_is_refused_and_changes_nothing_unless_allowed() {
         "{err}"
     );
     assert_eq!(u8::from(err.exit_code()), 3);
-    assert_eq!(snapshot(&u.f.dst), before, "a refused downgrade changed TARGET");
+    assert_eq!(
+        snapshot(&u.f.dst),
+        before,
+        "a refused downgrade changed TARGET"
+    );
     let out = u.cli(&["upgrade", "--source", u.f.src.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--allow-downgrade"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--allow-downgrade"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(snapshot(&u.f.dst), before);
 
     let out = u.to(&u.f.src).upgrade(true).unwrap();
@@ -242,29 +279,50 @@ fn verify_names_modified_missing_and_extra_core_files_only() {
     write(&f.dst, "robots.txt", b"User-agent: *\n");
     assert_eq!(verify(false).status.code(), Some(0));
 
-    write(&f.dst, "wp-includes/functions.php", b"<?php eval($_GET['x']);\n");
+    write(
+        &f.dst,
+        "wp-includes/functions.php",
+        b"<?php eval($_GET['x']);\n",
+    );
     fs::remove_file(f.dst.join("wp-admin/css/big.css")).unwrap();
     write(&f.dst, "wp-includes/js/.hidden/payload.php", b"<?php\n");
     fs::remove_file(f.dst.join("wp-includes/js/functions-link.php")).unwrap();
-    symlink("../version.php", f.dst.join("wp-includes/js/functions-link.php")).unwrap();
+    symlink(
+        "../version.php",
+        f.dst.join("wp-includes/js/functions-link.php"),
+    )
+    .unwrap();
     let out = verify(true);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["modified"],
-        serde_json::json!(["wp-includes/functions.php", "wp-includes/js/functions-link.php"])
+        serde_json::json!([
+            "wp-includes/functions.php",
+            "wp-includes/js/functions-link.php"
+        ])
     );
     assert_eq!(v["missing"], serde_json::json!(["wp-admin/css/big.css"]));
-    assert_eq!(v["extra"], serde_json::json!(["wp-includes/js/.hidden/payload.php"]));
+    assert_eq!(
+        v["extra"],
+        serde_json::json!(["wp-includes/js/.hidden/payload.php"])
+    );
     assert_eq!(v["clean"], false);
     let text = stderr(&verify(false));
-    assert!(text.contains("modified: ") && text.contains("wp-includes/functions.php"), "{text}");
+    assert!(
+        text.contains("modified: ") && text.contains("wp-includes/functions.php"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_unreadable_version_is_an_error_naming_the_file() {
     let u = Upgrade::new();
-    write(&u.f.dst, "wp-includes/version.php", b"<?php\n// no version here\n");
+    write(
+        &u.f.dst,
+        "wp-includes/version.php",
+        b"<?php\n// no version here\n",
+    );
     let out = u.cli(&["upgrade", "--source", u.new.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stderr(&out);

@@ -258,8 +258,8 @@ pub fn salts(config: &str) -> Vec<String> {
 }
 
 pub mod expect;
-pub mod points;
 pub mod mount;
+pub mod points;
 pub mod run;
 pub mod synth;
 pub mod tree;

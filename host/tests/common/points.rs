@@ -16,22 +16,22 @@ pub struct Kind {
 pub const KINDS: &[Kind] = &[
     Kind {
         name: "rename",
-        pub syscalls: &["rename", "renameat", "renameat2"],
+        syscalls: &["rename", "renameat", "renameat2"],
         counts: any,
     },
     Kind {
         name: "write",
-        pub syscalls: &["write", "pwrite64", "writev", "pwritev", "pwritev2"],
+        syscalls: &["write", "pwrite64", "writev", "pwritev", "pwritev2"],
         counts: any,
     },
     Kind {
         name: "fsync/syncfs",
-        pub syscalls: &["fsync", "fdatasync", "syncfs", "sync"],
+        syscalls: &["fsync", "fdatasync", "syncfs", "sync"],
         counts: any,
     },
     Kind {
         name: "chmod/chown",
-        pub syscalls: &[
+        syscalls: &[
             "chmod",
             "fchmod",
             "fchmodat",
@@ -45,27 +45,27 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         name: "mkdir",
-        pub syscalls: &["mkdir", "mkdirat"],
+        syscalls: &["mkdir", "mkdirat"],
         counts: any,
     },
     Kind {
         name: "unlink",
-        pub syscalls: &["unlink", "unlinkat", "rmdir"],
+        syscalls: &["unlink", "unlinkat", "rmdir"],
         counts: any,
     },
     Kind {
         name: "symlink",
-        pub syscalls: &["symlink", "symlinkat"],
+        syscalls: &["symlink", "symlinkat"],
         counts: any,
     },
     Kind {
         name: "utimens",
-        pub syscalls: &["utimensat", "futimesat", "utimes"],
+        syscalls: &["utimensat", "futimesat", "utimes"],
         counts: any,
     },
     Kind {
         name: "open-for-write",
-        pub syscalls: &["open", "openat", "openat2", "creat"],
+        syscalls: &["open", "openat", "openat2", "creat"],
         counts: opens_for_write,
     },
 ];
@@ -107,4 +107,3 @@ impl Points {
         out
     }
 }
-
