@@ -102,7 +102,9 @@ fn core_differences(want: &BTreeMap<String, Entry>, got: &BTreeMap<String, Entry
     let core = |k: &String| k.starts_with("wp-admin/") || k.starts_with("wp-includes/");
     let show = |e: Option<&Entry>| match e {
         None => "nothing".to_owned(),
-        Some(Entry::File { content, mtime }) => format!("a file of {} bytes, {mtime:?}", content.len()),
+        Some(Entry::File { content, mtime }) => {
+            format!("a file of {} bytes, {mtime:?}", content.len())
+        }
         Some(Entry::Dir { mtime }) => format!("a directory, {mtime:?}"),
         Some(Entry::Link(t)) => format!("a symlink to {}", t.display()),
     };
@@ -139,7 +141,11 @@ fn upgrade_replaces_core_adds_content_and_removes_stale_entries() {
 
     let (new, dst) = (snapshot(&u.new), snapshot(&u.f.dst));
     let d = core_differences(&new, &dst);
-    assert!(d.is_empty(), "core differs from the new tree:\n{}", d.join("\n"));
+    assert!(
+        d.is_empty(),
+        "core differs from the new tree:\n{}",
+        d.join("\n")
+    );
     assert_eq!(dst["readme.html"], new["readme.html"]);
     assert_eq!(dst["index.php"], new["index.php"]);
     // Added to wp-content: the new theme. Left alone: the bundled plugin TARGET has.
@@ -226,7 +232,11 @@ fn a_downgrade_is_refused_and_changes_nothing_unless_allowed() {
     let out = u.to(&u.f.src).upgrade(true).unwrap();
     assert_eq!(out.report.status, UpgradeStatus::Downgraded);
     let d = core_differences(&snapshot(&u.f.src), &snapshot(&u.f.dst));
-    assert!(d.is_empty(), "core differs from the old tree:\n{}", d.join("\n"));
+    assert!(
+        d.is_empty(),
+        "core differs from the old tree:\n{}",
+        d.join("\n")
+    );
 }
 
 #[test]
