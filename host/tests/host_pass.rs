@@ -172,41 +172,54 @@ fn symlinks_get_owner_but_their_targets_are_untouched() {
 #[test]
 fn concurrent_installs_do_the_work_once() {
     let f = Fixture::new();
-    for i in 0..1500 {
-        write(
-            &f.src,
-            &format!("wp-includes/bulk/{}/f{i}.php", i % 30),
-            &[b'x'; 4096],
-        );
+    // The test holds the lock until both runs say they wait for it: then both start
+    // together, whatever the machine's speed, and one must find the other's install.
+    let (held, _) = wp_init::lock::acquire(&f.dst, Duration::ZERO, || {}).unwrap();
+    let (waiting, told) = std::sync::mpsc::channel();
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let mut child = f
+                .cli()
+                .arg("--json")
+                .env("WORDPRESS_DB_HOST", "db")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stderr = child.stderr.take().unwrap();
+            let waiting = waiting.clone();
+            let reader = std::thread::spawn(move || {
+                let mut text = String::new();
+                for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                    let line = line.unwrap();
+                    if line.starts_with("waiting for the lock on") {
+                        waiting.send(()).unwrap();
+                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                text
+            });
+            (child, reader)
+        })
+        .collect();
+    told.recv().unwrap();
+    told.recv().unwrap();
+    drop(held);
+    let outs: Vec<(Output, String)> = runs
+        .into_iter()
+        .map(|(child, reader)| (child.wait_with_output().unwrap(), reader.join().unwrap()))
+        .collect();
+    let mut statuses = Vec::new();
+    for (out, err) in &outs {
+        assert!(out.status.success(), "{err}");
+        let v = json(out);
+        assert!(v["lock_wait_secs"].as_f64().unwrap() > 0.0, "{v}");
+        statuses.push(v["status"].as_str().unwrap().to_owned());
     }
-    let spawn = || {
-        f.cli()
-            .arg("--json")
-            .env("WORDPRESS_DB_HOST", "db")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let (va, vb) = (json(&a), json(&b));
-    let mut statuses = [
-        va["status"].as_str().unwrap(),
-        vb["status"].as_str().unwrap(),
-    ];
     statuses.sort();
-    assert_eq!(
-        statuses,
-        ["already-installed", "copied"],
-        "{}\n{}",
-        stderr(&a),
-        stderr(&b)
-    );
-    let waited = if va["status"] == "copied" { &vb } else { &va };
-    assert!(waited["lock_wait_secs"].as_f64().unwrap() > 0.0);
-    let mut src = snapshot(&f.src);
-    src.retain(|k, _| !k.is_empty());
+    assert_eq!(statuses, ["already-installed", "copied"], "{outs:?}");
+    let src = snapshot(&f.src);
     let mut dst = snapshot(&f.dst);
     assert!(dst.remove("wp-config.php").is_some());
     assert_eq!(
@@ -253,6 +266,26 @@ fn exec_after_install_runs_the_command() {
         .unwrap();
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ran with arg-one\n");
+}
+
+#[test]
+fn a_command_that_cannot_be_executed_exits_as_a_shell_would() {
+    let f = Fixture::new();
+    let not_executable = f.dir.path().join("script.sh");
+    fs::write(&not_executable, "#!/bin/sh\n").unwrap();
+    chmod(&not_executable, 0o644);
+    for (cmd, code) in [
+        (f.dir.path().join("no-such-command"), 127),
+        (not_executable, 126),
+    ] {
+        let out = f.cli().arg("--").arg(&cmd).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert!(stderr(&out).contains("cannot execute"), "{}", stderr(&out));
+        assert!(
+            f.dst.join("index.php").is_file(),
+            "the install itself succeeded"
+        );
+    }
 }
 
 #[test]
@@ -383,8 +416,7 @@ fn refused_chown_is_a_clear_error_and_leaves_no_install() {
         fs::metadata(f.dst.join("wp-config.php")).unwrap().mode() & 0o7777,
         0o640
     );
-    let mut src = snapshot(&f.src);
-    src.retain(|k, _| !k.is_empty());
+    let src = snapshot(&f.src);
     let mut dst = snapshot(&f.dst);
     dst.remove("wp-config.php");
     assert_eq!(
