@@ -1,6 +1,6 @@
 //! Crash injection: a SIGKILL at chosen calls of each kind of mutating system call, on a
 //! WordPress-sized tree installed into a TARGET that holds the user's files; then the
-//! promise of behaviour.md › "Crash safety" is checked before and after a rerun.
+//! README's promise ("Guarantees": a crash at any instant) is checked before and after a rerun.
 //!
 //! A tracing run (strace) records every call of each kind; the injected runs kill at the
 //! first, at fractions of the way and at each of the last few calls of each kind (the
@@ -93,6 +93,7 @@ fn crash_point(src: &Path, dst: &Path, call: &Call) -> Result<(), String> {
 }
 
 #[test]
+#[ignore = "needs root and strace (tmpfs, SIGKILL injection): scripts/test.sh runs it"]
 fn a_crash_at_any_mutating_call_is_finished_by_the_next_run() {
     require_strace();
     let dir = tempfile::Builder::new()
