@@ -45,8 +45,10 @@ fn main() -> ExitCode {
                 .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
             eprintln!("wp-init: error: {err:#}");
             if json {
+                // Best effort: stdout may be the very thing that failed (a closed pipe).
                 let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                let text = serde_json::to_string(&report).unwrap_or_default();
+                let _ = writeln!(std::io::stdout(), "{text}");
             }
             ExitCode::from(u8::from(code))
         }

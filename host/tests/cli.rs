@@ -154,3 +154,28 @@ fn component_subcommand_writes_the_wasm() {
     // A component (layer 1), not a core module.
     assert_eq!(&bytes[..8], b"\0asm\x0d\x00\x01\x00");
 }
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_panic() {
+    let f = Fixture::new();
+    let mut child = f
+        .cli()
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write the JSON report"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(
+        f.dst.join("index.php").is_file(),
+        "the install itself completed"
+    );
+}
