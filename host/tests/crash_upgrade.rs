@@ -13,12 +13,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::expect::secret_files;
 use common::mount::Mount;
-use common::points::{KINDS, POINTS};
+use common::points::{KINDS, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
@@ -265,69 +263,16 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
         d.join("; ")
     );
 
-    let mut points = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate() {
-        let of_kind: Vec<&Call> = calls
-            .iter()
-            .filter(|c| kind.syscalls.contains(&c.syscall.as_str()) && (kind.counts)(c))
-            .collect();
-        for i in POINTS.pick(of_kind.len()) {
-            points.push((k, i, of_kind.len(), of_kind[i].clone()));
-        }
-    }
-
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(vec![None; points.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                loop {
-                    let p = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((_, _, _, call)) = points.get(p) else {
-                        break;
-                    };
-                    let dst = fresh(&format!("p{p}"));
-                    let r = crash_point(&new, &dst, call);
-                    fs::remove_dir_all(&dst).unwrap();
-                    results.lock().unwrap()[p] = Some(r);
-                }
-            });
-        }
-    });
-    let results: Vec<Result<(), String>> = results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(Option::unwrap)
-        .collect();
-
-    println!("upgrade crash points ({files}-file tree, installed with user files and a config):");
-    let mut failures = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate() {
-        let mine: Vec<_> = points
-            .iter()
-            .zip(&results)
-            .filter(|((pk, ..), _)| *pk == k)
-            .collect();
-        let survived = mine.iter().filter(|(_, r)| r.is_ok()).count();
-        let calls = mine.first().map_or(0, |((_, _, n, _), _)| *n);
-        println!(
-            "  {:<15} {calls:>6} calls, {:>2} injected, {survived:>2} survived",
-            kind.name,
-            mine.len()
-        );
-        for ((_, i, n, call), r) in mine {
-            if let Err(e) = r {
-                let line: String = call.line.chars().take(160).collect();
-                failures.push(format!("{} call {}/{n} [{line}]: {e}", kind.name, i + 1));
-            }
-        }
-    }
-    println!(
-        "  total: {} injected, {} survived",
-        points.len(),
-        points.len() - failures.len()
+    let points = points(&calls);
+    let title = format!(
+        "upgrade crash points ({files}-file tree, installed with user files and a config):"
     );
+    let failures = inject(&points, &title, |n, call| {
+        let dst = fresh(&format!("p{n}"));
+        let r = crash_point(&new, &dst, call);
+        fs::remove_dir_all(&dst).unwrap();
+        r
+    });
     assert_eq!(tree_hash(&new), new_hash, "SOURCE changed");
     assert!(
         failures.is_empty(),
