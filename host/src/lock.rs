@@ -208,7 +208,7 @@ mod tests {
             told.recv().unwrap();
             drop(first);
         });
-        let (_second, waited) = acquire(dir.path(), Duration::from_secs(600), || {
+        let (_second, waited) = acquire(dir.path(), Duration::from_secs(60), || {
             waiting.send(()).unwrap()
         })
         .unwrap();
