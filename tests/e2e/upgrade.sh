@@ -301,13 +301,15 @@ for key in replaced added removed; do
 	[[ $(jtype "$j" "$key") == list ]] || die "\"$key\" is not a list (type '$(jtype "$j" "$key")')"
 	jpaths "$j" "$key" > "$work/json.$key"
 done
-# The install report's fields are all there.
-missing_keys=$(LC_ALL=C comm -23 <(jkeys "$work/install.flat") <(jkeys "$j") | paste -sd' ')
+# The install report's fields are all there: at the top level, or in an "install" object.
+ins=""
+[[ $(jtype "$j" install) == object ]] && ins=install.
+missing_keys=$(LC_ALL=C comm -23 <(jkeys "$work/install.flat") \
+	<({ jkeys "$j"; awk -F'\t' '$1 ~ /^install\.[^.[]*$/ { sub(/^install\./, "", $1); print $1 }' "$j"; } | LC_ALL=C sort -u) | paste -sd' ')
 [[ -z $missing_keys ]] || die "the upgrade report lacks the install report's fields: $missing_keys"
-if [[ $(jtype "$j" config) == object ]]; then
-	[[ $(jval "$j" config.action) == $'string\tkept-existing' ]] \
-		|| die "config.action is '$(jval "$j" config.action)', want kept-existing (wp-config.php exists)"
-fi
+[[ -z $ins ]] || say "the install report's fields are in an \"install\" object (host fields at the top level)"
+[[ $(jval "$j" "${ins}config.action") == $'string\tkept-existing' ]] \
+	|| die "${ins}config.action is '$(jval "$j" "${ins}config.action")', want kept-existing (wp-config.php exists)"
 # removed: non-empty, each gone, each a core path that TARGET had and NEW lacks; every stale
 # path reported (itself or a directory above it).
 [[ -s $work/json.removed ]] || die "\"removed\" is empty; $(wc -l < "$work/stale") stale core paths were expected"
@@ -332,8 +334,10 @@ for key in replaced added; do
 			|| die "$key lists '$p', which TARGET already had in wp-content"
 	done < "$work/json.$key"
 done
+# (The new themes: the directory itself, or each file and symlink in it.)
 for theme in "${added_themes[@]}"; do
-	[[ -z $(uncovered "$work/json.added" <<<"wp-content/themes/$theme") ]] || die "added does not report the new theme wp-content/themes/$theme"
+	unreported=$( (cd "$new" && find "wp-content/themes/$theme" ! -type d) | uncovered "$work/json.added" | head -n 3)
+	[[ -z $unreported ]] || die "added does not report the new theme wp-content/themes/$theme: $unreported are not listed"
 done
 n_replaced=$(wc -l < "$work/json.replaced") n_added=$(wc -l < "$work/json.added") n_removed=$(wc -l < "$work/json.removed")
 say "report: replaced $n_replaced, added $n_added, removed $n_removed paths ($(wc -l < "$work/stale") stale core paths)"
