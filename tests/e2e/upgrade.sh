@@ -7,7 +7,9 @@
 #    with `--suite trixie` (wordpress 6.8.12), both cached per package version.
 # 2. Starts a throwaway MariaDB, installs OLD with `wp-init install`, runs WordPress's web
 #    installer and logs in, then adds what a site accumulates: an upload
-#    (wp-content/uploads/...) and a plugin of its own (wp-content/plugins/my-plugin).
+#    (wp-content/uploads/...) and a plugin of its own (wp-content/plugins/my-plugin); and
+#    symlinks in core as Debian's layout has them (a core file as a link, stale links to a
+#    file and to a directory).
 # 3. `wp-init upgrade --dry-run --json`: a would-* plan, TARGET unchanged. Then
 #    `wp-init upgrade --json` with SOURCE = NEW, and checks: wp-admin/ and wp-includes/ are
 #    identical to NEW's (diff -r, types, modes, mtimes: no stale file or directory), the root
@@ -189,6 +191,17 @@ cat > "$target/wp-content/plugins/my-plugin/my-plugin.php" <<'EOF'
  * Description: The site's own plugin; wp-init upgrade must leave it alone.
  */
 EOF
+# Symlinks in core, as a tree installed from Debian's layout has them (relative, inside TARGET):
+# a file NEW has that TARGET holds as a symlink (NEW's file must replace the link), a stale link
+# to a file and a stale link to a directory (both removed, the directory behind untouched).
+[[ -f $target/wp-includes/js/underscore.min.js && -f $new/wp-includes/js/underscore.min.js ]] \
+	|| die "wp-includes/js/underscore.min.js missing from OLD or NEW"
+ln -sfn underscore.js "$target/wp-includes/js/underscore.min.js"
+ln -s version.php "$target/wp-includes/e2e-stale-link.php"
+ln -s js "$target/wp-includes/e2e-stale-dir-link"
+for p in wp-includes/e2e-stale-link.php wp-includes/e2e-stale-dir-link; do
+	[[ ! -e $new/$p && ! -L $new/$p ]] || die "NEW has $p"
+done
 phase_end
 
 user_files=(wp-config.php wp-content/uploads/2026/11/e2e-upload.bin wp-content/plugins/my-plugin/my-plugin.php
