@@ -9,8 +9,12 @@
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
 //!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
 //! - [`report`]: the install report's one JSON shape, and the exit codes.
+//! - [`version`]: `$wp_version` and `$wp_db_version` read from `wp-includes/version.php`,
+//!   and versions compared as PHP's `version_compare` does (for `upgrade`).
 
 pub mod commit;
 pub mod config;
 pub mod layout;
+pub mod plan;
 pub mod report;
+pub mod version;

@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+pub mod upgrade;
+pub mod verify;
+
 /// Whether WordPress was copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -168,9 +171,11 @@ impl ErrorReport {
 pub enum ExitCode {
     /// 0: success.
     Success,
+    /// 1: `verify` found differences.
+    Differences,
     /// 2: bad usage or bad input (flags, SOURCE, TARGET, `--user`).
     Usage,
-    /// 3: refused (lock timeout).
+    /// 3: refused (a downgrade, a lock timeout).
     Refused,
     /// 4: runtime or I/O failure; running the same command again completes partial work.
     Failure,
@@ -180,6 +185,7 @@ impl From<ExitCode> for u8 {
     fn from(code: ExitCode) -> u8 {
         match code {
             ExitCode::Success => 0,
+            ExitCode::Differences => 1,
             ExitCode::Usage => 2,
             ExitCode::Refused => 3,
             ExitCode::Failure => 4,

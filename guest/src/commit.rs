@@ -6,7 +6,7 @@
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
 use crate::fs::{Dir, FsError};
-use crate::install::{Run, path_error};
+use crate::run::{Run, path_error};
 use wasip2::filesystem::types::{Datetime, DescriptorType, ErrorCode};
 use wp_init_core::commit::{
     self, CREATED_LOG_PREFIX, DirFinal, Finisher, JOURNAL, Journal, Rename, Time,

@@ -7,7 +7,7 @@ use crate::bindings::exports::wp_init::installer::installer::{
     ConfigAction, EntryKind, Error, StagedEntry,
 };
 use crate::fs::{Dir, FsError, Presence};
-use crate::install::{Run, path_error};
+use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
 use wp_init_core::layout::temp_name;

@@ -139,12 +139,6 @@ impl Dir {
         }
     }
 
-    /// Whether `name` exists, following symlinks (shell `-e`): a dangling symlink is
-    /// absent; one the sandbox refuses to follow counts as present.
-    pub fn exists(&self, name: &str) -> Result<bool, FsError> {
-        Ok(!matches!(self.presence(name)?, Presence::Absent))
-    }
-
     /// The entries of this directory, sorted by name, with their types (not following
     /// symlinks; an unknown type is resolved with `lstat`).
     pub fn entries(&self) -> Result<Vec<(String, DescriptorType)>, FsError> {

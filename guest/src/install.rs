@@ -1,16 +1,14 @@
-//! The install command: validate SOURCE and TARGET, clean up, decide, copy, configure.
+//! The typed interface's entry points, and the install command: validate SOURCE and
+//! TARGET, finish what an interrupted run left, decide, copy, configure, commit.
 
 use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, Guest, InstallStatus, Options,
-    PathError, Report,
+    Error, Guest, InstallStatus, Options, Report, UpgradeOptions, UpgradeReport, VerifyOptions,
+    VerifyReport,
 };
-use std::collections::BTreeSet;
-
-use crate::fs::{Dir, File, FsError, Presence};
-use crate::{commit, config, copy};
-use wasip2::filesystem::types::{DescriptorType, ErrorCode};
-use wp_init_core::commit::{CREATED_LOG_PREFIX, created_log_line, parse_created_log};
-use wp_init_core::layout::{self, SENTINELS, mount_point_is_valid};
+use crate::fs::Dir;
+use crate::run::{Run, installed};
+use crate::{commit, config, copy, upgrade, verify};
+use wp_init_core::plan::Scope;
 
 /// The component's implementation of the typed `installer` interface.
 pub struct Component;
@@ -19,199 +17,20 @@ impl Guest for Component {
     fn install(options: Options) -> Result<Report, Error> {
         install(&options)
     }
-}
 
-impl From<FsError> for Error {
-    fn from(e: FsError) -> Self {
-        Error::Io(PathError {
-            cause: e.cause(),
-            path: e.path,
-        })
+    fn upgrade(options: Options, upgrade: UpgradeOptions) -> Result<UpgradeReport, Error> {
+        upgrade::upgrade(&options, &upgrade)
+    }
+
+    fn verify(options: VerifyOptions) -> Result<VerifyReport, Error> {
+        verify::verify(&options)
     }
 }
 
-/// Builds a [`PathError`].
-pub fn path_error(path: impl Into<String>, cause: impl Into<String>) -> PathError {
-    PathError {
-        path: path.into(),
-        cause: cause.into(),
-    }
-}
-
-/// One install run: the options, the per-run temporary-name nonce and the report so far.
-pub struct Run {
-    /// SOURCE's root, for judging a symlink by resolution: a descriptor is a sandbox of
-    /// its own, so a chain must be followed from the root, not from the link's directory.
-    pub src_root: Dir,
-    /// Entries an interrupted run created (from its logs): this run finishes them as its
-    /// own instead of keeping them as the user's.
-    pub adopted: BTreeSet<String>,
-    /// This run's log of created entries, opened on first use, and its length.
-    log: Option<(File, u64)>,
-    /// Directories to leave in place for volumes mounted inside TARGET.
-    pub mount_points: Vec<String>,
-    /// SOURCE as given.
-    pub source: String,
-    /// TARGET as given.
-    pub target: String,
-    /// Plan only: make no write calls.
-    pub dry_run: bool,
-    /// Leave the final files staged for the caller to commit (see the WIT `options`).
-    pub stage_final: bool,
-    /// Makes this run's temporary names unique.
-    pub nonce: u64,
-    /// The report being built.
-    pub report: Report,
-}
-
-impl Run {
-    /// Prints a message to stderr (marked as a plan in a dry run).
-    pub fn say(&self, msg: &str) {
-        eprintln!("{}{msg}", self.prefix());
-    }
-
-    /// Prints a warning and records it in the report.
-    pub fn warn(&mut self, msg: &str) {
-        let line = format!("{}WARNING: {msg}", self.prefix());
-        eprintln!("{line}");
-        self.report.warnings.push(line);
-    }
-
-    fn prefix(&self) -> &'static str {
-        if self.dry_run { "(dry run) " } else { "" }
-    }
-
-    /// Picks between the wording of a run and of a plan.
-    pub fn word<'a>(&self, doing: &'a str, planned: &'a str) -> &'a str {
-        if self.dry_run { planned } else { doing }
-    }
-
-    /// Starts this run's log of created entries at TARGET's root (see
-    /// `core::commit::CREATED_LOG_PREFIX`).
-    fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
-        let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
-        self.log = Some((tgt.create_new(&name, &tgt.show(&name))?, 0));
-        Ok(())
-    }
-
-    /// Logs, before it is created, an entry a later run must know to be wp-init's.
-    /// Entries adopted from an earlier log are already listed; a dry run logs nothing.
-    pub fn log_created(&mut self, rel: &str) -> Result<(), Error> {
-        let Some((file, len)) = self.log.as_mut().filter(|_| !self.adopted.contains(rel)) else {
-            return Ok(());
-        };
-        let line = created_log_line(rel);
-        file.write_all(line.as_bytes(), *len)?;
-        *len += line.len() as u64;
-        Ok(())
-    }
-
-    /// Records an entry created in TARGET.
-    pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) {
-        self.report.created.push(CreatedEntry {
-            path: path.to_owned(),
-            kind,
-            source_path: source_path.to_owned(),
-        });
-    }
-
-    /// The user-visible path of a TARGET-relative path.
-    pub fn in_target(&self, rel: &str) -> String {
-        layout::join(&self.target, rel)
-    }
-
-    /// The user-visible path of a SOURCE-relative path.
-    pub fn in_source(&self, rel: &str) -> String {
-        layout::join(&self.source, rel)
-    }
-}
-
-/// Finds the preopen named `name` (a trailing `/` does not matter).
-fn preopen(name: &str) -> Option<wasip2::filesystem::types::Descriptor> {
-    fn norm(s: &str) -> &str {
-        match s.trim_end_matches('/') {
-            "" if s.starts_with('/') => "/",
-            t => t,
-        }
-    }
-    if name.is_empty() {
-        return None;
-    }
-    let want = norm(name);
-    wasip2::filesystem::preopens::get_directories()
-        .into_iter()
-        .find(|(_, path)| norm(path) == want)
-        .map(|(desc, _)| desc)
-}
-
-const NOT_GRANTED: &str = "not granted to the component (no preopen)";
-
-/// Opens a granted directory; `wrap` turns a problem into the right error variant.
-fn open_granted(name: &str, wrap: fn(PathError) -> Error) -> Result<Dir, Error> {
-    let desc = preopen(name).ok_or_else(|| wrap(path_error(name, NOT_GRANTED)))?;
-    let dir = Dir::new(desc, name);
-    match dir.get_type() {
-        Ok(DescriptorType::Directory) => Ok(dir),
-        Ok(_) => Err(wrap(path_error(name, "not a directory"))),
-        Err(e) => Err(wrap(path_error(name, e.cause()))),
-    }
-}
-
-/// Opens and checks SOURCE: a granted directory holding `wp-includes/version.php`.
-fn open_source(name: &str) -> Result<Dir, Error> {
-    let dir = open_granted(name, Error::InvalidSource)?;
-    let missing = || {
-        Error::InvalidSource(path_error(
-            name,
-            format!("not a WordPress tree: {} missing", SENTINELS[0]),
-        ))
-    };
-    match dir.stat(SENTINELS[0]) {
-        Ok(st) if st.type_ == DescriptorType::RegularFile => Ok(dir),
-        Ok(_) => Err(missing()),
-        Err(e) if matches!(e.code, ErrorCode::NoEntry | ErrorCode::NotDirectory) => Err(missing()),
-        Err(e) => Err(Error::InvalidSource(path_error(e.path.clone(), e.cause()))),
-    }
-}
-
-/// The install: see `behaviour.md`, `wp-init install`, steps 2–4, and `--dry-run`.
+/// The install: see the spec's `wp-init install`, steps 2–4, and `--dry-run`.
 pub fn install(options: &Options) -> Result<Report, Error> {
-    let src = open_source(&options.source)?;
-    let tgt = open_granted(&options.target, Error::InvalidTarget)?;
-    let names = wasip2::cli::environment::get_environment()
-        .into_iter()
-        .map(|(k, _)| k);
-    let vars = wp_init_core::config::requested_by(names);
-    let nonce = if options.dry_run {
-        0
-    } else {
-        wasip2::random::random::get_random_u64()
-    };
-
-    let mut run = Run {
-        src_root: open_granted(&options.source, Error::InvalidSource)?,
-        adopted: BTreeSet::new(),
-        log: None,
-        mount_points: options.mount_points.clone(),
-        source: options.source.clone(),
-        target: options.target.clone(),
-        dry_run: options.dry_run,
-        stage_final: options.stage_final && !options.dry_run,
-        nonce,
-        report: empty_report(),
-    };
-
-    for m in &run.mount_points {
-        if !mount_point_is_valid(m) {
-            return Err(Error::InvalidTarget(path_error(
-                m.clone(),
-                "a mount point must be a relative path inside TARGET, without '.' or '..'",
-            )));
-        }
-    }
-    commit::recover(&mut run, &tgt)?;
-    run.adopted = read_created_logs(&tgt)?;
-    copy::clean_temps(&mut run, &tgt, "")?;
+    let (mut run, src, tgt) = Run::start(options)?;
+    let vars = requested_variables();
     let installed = installed(&mut run, &tgt)?;
     if installed {
         run.report.status = InstallStatus::AlreadyInstalled;
@@ -222,77 +41,64 @@ pub fn install(options: &Options) -> Result<Report, Error> {
             ));
         }
     } else {
-        if !run.dry_run {
-            run.open_log(&tgt)?;
-        }
-        copy::copy_tree(&mut run, &src, &tgt)?;
-        run.report.status = if run.dry_run {
-            InstallStatus::WouldCopy
-        } else {
-            InstallStatus::Copied
-        };
+        copy_wordpress(&mut run, &src, &tgt)?;
     }
-    config::configure(&mut run, &src, &tgt, vars, !installed)?;
-    run.log = None;
-    if !run.dry_run && !run.stage_final {
-        commit::commit(&mut run, &src, &tgt)?;
-    }
+    finish(&mut run, &src, &tgt, vars, !installed)?;
     Ok(run.report)
 }
 
-/// The entries listed in the created-logs of interrupted runs (the logs stay until a
-/// commit removes them, so a run interrupted again still knows them).
-fn read_created_logs(tgt: &Dir) -> Result<BTreeSet<String>, Error> {
-    let mut found = BTreeSet::new();
-    for (name, ty) in tgt.entries()? {
-        if name.starts_with(CREATED_LOG_PREFIX) && ty == DescriptorType::RegularFile {
-            let bytes = tgt.open_read(&name, false)?.read_to_end(LOG_CAP)?;
-            found.extend(parse_created_log(&String::from_utf8_lossy(&bytes)));
-        }
-    }
-    Ok(found)
+/// The `WORDPRESS_*` variable names set (never their values).
+pub fn requested_variables() -> Vec<String> {
+    let names = wasip2::cli::environment::get_environment()
+        .into_iter()
+        .map(|(k, _)| k);
+    wp_init_core::config::requested_by(names)
 }
 
-/// Largest created-log read (one line per directory of the tree).
-const LOG_CAP: u64 = 256 << 20;
-
-/// The installed test: either sentinel exists in TARGET, following symlinks. One behind a
-/// symlink the sandbox cannot follow (it leads out of TARGET) counts as present, with a
-/// warning: wp-init does not replace what it cannot see.
-fn installed(run: &mut Run, tgt: &Dir) -> Result<bool, Error> {
-    for s in SENTINELS {
-        match tgt.presence(s)? {
-            Presence::Present(_) => return Ok(true),
-            Presence::Unseen => {
-                run.warn(&format!(
-                    "'{}' lies behind a symlink leading out of {}; counting WordPress as installed",
-                    run.in_target(s),
-                    run.target
-                ));
-                return Ok(true);
-            }
-            Presence::Absent => {}
-        }
+/// Copies WordPress into a TARGET where it is not installed, with upstream's messages.
+pub fn copy_wordpress(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
+    let now = run.word("copying now...", "would copy now...");
+    run.say(&format!("WordPress not found in {} - {now}", run.target));
+    if tgt.entries()?.iter().any(|(n, _)| {
+        n != wp_init_core::layout::CONTENT_DIR && !wp_init_core::layout::is_own_name(n)
+    }) {
+        let anyhow = run.word("copying anyhow", "would copy anyhow");
+        run.warn(&format!("{} is not empty! ({anyhow})", run.target));
     }
-    Ok(false)
+    if !run.dry_run {
+        run.open_log(tgt)?;
+    }
+    copy::populate(run, src, tgt, Scope::Install)?;
+    if run.dry_run {
+        let r = &run.report;
+        run.say(&format!(
+            "Complete! WordPress would be copied to {} ({} files, {} bytes, {} directories, {} symlinks)",
+            run.target, r.files_copied, r.bytes_copied, r.dirs_created, r.symlinks_copied
+        ));
+        run.report.status = InstallStatus::WouldCopy;
+    } else {
+        run.say(&format!(
+            "Complete! WordPress has been successfully copied to {}",
+            run.target
+        ));
+        run.report.status = InstallStatus::Copied;
+    }
+    Ok(())
 }
 
-fn empty_report() -> Report {
-    Report {
-        status: InstallStatus::AlreadyInstalled,
-        files_copied: 0,
-        dirs_created: 0,
-        symlinks_copied: 0,
-        bytes_copied: 0,
-        excluded: Vec::new(),
-        temporaries_removed: Vec::new(),
-        config: ConfigReport {
-            action: ConfigAction::NotRequested,
-            template: String::new(),
-            variables: Vec::new(),
-        },
-        warnings: Vec::new(),
-        created: Vec::new(),
-        staged: Vec::new(),
+/// The config step, then the commit (unless the caller commits, or this is a plan).
+/// `copying`: the copy ran (the config step's plan accounts for it).
+pub fn finish(
+    run: &mut Run,
+    src: &Dir,
+    tgt: &Dir,
+    vars: Vec<String>,
+    copying: bool,
+) -> Result<(), Error> {
+    config::configure(run, src, tgt, vars, copying)?;
+    run.close_log();
+    if !run.dry_run && !run.stage_final {
+        commit::commit(run, src, tgt)?;
     }
+    Ok(())
 }

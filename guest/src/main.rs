@@ -1,11 +1,12 @@
 //! The wp-init component: the official WordPress image's install step, sandboxed.
 //!
 //! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
-//! - `wasi:cli/run` (from `fn main`): `install [--source P] [--target P] [--dry-run] [--json]`;
-//! - `wp-init:installer/installer@0.2.0`: the same install, typed, for embedders.
+//! - `wasi:cli/run` (from `fn main`): `install`, `upgrade` and `verify`, see `cli.rs`;
+//! - `wp-init:installer/installer@0.3.0`: the same commands, typed, for embedders.
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
-//! that SOURCE and TARGET name; see `install.rs` for the steps.
+//! that SOURCE and TARGET name; see `install.rs` for the steps and `core::plan` for the
+//! decisions.
 
 mod cli;
 mod commit;
@@ -13,7 +14,12 @@ mod config;
 mod copy;
 mod fs;
 mod install;
+mod listing;
+mod run;
 mod sentinels;
+mod upgrade;
+mod verify;
+mod walk;
 
 /// The typed interface, generated from `wit/installer.wit` (world `embed`, so that it does
 /// not clash with the `wasi:cli/run` export std makes from `fn main`).

@@ -1,16 +1,17 @@
 //! The sentinel files, `wp-includes/version.php` and `index.php`: they make TARGET count
-//! as installed, so they are copied after everything else and left staged under
-//! temporary names, for the commit to rename into place (`index.php` last).
+//! as installed (and the first one says which version it holds), so they are copied
+//! after everything else and left staged under temporary names, for the commit to
+//! rename into place (`index.php` last).
 
-use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error, StagedEntry};
-use crate::copy::{checked_link_text, copy_entry, record_file, stage_file, stage_symlink};
+use crate::bindings::exports::wp_init::installer::installer::{Error, StagedEntry};
+use crate::copy::{count_file, count_link, link_text, note_change, stage_file, stage_symlink};
 use crate::fs::Dir;
-use crate::install::Run;
+use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::layout::{SENTINELS, join};
 
 /// Copies the deferred sentinels, `wp-includes/version.php` then `index.php`, staging
-/// files and symlinks for the commit.
+/// files and symlinks for the commit (a dry run only counts them).
 pub(crate) fn copy_sentinels(
     run: &mut Run,
     src: &Dir,
@@ -22,10 +23,11 @@ pub(crate) fn copy_sentinels(
         .filter(|s| deferred.iter().any(|d| d == *s))
     {
         let (prel, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let sp = (!prel.is_empty())
+        let sub_src = (!prel.is_empty())
             .then(|| src.open_dir(prel, false, run.in_source(prel)))
             .transpose()?;
-        let tp = match (!prel.is_empty())
+        let s = sub_src.as_ref().unwrap_or(src);
+        let sub_tgt = match (!prel.is_empty())
             .then(|| tgt.open_dir(prel, !run.dry_run, run.in_target(prel)))
             .transpose()
         {
@@ -34,30 +36,37 @@ pub(crate) fn copy_sentinels(
             Err(_) if run.dry_run => None,
             Err(e) => return Err(e.into()),
         };
-        let s = sp.as_ref().unwrap_or(src);
-        let t = if prel.is_empty() {
-            Some(tgt)
-        } else {
-            tp.as_ref()
+        let t = match (prel.is_empty(), &sub_tgt) {
+            (true, _) => Some(tgt),
+            (false, d) => d.as_ref(),
         };
-        let ty = s.lstat(name)?.type_;
-        let tmp = match (t.filter(|_| !run.dry_run), ty) {
+        note_change(run, rel, t.is_some_and(|t| t.lstat(name).is_ok()));
+        let st = s.lstat(name)?;
+        let tmp = match (t.filter(|_| !run.dry_run), st.type_) {
             (Some(t), DescriptorType::RegularFile) => {
-                let st = stage_file(run, s, t, name, rel)?;
-                record_file(run, &st);
-                st.tmp
+                let staged = stage_file(run, s, t, name, rel)?;
+                count_file(run, rel, staged.bytes);
+                staged.tmp
             }
             (Some(t), DescriptorType::SymbolicLink) => {
-                let text = checked_link_text(run, s, name, rel)?;
-                let tmp = stage_symlink(run, t, &text, name, rel)?;
-                run.report.symlinks_copied += 1;
-                run.created(rel, EntryKind::Symlink, rel);
+                let tmp = stage_symlink(run, t, &link_text(s, name)?, name, rel)?;
+                count_link(run, rel);
                 tmp
             }
-            // A dry run, or a directory (or special file) where WordPress has a file.
-            _ => {
-                copy_entry(run, s, t, name, rel, ty, &mut Vec::new())?;
+            (None, DescriptorType::RegularFile) => {
+                count_file(run, rel, st.size);
                 continue;
+            }
+            (None, DescriptorType::SymbolicLink) => {
+                count_link(run, rel);
+                continue;
+            }
+            // The planner defers only files and symlinks: SOURCE changed under us.
+            _ => {
+                return Err(Error::Io(path_error(
+                    run.in_source(rel),
+                    "is no longer a file or symlink",
+                )));
             }
         };
         run.report.staged.push(StagedEntry {

@@ -26,6 +26,13 @@ pub enum Command {
     /// Copy WordPress into TARGET unless it is installed there, then write wp-config.php
     /// when WORDPRESS_* variables are set and TARGET has none.
     Install(InstallArgs),
+    /// Bring core in TARGET to SOURCE's WordPress version (install it when TARGET has
+    /// none; never downgrade unless allowed): wp-admin/ and wp-includes/ end identical to
+    /// SOURCE's, wp-content/ gains only what it lacks, wp-config.php is never touched.
+    Upgrade(UpgradeArgs),
+    /// Compare TARGET's core files with SOURCE's by SHA-256, writing nothing (TARGET is
+    /// granted read-only); exit 1 when anything is modified, missing or extra.
+    Verify(VerifyArgs),
     /// Write the embedded WebAssembly component to a file (for `wasmtime run`).
     Component {
         /// Where to write the `.wasm` file.
@@ -88,6 +95,43 @@ pub struct InstallArgs {
     /// (`ENTRYPOINT ["wp-init", "install", "--"]`, `CMD ["apache2-foreground"]`).
     #[arg(last = true, value_name = "CMD")]
     pub exec: Vec<std::ffi::OsString>,
+}
+
+/// Flags of `wp-init upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Replace core even when SOURCE's WordPress is older than TARGET's (a downgrade can
+    /// break a site whose database a newer version has already upgraded).
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    #[command(flatten)]
+    pub install: InstallArgs,
+}
+
+/// Flags of `wp-init verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The WordPress tree to compare with (granted read-only).
+    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "DIR")]
+    pub source: String,
+    /// The installed tree to check (granted read-only).
+    #[arg(long, default_value = wp_init::DEFAULT_TARGET, value_name = "DIR")]
+    pub target: String,
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Cap on the component's memory, in bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "128M")]
+    pub memory_limit: u64,
+    /// Cap on the component's run time, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "600")]
+    pub timeout: Duration,
+    /// How long to wait for another wp-init's lock on TARGET, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "900")]
+    pub lock_timeout: Duration,
+    /// Do not lock TARGET.
+    #[arg(long)]
+    pub no_lock: bool,
 }
 
 /// The environment the component gets: every `WORDPRESS_*` variable, plus those named

@@ -279,7 +279,7 @@ mod tests {
         assert!(
             exports
                 .iter()
-                .any(|n| n == "wp-init:installer/installer@0.2.0"),
+                .any(|n| n == "wp-init:installer/installer@0.3.0"),
             "{exports:?}"
         );
     }

@@ -44,6 +44,14 @@ pub enum Error {
     /// The runtime gave the component no random bytes for the salts.
     #[error("no random bytes available: {0}")]
     RandomUnavailable(String),
+    /// `upgrade`: SOURCE's WordPress is older than TARGET's; nothing was changed.
+    #[error("refusing to downgrade WordPress {from} to {to} (use --allow-downgrade to force it)")]
+    DowngradeRefused {
+        /// TARGET's version.
+        from: String,
+        /// SOURCE's version.
+        to: String,
+    },
     /// The component needed more memory than allowed.
     #[error(
         "the component hit its memory limit of {limit} bytes (raise it with --memory-limit); run again to complete the install"
@@ -86,7 +94,9 @@ impl Error {
             | Error::InvalidTarget(_)
             | Error::Usage(_)
             | Error::Owner(_) => ExitCode::Usage,
-            Error::Lock(LockError::Timeout { .. }) => ExitCode::Refused,
+            Error::Lock(LockError::Timeout { .. }) | Error::DowngradeRefused { .. } => {
+                ExitCode::Refused
+            }
             Error::UnsafeSymlink(_)
             | Error::Io(_)
             | Error::RandomUnavailable(_)
@@ -115,6 +125,11 @@ mod tests {
         assert_eq!(u8::from(Error::InvalidTarget(p()).exit_code()), 2);
         assert_eq!(u8::from(Error::Usage("u".into()).exit_code()), 2);
         assert_eq!(u8::from(ExitCode::Refused), 3);
+        let refused = Error::DowngradeRefused {
+            from: "6.8".into(),
+            to: "6.1".into(),
+        };
+        assert_eq!(u8::from(refused.exit_code()), 3);
         assert_eq!(u8::from(Error::Io(p()).exit_code()), 4);
         assert_eq!(u8::from(Error::UnsafeSymlink(p()).exit_code()), 4);
         assert_eq!(u8::from(Error::Timeout { secs: 1.0 }.exit_code()), 4);

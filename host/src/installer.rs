@@ -4,13 +4,30 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use wasmtime::Store;
+
+use crate::component::exports::wp_init::installer::installer as wit;
 use crate::component::{self, Embed};
 use crate::owner::Owner;
 use crate::roots::Root;
-use crate::sandbox::{Grants, Sandbox};
+use crate::sandbox::{Grants, Host, Sandbox};
 use crate::{Error, commit, lock, metadata, report};
 use wp_init_core::commit::{Journal, Rename};
-use wp_init_core::report::Report;
+use wp_init_core::report::{Created, Report};
+
+/// What a call of the typed interface returns.
+pub(crate) type CallResult<W> = wasmtime::Result<Result<W, wit::Error>>;
+
+/// Takes the staged files out of a WIT report, for the host's commit.
+pub(crate) fn take_staged(report: &mut wit::Report) -> Vec<Rename> {
+    std::mem::take(&mut report.staged)
+        .into_iter()
+        .map(|s| Rename {
+            temporary: s.temporary,
+            path: s.path,
+        })
+        .collect()
+}
 
 /// Default cap on the component's linear memory.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 128 << 20;
@@ -30,10 +47,10 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(900);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Installer {
-    source: String,
-    target: String,
+    pub(crate) source: String,
+    pub(crate) target: String,
     env: Vec<(String, String)>,
-    dry_run: bool,
+    pub(crate) dry_run: bool,
     memory_limit: u64,
     timeout: Duration,
     capture_messages: bool,
@@ -52,17 +69,6 @@ pub struct Outcome {
     /// What the host did around the component.
     pub host: HostActions,
     /// The messages the component printed, when [`Installer::capture_messages`] is on.
-    pub messages: Option<String>,
-}
-
-/// What [`Installer::run_command`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandOutput {
-    /// The component's exit code.
-    pub code: u8,
-    /// What it printed on stdout, when [`Installer::capture_messages`] is on.
-    pub stdout: Option<String>,
-    /// What it printed on stderr, when [`Installer::capture_messages`] is on.
     pub messages: Option<String>,
 }
 
@@ -182,51 +188,15 @@ impl Installer {
     /// Bad SOURCE or TARGET, a lock timeout, a failure inside the component (named path and
     /// cause), a memory or time limit hit, or a failed mode/owner change or commit.
     pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
-        let (source, target) = self.open_roots()?;
-        let (_lock, waited) = if self.lock {
-            let (held, waited) = lock::acquire_root(&target, self.lock_timeout, on_wait)?;
-            (Some(held), waited)
-        } else {
-            (None, Duration::ZERO)
-        };
-        let mut messages = String::new();
-        if !self.dry_run && commit::recover(&target)? {
-            let line = format!(
-                "Finished the install that an interrupted run left unfinished in {}\n",
-                self.target
-            );
-            match self.capture_messages {
-                true => messages.push_str(&line),
-                false => eprint!("{line}"),
-            }
-        }
-        let (report, staged, captured, guest_memory_peak) = {
-            let _private = PrivateUmask::set();
-            self.run_component(&source, &target)?
-        };
-        let messages = captured.map(|c| messages + &c);
-        let mut host = HostActions {
-            owner: self.owner.map(|o| o.to_string()),
-            lock_wait_secs: waited.as_secs_f64(),
-            guest_memory_peak,
-            ..HostActions::default()
-        };
-        if !self.dry_run {
-            // The staged files are still under their temporary names.
-            let mut on_disk = report.created.clone();
-            for c in &mut on_disk {
-                if let Some(s) = staged.iter().find(|s| s.path == c.path) {
-                    c.path.clone_from(&s.temporary);
-                }
-            }
-            let (done, dirs) =
-                metadata::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
-            host.modes_set = done.modes_set;
-            host.owners_set = done.owners_set;
-            if !staged.is_empty() || !dirs.is_empty() {
-                commit::commit(&target, &Journal::new(staged, dirs))?;
-            }
-        }
+        let (report, host, messages) = self.transact(
+            on_wait,
+            |inst, store, options| inst.call_install(store, options),
+            |mut r| {
+                let staged = take_staged(&mut r);
+                (report::from_wit(r), staged)
+            },
+            |r| &r.created,
+        )?;
         Ok(Outcome {
             report,
             host,
@@ -242,36 +212,101 @@ impl Installer {
         self.install_with(|| {})
     }
 
-    fn run_component(
+    /// One run of a command that writes TARGET, as one transaction: opens SOURCE and
+    /// TARGET once, takes the lock, finishes an interrupted commit, runs the component
+    /// (`call`) under a private umask, sets owners and file modes on exactly the entries
+    /// it created (`created` of the report `convert` makes, which also hands over the
+    /// staged files), then commits.
+    pub(crate) fn transact<W, U>(
         &self,
-        source: &Root,
-        target: &Root,
-    ) -> Result<(Report, Vec<Rename>, Option<String>, u64), Error> {
-        let prepared = component::prepared()?;
-        let mut sb = Sandbox::new(prepared, &self.grants(source, target, &[]))?;
-        let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
-            .and_then(|inst| {
-                let options = component::exports::wp_init::installer::installer::Options {
+        on_wait: impl FnOnce(),
+        call: impl FnOnce(&wit::Guest, &mut Store<Host>, &wit::Options) -> CallResult<W>,
+        convert: impl FnOnce(W) -> (U, Vec<Rename>),
+        created: impl Fn(&U) -> &[Created],
+    ) -> Result<(U, HostActions, Option<String>), Error> {
+        let (source, target) = self.open_roots()?;
+        let (_lock, waited) = self.lock_target(&target, on_wait)?;
+        let mut messages = String::new();
+        if !self.dry_run && commit::recover(&target)? {
+            let line = format!(
+                "Finished the run that an interrupted run left unfinished in {}\n",
+                self.target
+            );
+            match self.capture_messages {
+                true => messages.push_str(&line),
+                false => eprint!("{line}"),
+            }
+        }
+        let (report, captured, guest_memory_peak) = {
+            let _private = PrivateUmask::set();
+            let grants = self.grants(&source, &target, !self.dry_run, &[]);
+            self.call_component(&grants, &target, |inst, store| {
+                let options = wit::Options {
                     source: self.source.clone(),
                     target: self.target.clone(),
                     dry_run: self.dry_run,
                     stage_final: true,
                     mount_points: self.mount_points.clone(),
                 };
-                inst.wp_init_installer_installer()
-                    .call_install(&mut sb.store, &options)
-            });
+                call(inst, store, &options)
+            })?
+        };
+        let (report, staged) = convert(report);
+        let messages = captured.map(|c| messages + &c);
+        let mut host = HostActions {
+            owner: self.owner.map(|o| o.to_string()),
+            lock_wait_secs: waited.as_secs_f64(),
+            guest_memory_peak,
+            ..HostActions::default()
+        };
+        if !self.dry_run {
+            // The staged files are still under their temporary names.
+            let mut on_disk = created(&report).to_vec();
+            for c in &mut on_disk {
+                if let Some(s) = staged.iter().find(|s| s.path == c.path) {
+                    c.path.clone_from(&s.temporary);
+                }
+            }
+            let (done, dirs) =
+                metadata::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
+            host.modes_set = done.modes_set;
+            host.owners_set = done.owners_set;
+            if !staged.is_empty() || !dirs.is_empty() {
+                commit::commit(&target, &Journal::new(staged, dirs))?;
+            }
+        }
+        Ok((report, host, messages))
+    }
+
+    /// Takes the lock on TARGET unless told not to; returns it and the time waited.
+    pub(crate) fn lock_target(
+        &self,
+        target: &Root,
+        on_wait: impl FnOnce(),
+    ) -> Result<(Option<lock::TargetLock>, Duration), Error> {
+        if !self.lock {
+            return Ok((None, Duration::ZERO));
+        }
+        let (held, waited) = lock::acquire_root(target, self.lock_timeout, on_wait)?;
+        Ok((Some(held), waited))
+    }
+
+    /// Instantiates the typed interface under `grants` and calls it; returns its result,
+    /// the captured messages and the guest's peak memory.
+    pub(crate) fn call_component<W>(
+        &self,
+        grants: &Grants<'_>,
+        target: &Root,
+        call: impl FnOnce(&wit::Guest, &mut Store<Host>) -> CallResult<W>,
+    ) -> Result<(W, Option<String>, u64), Error> {
+        let prepared = component::prepared()?;
+        let mut sb = Sandbox::new(prepared, grants)?;
+        let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
+            .and_then(|inst| call(inst.wp_init_installer_installer(), &mut sb.store));
         match result {
-            Ok(Ok(mut report)) => {
-                let staged = std::mem::take(&mut report.staged)
-                    .into_iter()
-                    .map(|s| Rename {
-                        temporary: s.temporary,
-                        path: s.path,
-                    })
-                    .collect();
+            Ok(Ok(report)) => {
                 let peak = sb.memory_peak();
-                Ok((report::from_wit(report), staged, sb.captured(), peak))
+                Ok((report, sb.captured(), peak))
             }
             Ok(Err(e)) => Err(self.diagnose(e.into(), target)),
             Err(e) => Err(sb.failure(e)),
@@ -294,44 +329,17 @@ impl Installer {
         }
     }
 
-    /// Runs the component's `wasi:cli/run` export with `args` (as `wasmtime run` would,
-    /// the first being the program name) under the same grants, with stdout too. No lock,
-    /// modes or owners: this is the component alone.
-    ///
-    /// # Errors
-    /// A runtime failure (trap, limit); a non-zero exit of the component is not an error.
-    pub fn run_command(&self, args: &[String]) -> Result<CommandOutput, Error> {
-        let (source, target) = self.open_roots()?;
-        let prepared = component::prepared()?;
-        let mut grants = self.grants(&source, &target, args);
-        grants.stdout = true;
-        let mut sb = Sandbox::new(prepared, &grants)?;
-        let result = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
-            &mut sb.store,
-            &prepared.component,
-            &prepared.linker,
-        )
-        .and_then(|cmd| cmd.wasi_cli_run().call_run(&mut sb.store));
-        let code = match result {
-            Ok(Ok(())) => 0,
-            Ok(Err(())) => 1,
-            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Some(exit) => u8::try_from(exit.0).unwrap_or(1),
-                None => return Err(sb.failure(e)),
-            },
-        };
-        Ok(CommandOutput {
-            code,
-            stdout: sb.captured_stdout(),
-            messages: sb.captured(),
-        })
-    }
-
-    fn grants<'a>(&'a self, source: &'a Root, target: &'a Root, args: &'a [String]) -> Grants<'a> {
+    pub(crate) fn grants<'a>(
+        &'a self,
+        source: &'a Root,
+        target: &'a Root,
+        target_writable: bool,
+        args: &'a [String],
+    ) -> Grants<'a> {
         Grants {
             source,
             target,
-            target_writable: !self.dry_run,
+            target_writable,
             env: &self.env,
             args,
             memory_limit: self.memory_limit,
@@ -343,7 +351,7 @@ impl Installer {
 
     /// Opens SOURCE and TARGET, each once: both directories, and neither inside the
     /// other (a copy into itself).
-    fn open_roots(&self) -> Result<(Root, Root), Error> {
+    pub(crate) fn open_roots(&self) -> Result<(Root, Root), Error> {
         let source = Root::open(&self.source).map_err(Error::InvalidSource)?;
         let target = Root::open(&self.target).map_err(Error::InvalidTarget)?;
         let (s, t) = (

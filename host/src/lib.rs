@@ -9,6 +9,8 @@
 //! | you want to | use |
 //! |---|---|
 //! | install from Rust, with everything the `wp-init` CLI does | [`Installer`] (a builder: SOURCE, TARGET, environment, limits, owner, lock), then [`Installer::install`] |
+//! | upgrade core in TARGET to SOURCE's version, never downgrading unless allowed | [`Installer::upgrade`]: an [`UpgradeOutcome`] with the [`UpgradeReport`] |
+//! | check TARGET's core against SOURCE's, offline, writing nothing | [`Installer::verify`]: a [`VerifyOutcome`] with the [`VerifyReport`] |
 //! | read what happened | [`Outcome`]: the component's [`Report`] and the host's [`HostActions`] |
 //! | handle a failure | [`Error`]: names the path and the cause; [`Error::exit_code`] is the CLI's [`ExitCode`] |
 //! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
@@ -35,6 +37,7 @@
 //! `guest/`; it carries the component built for its version as `component/wp-init.wasm` and
 //! the WIT it implements under `wit/` (the README's "Supply chain" says how it is made).
 
+mod command;
 mod commit;
 mod component;
 mod engine_config;
@@ -46,16 +49,20 @@ pub mod owner;
 mod report;
 pub mod roots;
 mod sandbox;
+mod upgrade;
 
+pub use command::CommandOutput;
 pub use component::COMPONENT_WASM;
 #[doc(hidden)]
 pub use component::startup_profile;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
-    CommandOutput, DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions,
-    Installer, Outcome,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions, Installer, Outcome,
 };
+pub use upgrade::{UpgradeOutcome, VerifyOutcome};
 pub use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
+pub use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};
+pub use wp_init_core::report::verify::VerifyReport;
 pub use wp_init_core::report::{
     Config, ConfigAction, Created, EntryKind, ErrorReport, Report, Status,
 };

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, InstallArgs};
+use cli::{Cli, Command, InstallArgs, UpgradeArgs, VerifyArgs};
 
 /// musl's own allocator is slow under Cranelift's many small allocations (the static
 /// binary's no-op run took 1.9x the glibc build's); the static build uses mimalloc.
@@ -24,9 +24,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = matches!(&cli.command, Command::Install(a) if a.json);
+    let json = match &cli.command {
+        Command::Install(a) | Command::Upgrade(UpgradeArgs { install: a, .. }) => a.json,
+        Command::Verify(a) => a.json,
+        _ => false,
+    };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::from(code)),
         Err(err) => {
             let code = err
                 .downcast_ref::<wp_init::Error>()
@@ -41,16 +45,59 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
+    let done = wp_init::ExitCode::Success;
     match cli.command {
-        Command::Install(args) => install(&args),
+        Command::Install(args) => {
+            let outcome = installer(&args)?.install_with(|| waiting(&args.target))?;
+            print_json(args.json, &outcome.report, &outcome.host)?;
+            exec(&args.exec).map(|()| done)
+        }
+        Command::Upgrade(UpgradeArgs {
+            allow_downgrade,
+            install: args,
+        }) => {
+            let outcome =
+                installer(&args)?.upgrade_with(allow_downgrade, || waiting(&args.target))?;
+            print_json(args.json, &outcome.report, &outcome.host)?;
+            exec(&args.exec).map(|()| done)
+        }
+        Command::Verify(args) => verify(&args),
         Command::Component { output } => std::fs::write(&output, wp_init::COMPONENT_WASM)
+            .map(|()| done)
             .with_context(|| format!("cannot write the component to {}", output.display())),
-        Command::CopySelf { output } => copy_self::copy_self(&output),
+        Command::CopySelf { output } => copy_self::copy_self(&output).map(|()| done),
     }
 }
 
-fn install(args: &InstallArgs) -> anyhow::Result<()> {
+/// Says that another run holds the lock on `target`.
+fn waiting(target: &str) {
+    eprintln!("waiting for the lock on {target} held by another wp-init...");
+}
+
+/// `wp-init verify`: exit 0 when clean, 1 when anything differs.
+fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
+    let outcome = wp_init::Installer::new(&args.source, &args.target)
+        .memory_limit(args.memory_limit)
+        .timeout(args.timeout)
+        .lock(!args.no_lock)
+        .lock_timeout(args.lock_timeout)
+        .verify_with(|| waiting(&args.target))?;
+    let host = VerifyHost {
+        lock_wait_secs: outcome.lock_wait_secs,
+    };
+    print_json(args.json, &outcome.report, &host)?;
+    Ok(outcome.report.exit_code())
+}
+
+/// What the host adds to `verify`'s JSON.
+#[derive(serde::Serialize)]
+struct VerifyHost {
+    lock_wait_secs: f64,
+}
+
+/// The library's builder from the install and upgrade flags.
+fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
     // Resolved before anything is written: an unknown user fails early.
     let owner = wp_init::owner::resolve(args.user.as_deref()).map_err(wp_init::Error::from)?;
     let mut installer = wp_init::Installer::new(&args.source, &args.target)
@@ -67,36 +114,40 @@ fn install(args: &InstallArgs) -> anyhow::Result<()> {
     for (name, value) in cli::forwarded_env(&args.env) {
         installer = installer.env(name, value);
     }
-    let outcome = installer.install_with(|| {
-        eprintln!(
-            "waiting for the lock on {} held by another wp-init...",
-            args.target
-        );
-    })?;
-    if args.json {
-        let mut out = std::io::stdout().lock();
-        let report = JsonReport {
-            report: &outcome.report,
-            host: &outcome.host,
-        };
-        serde_json::to_writer(&mut out, &report).context("cannot write the JSON report")?;
-        writeln!(out)
-            .and_then(|()| out.flush())
-            .context("cannot write the JSON report")?;
-    }
-    if let Some((cmd, cmd_args)) = args.exec.split_first() {
-        // Only returns on failure.
-        let err = std::process::Command::new(cmd).args(cmd_args).exec();
-        return Err(err).with_context(|| format!("cannot execute {}", cmd.to_string_lossy()));
-    }
-    Ok(())
+    Ok(installer)
 }
 
-/// The `--json` object: the component's report and what the host did, side by side.
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
-    #[serde(flatten)]
-    report: &'a wp_init::Report,
-    #[serde(flatten)]
-    host: &'a wp_init::HostActions,
+/// With `--json`: the component's report and what the host did, side by side in one
+/// object on stdout.
+fn print_json(
+    json: bool,
+    report: &impl serde::Serialize,
+    host: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    if !json {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct JsonReport<'a, R, H> {
+        #[serde(flatten)]
+        report: &'a R,
+        #[serde(flatten)]
+        host: &'a H,
+    }
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &JsonReport { report, host })
+        .context("cannot write the JSON report")?;
+    writeln!(out)
+        .and_then(|()| out.flush())
+        .context("cannot write the JSON report")
+}
+
+/// After a successful run: executes `-- CMD ARGS...` in place of wp-init, if given.
+fn exec(command: &[std::ffi::OsString]) -> anyhow::Result<()> {
+    let Some((cmd, cmd_args)) = command.split_first() else {
+        return Ok(());
+    };
+    // Only returns on failure.
+    let err = std::process::Command::new(cmd).args(cmd_args).exec();
+    Err(err).with_context(|| format!("cannot execute {}", cmd.to_string_lossy()))
 }

@@ -1,6 +1,7 @@
 //! Conversions from the component's typed bindings to the library's types.
 
 use wp_init_core::report::Report;
+use wp_init_core::report::upgrade::UpgradeReport;
 
 use crate::component::exports::wp_init::installer::installer as wit;
 use crate::{Error, PathError};
@@ -8,6 +9,14 @@ use crate::{Error, PathError};
 /// The report without its `staged` list (the host handles that itself).
 pub(crate) fn from_wit(report: wit::Report) -> Report {
     wp_init_core::report_from_wit!(
+        crate::component::exports::wp_init::installer::installer,
+        report
+    )
+}
+
+/// The upgrade report, its install part without `staged`.
+pub(crate) fn upgrade_from_wit(report: wit::UpgradeReport) -> UpgradeReport {
+    wp_init_core::upgrade_report_from_wit!(
         crate::component::exports::wp_init::installer::installer,
         report
     )
@@ -25,6 +34,10 @@ impl From<wit::Error> for Error {
             wit::Error::UnsafeSymlink(e) => Error::UnsafeSymlink(p(e)),
             wit::Error::Io(e) => Error::Io(p(e)),
             wit::Error::RandomUnavailable(m) => Error::RandomUnavailable(m),
+            wit::Error::DowngradeRefused(v) => Error::DowngradeRefused {
+                from: v.from,
+                to: v.to,
+            },
         }
     }
 }

@@ -10,13 +10,13 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::expect::{Before, Want, differences, looks_installed, secret_files, summary};
 use common::mount::Mount;
+use common::points::{KINDS, MIN_POINTS, POINTS};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::stderr;
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
@@ -25,109 +25,6 @@ use common::tree::tree_hash;
 /// The journal an unfinished commit leaves at TARGET's root: with it, a tree may pass the
 /// installed test while incomplete, because the next run finishes the commit.
 const JOURNAL: &str = ".wp-init-commit";
-
-/// A kind of mutating system call: its names on Linux (those unknown on this architecture
-/// are ignored) and, for opens, whether a call counts (it opens for writing).
-struct Kind {
-    name: &'static str,
-    syscalls: &'static [&'static str],
-    counts: fn(&Call) -> bool,
-}
-
-const KINDS: &[Kind] = &[
-    Kind {
-        name: "rename",
-        syscalls: &["rename", "renameat", "renameat2"],
-        counts: any,
-    },
-    Kind {
-        name: "write",
-        syscalls: &["write", "pwrite64", "writev", "pwritev", "pwritev2"],
-        counts: any,
-    },
-    Kind {
-        name: "fsync/syncfs",
-        syscalls: &["fsync", "fdatasync", "syncfs", "sync"],
-        counts: any,
-    },
-    Kind {
-        name: "chmod/chown",
-        syscalls: &[
-            "chmod",
-            "fchmod",
-            "fchmodat",
-            "fchmodat2",
-            "chown",
-            "lchown",
-            "fchown",
-            "fchownat",
-        ],
-        counts: any,
-    },
-    Kind {
-        name: "mkdir",
-        syscalls: &["mkdir", "mkdirat"],
-        counts: any,
-    },
-    Kind {
-        name: "unlink",
-        syscalls: &["unlink", "unlinkat", "rmdir"],
-        counts: any,
-    },
-    Kind {
-        name: "symlink",
-        syscalls: &["symlink", "symlinkat"],
-        counts: any,
-    },
-    Kind {
-        name: "utimens",
-        syscalls: &["utimensat", "futimesat", "utimes"],
-        counts: any,
-    },
-    Kind {
-        name: "open-for-write",
-        syscalls: &["open", "openat", "openat2", "creat"],
-        counts: opens_for_write,
-    },
-];
-
-fn any(_: &Call) -> bool {
-    true
-}
-
-fn opens_for_write(c: &Call) -> bool {
-    c.syscall == "creat"
-        || ["O_WRONLY", "O_RDWR", "O_CREAT"]
-            .iter()
-            .any(|f| c.line.contains(f))
-}
-
-/// Which calls of each kind are crash points: the first, the call at each fraction of the
-/// way, and each of the last `last` (duplicates count once).
-struct Points {
-    fractions: &'static [(usize, usize)],
-    last: usize,
-}
-
-const POINTS: Points = Points {
-    fractions: &[(1, 8), (1, 4), (1, 2), (3, 4), (7, 8)],
-    last: 4,
-};
-
-/// The minimum number of crash points the suite must inject (issue 7: at least 60 in CI).
-const MIN_POINTS: usize = 60;
-
-impl Points {
-    fn pick(&self, n: usize) -> BTreeSet<usize> {
-        if n == 0 {
-            return BTreeSet::new();
-        }
-        let mut out: BTreeSet<usize> = self.fractions.iter().map(|(a, b)| n * a / b).collect();
-        out.insert(0);
-        out.extend(n.saturating_sub(self.last)..n);
-        out
-    }
-}
 
 /// The run every point makes: as root (default owner www-data), with a config requested.
 fn install(src: &Path, dst: &Path) -> Invocation {

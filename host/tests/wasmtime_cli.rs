@@ -196,3 +196,44 @@ fn every_dir_is_writable_for_the_cli_so_source_needs_a_read_only_mount() {
     );
     assert_eq!(snapshot(&f.src), before);
 }
+
+#[test]
+fn upgrade_and_verify_work_under_the_cli() {
+    let f = Fixture::new();
+    let out = wasmtime_run(&f, &f.src, &[], &["install"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let new = f.dir.path().join("new");
+    build_source(&new);
+    write(
+        &new,
+        "wp-includes/version.php",
+        b"<?php\n$wp_version = '6.9';\n",
+    );
+    write(&new, "wp-includes/blocks/new.php", b"<?php // new\n");
+    fs::remove_file(new.join("wp-admin/index.php")).unwrap();
+
+    let out = wasmtime_run(&f, &new, &[], &["upgrade", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["status"], "upgraded", "{report}");
+    assert_eq!(
+        (&report["from"], &report["to"]),
+        (&Value::from("6.8.1"), &Value::from("6.9"))
+    );
+    assert_eq!(report["removed"], serde_json::json!(["wp-admin/index.php"]));
+    assert!(!f.dst.join("wp-admin/index.php").exists());
+
+    let verify = wasmtime_run(&f, &new, &[], &["verify", "--json"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
+    write(&f.dst, "wp-admin/evil.php", b"<?php\n");
+    let verify = wasmtime_run(&f, &new, &[], &["verify", "--json"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    assert_eq!(
+        json(&verify)["extra"],
+        serde_json::json!(["wp-admin/evil.php"])
+    );
+
+    let down = wasmtime_run(&f, &f.src, &[], &["upgrade", "--json"]);
+    assert_eq!(down.status.code(), Some(3), "{}", stderr(&down));
+    assert_eq!(json(&down)["exit_code"], 3);
+}

@@ -130,5 +130,6 @@ fn describe(err: &Error) -> (&'static str, String, u8) {
         Error::UnsafeSymlink(pe) => ("unsafe symlink", at(pe), 4),
         Error::Io(pe) => ("I/O", at(pe), 4),
         Error::RandomUnavailable(msg) => ("no random bytes", msg.clone(), 4),
+        Error::DowngradeRefused(v) => ("downgrade refused", format!("{} -> {}", v.from, v.to), 3),
     }
 }

@@ -259,6 +259,7 @@ pub fn salts(config: &str) -> Vec<String> {
 
 pub mod expect;
 pub mod mount;
+pub mod points;
 pub mod run;
 pub mod synth;
 pub mod tree;

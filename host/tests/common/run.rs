@@ -23,8 +23,13 @@ pub struct Invocation {
 impl Invocation {
     /// `wp-init install --source SOURCE --target TARGET`, no environment, as root.
     pub fn install(source: &Path, target: &Path) -> Invocation {
+        Invocation::new("install", source, target)
+    }
+
+    /// `wp-init COMMAND --source SOURCE --target TARGET`, no environment, as root.
+    pub fn new(command: &str, source: &Path, target: &Path) -> Invocation {
         Invocation {
-            args: ["install", "--source"].map(OsString::from).into(),
+            args: [command, "--source"].map(OsString::from).into(),
             env: Vec::new(),
             nobody: false,
         }

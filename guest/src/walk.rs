@@ -1,0 +1,231 @@
+//! The walk of `install` and `upgrade`: list a directory on both sides, plan it
+//! (`core::plan`), execute the steps, and recurse. In a dry run the same steps are
+//! recorded and no write call is made.
+
+use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
+use crate::copy::{self, link_text, unsafe_link};
+use crate::fs::{Dir, describe};
+use crate::listing;
+use crate::run::{Run, path_error};
+use wasip2::filesystem::types::{DescriptorType, ErrorCode};
+use wp_init_core::layout::{is_excludable, join, temp_name};
+use wp_init_core::plan::{Entry, Kind, Planned, Resolved, Scope, Step, plan_dir};
+
+/// TARGET's side of the directory being walked.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    /// A directory that was there before this run.
+    Existing(&'a Dir),
+    /// A directory this run has just made (empty: nothing to list).
+    New(&'a Dir),
+    /// Dry run: a directory that would be made.
+    Planned,
+}
+
+impl<'a> Target<'a> {
+    /// The directory to write into, unless this is a dry run.
+    fn writable(self, run: &Run) -> Option<&'a Dir> {
+        match self {
+            Target::Existing(d) | Target::New(d) if !run.dry_run => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Plans and executes the directory at `rel`, SOURCE's `src`, TARGET's `tgt`, with
+/// `scope`; the sentinels met go to `deferred`.
+pub fn walk(
+    run: &mut Run,
+    scope: Scope,
+    rel: &str,
+    src: &Dir,
+    tgt: Target,
+    deferred: &mut Vec<String>,
+) -> Result<(), Error> {
+    let src_list = listing::source(&run.src_root, src, rel)?;
+    let tgt_list = match tgt {
+        Target::Existing(t) => listing::target(t)?,
+        Target::New(_) | Target::Planned => Vec::new(),
+    };
+    let plan = plan_dir(scope, rel, &src_list, &tgt_list, &|p: &str| {
+        run.adopted.contains(p)
+    });
+    for Planned { name, step } in plan {
+        let path = join(rel, &name);
+        match step {
+            Step::SkipOwnName => run.warn(&format!(
+                "'{}' has the prefix of wp-init's own files; not copied",
+                run.in_source(&path)
+            )),
+            Step::SkipSpecial => {
+                let what = special(src.lstat(&name)?.type_);
+                run.warn(&format!("'{}' is {what}; not copied", run.in_source(&path)));
+            }
+            Step::UnsafeLink => {
+                let resolved = match find(&src_list, &name) {
+                    Some(Kind::Symlink(r)) => r,
+                    _ => Resolved::Dangling,
+                };
+                return Err(unsafe_link(run, src, &name, resolved));
+            }
+            Step::Keep { warn: false } => {}
+            Step::Keep { warn: true } => {
+                let not = run.word("not copying", "would not copy");
+                run.warn(&format!(
+                    "'{}' exists! ({not} the WordPress version)",
+                    run.in_target(&path)
+                ));
+                run.report.excluded.push(path);
+            }
+            Step::Defer => deferred.push(path),
+            Step::Enter { scope, adopted } => {
+                if adopted {
+                    run.report.dirs_created += 1;
+                    run.created(&path, EntryKind::Directory, &path);
+                }
+                let s = src.open_dir(&name, false, src.show(&name))?;
+                let sub = match tgt {
+                    Target::Existing(t) | Target::New(t) => {
+                        Some(t.open_dir(&name, !run.dry_run, t.show(&name))?)
+                    }
+                    Target::Planned => None,
+                };
+                let next = match &sub {
+                    Some(t) => {
+                        copy::clean_temps(run, t, &path)?;
+                        Target::Existing(t)
+                    }
+                    None => Target::Planned,
+                };
+                walk(run, scope, &path, &s, next, deferred)?;
+            }
+            Step::MakeDir {
+                replace,
+                staged,
+                scope,
+            } => make_dir(
+                run,
+                src,
+                tgt,
+                &name,
+                &path,
+                (replace, staged),
+                scope,
+                deferred,
+            )?,
+            Step::CopyFile { replaces } => {
+                match tgt.writable(run) {
+                    Some(t) => copy::copy_file(run, src, t, &name, &path)?,
+                    None => {
+                        let size = src.lstat(&name)?.size;
+                        copy::count_file(run, &path, size);
+                    }
+                }
+                copy::note_change(run, &path, replaces);
+            }
+            Step::CopyLink { replaces } => {
+                let text = link_text(src, &name)?;
+                if let Some(t) = tgt.writable(run) {
+                    let tmp = copy::stage_symlink(run, t, &text, &name, &path)?;
+                    // A link where the exclusion rule looks (`wp-content/themes/default`)
+                    // would be taken for the user's by a rerun: log it first.
+                    if is_excludable(&path, true) {
+                        run.log_created(&path)?;
+                    }
+                    copy::rename_staged(t, &tmp, &name)?;
+                }
+                copy::count_link(run, &path);
+                copy::note_change(run, &path, replaces);
+            }
+            Step::DirInTheWay => {
+                return Err(Error::Io(path_error(
+                    run.in_target(&path),
+                    describe(ErrorCode::IsDirectory),
+                )));
+            }
+            Step::Remove => {
+                if let Target::Existing(t) = tgt {
+                    copy::remove_stale(run, t, &name, &path)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The kind of a SOURCE entry in its listing.
+fn find(list: &[Entry], name: &str) -> Option<Kind> {
+    list.binary_search_by(|e| e.name.as_str().cmp(name))
+        .ok()
+        .map(|i| list[i].kind)
+}
+
+/// A special file's kind in words.
+fn special(ty: DescriptorType) -> &'static str {
+    match ty {
+        DescriptorType::Fifo => "a fifo",
+        DescriptorType::Socket => "a socket",
+        DescriptorType::BlockDevice => "a block device",
+        DescriptorType::CharacterDevice => "a character device",
+        _ => "a special file (not a regular file, directory or symlink)",
+    }
+}
+
+/// Makes the directory `name` (`rel`) and fills it: after removing TARGET's
+/// non-directory when `replace`; under a temporary name, renamed into place when
+/// complete, when `staged` (a `wp-content/*/*` directory). Its mode and time are set by
+/// the commit, after everything inside is in place.
+#[allow(clippy::too_many_arguments)]
+fn make_dir(
+    run: &mut Run,
+    src: &Dir,
+    tgt: Target,
+    name: &str,
+    rel: &str,
+    (replace, staged): (bool, bool),
+    scope: Scope,
+    deferred: &mut Vec<String>,
+) -> Result<(), Error> {
+    if replace {
+        let link = match tgt {
+            Target::Existing(t) => t
+                .lstat(name)
+                .is_ok_and(|st| st.type_ == DescriptorType::SymbolicLink),
+            _ => false,
+        };
+        let what = if link { "a symlink" } else { "not a directory" };
+        let done = run.word("replaced", "would be replaced");
+        run.warn(&format!(
+            "'{}' is {what}; {done} by a directory",
+            run.in_target(rel)
+        ));
+    }
+    run.report.dirs_created += 1;
+    run.created(rel, EntryKind::Directory, rel);
+    let s = src.open_dir(name, false, src.show(name))?;
+    let Some(t) = tgt.writable(run) else {
+        return walk(run, scope, rel, &s, Target::Planned, deferred);
+    };
+    let shown = run.in_target(rel);
+    let build = if staged {
+        temp_name(name, run.nonce)
+    } else {
+        name.to_owned()
+    };
+    if replace && !staged {
+        t.unlink(name)?;
+    }
+    run.log_created(rel)?;
+    t.mkdir(&build).map_err(|e| e.at(&shown))?;
+    {
+        let sub = t.open_dir(&build, true, shown.clone())?;
+        walk(run, scope, rel, &s, Target::New(&sub), deferred)?;
+    }
+    if staged {
+        if replace {
+            t.unlink(name)?;
+        }
+        t.rename(&build, name)?;
+    }
+    Ok(())
+}
