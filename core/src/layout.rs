@@ -27,11 +27,12 @@ pub fn is_sentinel(rel: &str) -> bool {
     SENTINELS.contains(&rel)
 }
 
-/// Whether `rel` is a `wp-content/*/*` directory candidate: exactly two levels under
-/// `wp-content`, neither level a hidden name (upstream's glob does not match dotfiles).
+/// Whether `rel` is a content package's place, `wp-content/*/*` (a plugin, a theme, a
+/// language pack): exactly two levels under `wp-content`, neither level a hidden name
+/// (upstream's glob does not match dotfiles).
 /// Such a directory is not copied when TARGET already has it, and is otherwise built
 /// under a temporary name and renamed into place when complete.
-pub fn is_pluggable(rel: &str) -> bool {
+pub fn is_content_package(rel: &str) -> bool {
     let mut parts = rel.split('/');
     matches!(
         (parts.next(), parts.next(), parts.next(), parts.next()),
@@ -43,7 +44,7 @@ pub fn is_pluggable(rel: &str) -> bool {
 /// Whether a `rel` entry is subject to the exclusion rule when it exists in TARGET
 /// (`is_dir` says whether the SOURCE entry is a directory).
 pub fn is_excludable(rel: &str, is_dir: bool) -> bool {
-    rel == HTACCESS || (is_dir && is_pluggable(rel))
+    rel == HTACCESS || (is_dir && is_content_package(rel))
 }
 
 /// What every name wp-init gives its own bookkeeping starts with: temporaries
@@ -107,15 +108,17 @@ mod tests {
 
     #[test]
     fn pluggable_is_exactly_two_levels_without_dotfiles() {
-        assert!(is_pluggable("wp-content/plugins/akismet"));
-        assert!(is_pluggable("wp-content/themes/twentytwentyfive"));
-        assert!(is_pluggable("wp-content/x/[y*]"));
-        assert!(!is_pluggable("wp-content/plugins"));
-        assert!(!is_pluggable("wp-content/plugins/akismet/akismet.php"));
-        assert!(!is_pluggable("wp-content/.hidden/x"));
-        assert!(!is_pluggable("wp-content/plugins/.git"));
-        assert!(!is_pluggable("wp-admin/plugins/akismet"));
-        assert!(!is_pluggable("wp-contents/plugins/akismet"));
+        assert!(is_content_package("wp-content/plugins/akismet"));
+        assert!(is_content_package("wp-content/themes/twentytwentyfive"));
+        assert!(is_content_package("wp-content/x/[y*]"));
+        assert!(!is_content_package("wp-content/plugins"));
+        assert!(!is_content_package(
+            "wp-content/plugins/akismet/akismet.php"
+        ));
+        assert!(!is_content_package("wp-content/.hidden/x"));
+        assert!(!is_content_package("wp-content/plugins/.git"));
+        assert!(!is_content_package("wp-admin/plugins/akismet"));
+        assert!(!is_content_package("wp-contents/plugins/akismet"));
     }
 
     #[test]

@@ -8,12 +8,16 @@
 //! - [`commit`]: the journaled commit that finishes an install, and its recovery.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
 //!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
-//! - [`report`]: the install report's one JSON shape, and the exit codes.
+//! - [`plan`]: the planner — what `install`, `upgrade` and `verify` do with each entry of
+//!   a directory, from listings of both sides.
+//! - [`report`]: the reports' one JSON shape (install, upgrade, verify).
+//! - [`exit_codes`]: the process exit codes and their table.
 //! - [`version`]: `$wp_version` and `$wp_db_version` read from `wp-includes/version.php`,
 //!   and versions compared as PHP's `version_compare` does (for `upgrade`).
 
 pub mod commit;
 pub mod config;
+pub mod exit_codes;
 pub mod layout;
 pub mod plan;
 pub mod report;

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 
 use crate::layout::{
-    CONTENT_DIR, HTACCESS, is_excludable, is_own_name, is_pluggable, is_sentinel, join,
+    CONTENT_DIR, HTACCESS, is_content_package, is_excludable, is_own_name, is_sentinel, join,
 };
 
 /// The core trees: an upgrade makes them identical to SOURCE's, verify compares them.
@@ -241,11 +241,11 @@ fn copy_steps(
     // entries are the user's, unless an interrupted run of ours made them.
     if let (Scope::AddMissing, Some(t)) = (scope, t) {
         return vec![match (s.is_dir_like(), t.kind) {
-            (true, Kind::Dir) if is_pluggable(path) && adopted(path) => Step::Enter {
+            (true, Kind::Dir) if is_content_package(path) && adopted(path) => Step::Enter {
                 scope: Scope::Install,
                 adopted: true,
             },
-            (true, Kind::Dir) if !is_pluggable(path) => Step::Enter {
+            (true, Kind::Dir) if !is_content_package(path) => Step::Enter {
                 scope: Scope::AddMissing,
                 adopted: adopted(path),
             },
@@ -283,7 +283,7 @@ fn copy_steps(
         }],
         Kind::Dir => vec![Step::MakeDir {
             replace: t.is_some(),
-            staged: is_pluggable(path),
+            staged: is_content_package(path),
             scope: match child_scope(scope, path) {
                 // A new directory has nothing to merge into or remove.
                 Scope::AddMissing | Scope::Mirror | Scope::Replace => Scope::Install,

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+pub use crate::exit_codes::ExitCode;
+
 pub mod upgrade;
 pub mod verify;
 
@@ -162,33 +164,6 @@ impl ErrorReport {
             status: "error",
             error: message.into(),
             exit_code: code.into(),
-        }
-    }
-}
-
-/// The documented process exit codes (of `wp-init` and of the component's `run`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// 0: success.
-    Success,
-    /// 1: `verify` found differences.
-    Differences,
-    /// 2: bad usage or bad input (flags, SOURCE, TARGET, `--user`).
-    Usage,
-    /// 3: refused (a downgrade, a lock timeout).
-    Refused,
-    /// 4: runtime or I/O failure; running the same command again completes partial work.
-    Failure,
-}
-
-impl From<ExitCode> for u8 {
-    fn from(code: ExitCode) -> u8 {
-        match code {
-            ExitCode::Success => 0,
-            ExitCode::Differences => 1,
-            ExitCode::Usage => 2,
-            ExitCode::Refused => 3,
-            ExitCode::Failure => 4,
         }
     }
 }

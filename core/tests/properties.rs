@@ -9,7 +9,7 @@ use wp_init_core::commit::{
     self, DirFinal, Finisher, Journal, Rename, Time, created_log_line, parse_created_log,
 };
 use wp_init_core::config::{SALT_ALPHABET, SALT_LEN, UNIQUE_PHRASE, render, salt};
-use wp_init_core::layout::{is_excludable, is_pluggable, join, mount_point_is_valid};
+use wp_init_core::layout::{is_content_package, is_excludable, join, mount_point_is_valid};
 
 /// A plain path component (any characters but `/` and NUL, not `.` or `..`).
 fn component() -> impl Strategy<Value = String> {
@@ -34,18 +34,18 @@ proptest! {
     #[test]
     fn pluggable_is_exactly_two_visible_levels_under_wp_content(a in component(), b in component(), c in component()) {
         let two = format!("wp-content/{a}/{b}");
-        prop_assert_eq!(is_pluggable(&two), !a.starts_with('.') && !b.starts_with('.'));
+        prop_assert_eq!(is_content_package(&two), !a.starts_with('.') && !b.starts_with('.'));
         let (one, three, elsewhere) = (
             format!("wp-content/{a}"),
             format!("{two}/{c}"),
             format!("{c}x/{a}/{b}"),
         );
-        prop_assert!(!is_pluggable(&one));
-        prop_assert!(!is_pluggable(&three));
-        prop_assert!(!is_pluggable(&elsewhere));
+        prop_assert!(!is_content_package(&one));
+        prop_assert!(!is_content_package(&three));
+        prop_assert!(!is_content_package(&elsewhere));
         // Files are never excludable, except `.htaccess` at the root.
         prop_assert!(!is_excludable(&two, false));
-        prop_assert_eq!(is_excludable(&two, true), is_pluggable(&two));
+        prop_assert_eq!(is_excludable(&two, true), is_content_package(&two));
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub fn main() {
     match result {
         Ok((text, code)) => {
             if json {
-                println!("{text}");
+                print_line(&text);
             }
             if code != ExitCode::Success {
                 exit(code);
@@ -199,11 +199,16 @@ pub fn main() {
             let (message, code) = describe_error(&err);
             eprintln!("error: {message}");
             if json {
-                println!("{}", to_json(&ErrorReport::new(message, code), code).0);
+                print_line(&to_json(&ErrorReport::new(message, code), code).0);
             }
             exit(code);
         }
     }
+}
+
+/// Prints a line on stdout; a closed stdout (`| head`) is not worth a trap.
+fn print_line(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 /// A report as one line of JSON, with the exit code it means.

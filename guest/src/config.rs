@@ -15,25 +15,27 @@ use wp_init_core::layout::temp_name;
 /// Largest template read (the official one is about 5 KiB).
 const TEMPLATE_CAP: u64 = 1024 * 1024;
 
-/// What the stat of an entry says for the shell's `-s` (exists and is non-empty).
+/// What is at a config or template path, as upstream's shell tests see it: `[ -s ]`
+/// (exists, following symlinks, and is non-empty) decides whether a config exists.
 #[derive(PartialEq)]
-enum Size {
-    /// Missing, dangling, empty.
-    Empty,
-    /// A non-empty regular file.
-    File,
-    /// Something else that `-s` calls non-empty (a directory), or a symlink the sandbox
-    /// will not follow: left alone.
-    Other,
+enum Found {
+    /// `-s` is false: missing, a dangling symlink, or empty. A config may be written.
+    Nothing,
+    /// A non-empty regular file: an existing config, or a usable template.
+    NonEmptyFile,
+    /// Anything else `-s` calls non-empty (a directory), or a symlink the sandbox will
+    /// not follow: left alone, never used as a template.
+    SomethingElse,
 }
 
-fn probe(dir: &Dir, name: &str) -> Result<Size, FsError> {
+/// Looks at `name` in `dir`, following symlinks.
+fn look(dir: &Dir, name: &str) -> Result<Found, FsError> {
     Ok(match dir.presence(name)? {
-        Presence::Absent => Size::Empty,
-        Presence::Present(st) if st.type_ == DescriptorType::Directory => Size::Other,
-        Presence::Present(st) if st.size == 0 => Size::Empty,
-        Presence::Present(st) if st.type_ == DescriptorType::RegularFile => Size::File,
-        Presence::Present(_) | Presence::Unseen => Size::Other,
+        Presence::Absent => Found::Nothing,
+        Presence::Present(st) if st.type_ == DescriptorType::Directory => Found::SomethingElse,
+        Presence::Present(st) if st.size == 0 => Found::Nothing,
+        Presence::Present(st) if st.type_ == DescriptorType::RegularFile => Found::NonEmptyFile,
+        Presence::Present(_) | Presence::Unseen => Found::SomethingElse,
     })
 }
 
@@ -61,18 +63,18 @@ pub fn configure(
 
     // In a plan, the copy has not brought SOURCE's files over yet.
     let planned = run.dry_run && copying;
-    let mut existing = probe(tgt, CONFIG_FILE)?;
-    if planned && existing == Size::Empty && probe(src, CONFIG_FILE)? != Size::Empty {
-        existing = Size::Other;
+    let mut existing = look(tgt, CONFIG_FILE)?;
+    if planned && existing == Found::Nothing && look(src, CONFIG_FILE)? != Found::Nothing {
+        existing = Found::SomethingElse;
     }
-    if existing != Size::Empty {
+    if existing != Found::Nothing {
         run.report.config.action = ConfigAction::KeptExisting;
         return Ok(());
     }
 
-    let (shown, template) = if probe(tgt, DOCKER_TEMPLATE)? == Size::File {
+    let (shown, template) = if look(tgt, DOCKER_TEMPLATE)? == Found::NonEmptyFile {
         (run.in_target(DOCKER_TEMPLATE), Template::In(tgt))
-    } else if probe(src, DOCKER_TEMPLATE)? == Size::File {
+    } else if look(src, DOCKER_TEMPLATE)? == Found::NonEmptyFile {
         // A real copy has just put it into TARGET, unless TARGET's was in the way.
         let name = if planned {
             run.in_target(DOCKER_TEMPLATE)

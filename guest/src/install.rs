@@ -27,7 +27,7 @@ impl Guest for Component {
     }
 }
 
-/// The install: see the spec's `wp-init install`, steps 2–4, and `--dry-run`.
+/// The install (README: "What `install` does", and `--dry-run`).
 pub fn install(options: &Options) -> Result<Report, Error> {
     let (mut run, src, tgt) = Run::start(options)?;
     let vars = requested_variables();

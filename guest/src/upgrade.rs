@@ -33,7 +33,7 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
     })
 }
 
-/// The upgrade: see the spec's `wp-init upgrade`.
+/// The upgrade (README: "Upgrade and verify").
 pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, Error> {
     let (mut run, src, tgt) = Run::start(options)?;
     let vars = requested_variables();

@@ -11,7 +11,7 @@ use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::layout::join;
 use wp_init_core::plan::{Check, plan_verify};
 
-/// The verify: see the spec's `wp-init verify`.
+/// The verify (README: "Upgrade and verify").
 pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     let src = open_source(&options.source)?;
     let tgt = open_granted(&options.target, Error::InvalidTarget)?;

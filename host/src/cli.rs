@@ -137,9 +137,11 @@ pub struct VerifyArgs {
 /// The environment the component gets: every `WORDPRESS_*` variable, plus those named
 /// with `--env` that are set. Values that are not UTF-8 are passed lossily (the install
 /// step reads only the names).
-pub fn forwarded_env(extra: &[String]) -> Vec<(String, String)> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())))
+pub fn forwarded_env(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    extra: &[String],
+) -> Vec<(String, String)> {
+    vars.filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())))
         .filter(|(k, _)| k.starts_with(wp_init_core::config::VAR_PREFIX) || extra.contains(k))
         .collect()
 }
@@ -185,6 +187,29 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwards_wordpress_variables_and_the_named_ones_only() {
+        let vars = [
+            ("WORDPRESS_DB_HOST", "db"),
+            ("WP_EXTRA", "1"),
+            ("SECRET_TOKEN", "x"),
+            ("WORDPRESS_CONFIG_EXTRA", ""),
+        ]
+        .map(|(k, v)| (k.into(), v.into()));
+        let got = forwarded_env(
+            vars.clone().into_iter(),
+            &["WP_EXTRA".into(), "UNSET".into()],
+        );
+        let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["WORDPRESS_DB_HOST", "WP_EXTRA", "WORDPRESS_CONFIG_EXTRA"]
+        );
+        assert_eq!(got[1].1, "1");
+        let got = forwarded_env(vars.into_iter(), &[]);
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
 
     #[test]
     fn bytes() {

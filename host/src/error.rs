@@ -78,7 +78,7 @@ pub enum Error {
     #[error(transparent)]
     Owner(#[from] OwnerError),
     /// Setting modes or owners on the created entries failed; the install is not complete.
-    #[error("setting modes and owners: {0}")]
+    #[error("setting modes and owners")]
     Metadata(#[from] MetadataError),
     /// The commit that finishes the install failed; the install is not complete, and
     /// the next run finishes the commit.
@@ -90,6 +90,13 @@ impl Error {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> ExitCode {
         match self {
+            // The user database could not be read: a failure of the system, not of the input.
+            Error::Owner(OwnerError::Lookup { .. }) => ExitCode::Failure,
+            Error::Owner(OwnerError::NoDefault(inner))
+                if matches!(**inner, OwnerError::Lookup { .. }) =>
+            {
+                ExitCode::Failure
+            }
             Error::InvalidSource(_)
             | Error::InvalidTarget(_)
             | Error::Usage(_)

@@ -11,7 +11,7 @@ use crate::component::{self, Embed};
 use crate::owner::Owner;
 use crate::roots::Root;
 use crate::sandbox::{Grants, Host, Sandbox};
-use crate::{Error, commit, lock, metadata, report};
+use crate::{Error, commit, from_wit, lock, metadata};
 use wp_init_core::commit::{Journal, Rename};
 use wp_init_core::report::{Created, Report};
 
@@ -193,7 +193,7 @@ impl Installer {
             |inst, store, options| inst.call_install(store, options),
             |mut r| {
                 let staged = take_staged(&mut r);
-                (report::from_wit(r), staged)
+                (from_wit::report(r), staged)
             },
             |r| &r.created,
         )?;

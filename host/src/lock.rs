@@ -40,7 +40,7 @@ impl TargetLock {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// TARGET could not be opened as a directory.
-    #[error("{}: cannot open to lock it: {source}", path.display())]
+    #[error("{}: cannot open to lock it", path.display())]
     Open {
         /// TARGET, as given.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum LockError {
     /// `flock` failed for another reason than another holder (e.g. a file system
     /// without `flock` support).
     #[error(
-        "{}: cannot lock: {source} (on a file system whose flock needs a writable descriptor, such as NFS, use --no-lock and make sure only one wp-init runs at a time)",
+        "{}: cannot lock (on a file system whose flock needs a writable descriptor, such as NFS, use --no-lock and make sure only one wp-init runs at a time)",
         path.display()
     )]
     Lock {
@@ -179,7 +179,6 @@ mod tests {
             LockError::Timeout { path, waited } => {
                 assert_eq!(path, dir.path());
                 assert!(*waited >= Duration::from_millis(350), "{waited:?}");
-                assert!(*waited < Duration::from_secs(2), "{waited:?}");
             }
             other => panic!("{other:?}"),
         }
@@ -203,17 +202,18 @@ mod tests {
     fn a_waiting_holder_gets_the_lock_when_it_is_released() {
         let dir = tempfile::tempdir().unwrap();
         let (first, _) = acquire(dir.path(), Duration::ZERO, || {}).unwrap();
+        // The first holder lets go only once the second says it waits.
+        let (waiting, told) = std::sync::mpsc::channel();
         let releaser = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(250));
+            told.recv().unwrap();
             drop(first);
         });
-        let called = Cell::new(false);
-        let (_second, waited) =
-            acquire(dir.path(), Duration::from_secs(10), || called.set(true)).unwrap();
+        let (_second, waited) = acquire(dir.path(), Duration::from_secs(600), || {
+            waiting.send(()).unwrap()
+        })
+        .unwrap();
         releaser.join().unwrap();
-        assert!(called.get());
-        assert!(waited >= Duration::from_millis(200), "{waited:?}");
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        assert!(waited > Duration::ZERO, "{waited:?}");
     }
 
     #[test]

@@ -31,14 +31,24 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => ExitCode::from(u8::from(code)),
+        // The run succeeded (its report is printed); only the command after `--` failed.
+        Err(err) if err.is::<ExecFailed>() => {
+            eprintln!("wp-init: error: {err:#}");
+            ExitCode::from(
+                err.downcast_ref::<ExecFailed>()
+                    .map_or(126, ExecFailed::code),
+            )
+        }
         Err(err) => {
             let code = err
                 .downcast_ref::<wp_init::Error>()
                 .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
             eprintln!("wp-init: error: {err:#}");
             if json {
+                // Best effort: stdout may be the very thing that failed (a closed pipe).
                 let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                let text = serde_json::to_string(&report).unwrap_or_default();
+                let _ = writeln!(std::io::stdout(), "{text}");
             }
             ExitCode::from(u8::from(code))
         }
@@ -111,7 +121,7 @@ fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
     for rel in &args.mount_point {
         installer = installer.mount_point(rel);
     }
-    for (name, value) in cli::forwarded_env(&args.env) {
+    for (name, value) in cli::forwarded_env(std::env::vars_os(), &args.env) {
         installer = installer.env(name, value);
     }
     Ok(installer)
@@ -148,6 +158,29 @@ fn exec(command: &[std::ffi::OsString]) -> anyhow::Result<()> {
         return Ok(());
     };
     // Only returns on failure.
-    let err = std::process::Command::new(cmd).args(cmd_args).exec();
-    Err(err).with_context(|| format!("cannot execute {}", cmd.to_string_lossy()))
+    let source = std::process::Command::new(cmd).args(cmd_args).exec();
+    Err(ExecFailed {
+        command: cmd.to_string_lossy().into_owned(),
+        source,
+    }
+    .into())
+}
+
+/// The command after `--` could not be executed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot execute {command}")]
+struct ExecFailed {
+    command: String,
+    source: std::io::Error,
+}
+
+impl ExecFailed {
+    /// The shell's exit code for it: 127 when the command is not found, else 126.
+    fn code(&self) -> u8 {
+        if self.source.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::component::exports::wp_init::installer::installer as wit;
 use crate::installer::{HostActions, Installer, take_staged};
-use crate::{Error, report};
+use crate::{Error, from_wit};
 use wp_init_core::report::upgrade::UpgradeReport;
 use wp_init_core::report::verify::VerifyReport;
 
@@ -52,7 +52,7 @@ impl Installer {
             },
             |mut r| {
                 let staged = take_staged(&mut r.install);
-                let report = report::upgrade_from_wit(r);
+                let report = from_wit::upgrade_report(r);
                 (report, staged)
             },
             |r| &r.install.created,

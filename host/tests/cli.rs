@@ -14,7 +14,6 @@ fn install_with_json_report() {
         .cli()
         .arg("--json")
         .env("WORDPRESS_DB_HOST", "db")
-        .env("SECRET_TOKEN", "x")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -34,25 +33,8 @@ fn install_with_json_report() {
             .iter()
             .any(|c| c["path"] == "wp-admin/index.php" && c["kind"] == "file")
     );
-    // Messages go to stderr only, and the other variable was never forwarded.
+    // Messages go to stderr only.
     assert!(stderr(&out).contains("Complete! WordPress has been successfully copied to"));
-    assert!(!stderr(&out).contains("SECRET_TOKEN"));
-}
-
-#[test]
-fn env_flag_forwards_a_named_variable() {
-    let f = Fixture::new();
-    // Without --env, WP_EXTRA is not seen; with it, it is forwarded (but only WORDPRESS_*
-    // names request a config).
-    let out = f
-        .cli()
-        .args(["--json", "--env", "WP_EXTRA"])
-        .env("WP_EXTRA", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["config"]["action"], "not-requested");
 }
 
 #[test]
@@ -137,14 +119,10 @@ fn memory_limit_is_enforced_with_a_clear_error() {
 #[test]
 fn time_limit_is_enforced_and_a_rerun_completes() {
     let f = Fixture::new();
-    for i in 0..4000 {
-        write(
-            &f.src,
-            &format!("wp-includes/many/{}/f{i}.php", i % 40),
-            &[b'x'; 2048],
-        );
-    }
-    let out = f.cli().args(["--timeout", "0.05"]).output().unwrap();
+    // A sparse 1 TiB file: no run can copy it within the limit, however fast the machine.
+    let huge = f.src.join("wp-includes/huge.bin");
+    fs::File::create(&huge).unwrap().set_len(1 << 40).unwrap();
+    let out = f.cli().args(["--timeout", "0.2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("time limit"), "{}", stderr(&out));
     assert!(
@@ -152,12 +130,12 @@ fn time_limit_is_enforced_and_a_rerun_completes() {
         "an interrupted copy must not look installed"
     );
 
+    // The rerun (of a SOURCE without the file) removes the leftovers and completes.
+    fs::remove_file(&huge).unwrap();
     let out = f.cli().arg("--json").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut src = snapshot(&f.src);
-    src.retain(|k, _| !k.is_empty());
     assert_eq!(
-        src.keys().collect::<Vec<_>>(),
+        snapshot(&f.src).keys().collect::<Vec<_>>(),
         snapshot(&f.dst).keys().collect::<Vec<_>>()
     );
 }
@@ -175,4 +153,29 @@ fn component_subcommand_writes_the_wasm() {
     assert_eq!(bytes, wp_init::COMPONENT_WASM);
     // A component (layer 1), not a core module.
     assert_eq!(&bytes[..8], b"\0asm\x0d\x00\x01\x00");
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_panic() {
+    let f = Fixture::new();
+    let mut child = f
+        .cli()
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write the JSON report"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(
+        f.dst.join("index.php").is_file(),
+        "the install itself completed"
+    );
 }

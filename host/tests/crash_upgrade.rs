@@ -1,8 +1,8 @@
 //! Crash injection into `upgrade`: a WordPress-sized tree installed (with the user's files
 //! and a config), then upgraded to a newer tree that changes, adds and drops files and
 //! directories; a SIGKILL at chosen calls of each kind of mutating system call (the
-//! points of `common::points`), then the promise of the spec's "Crash safety" and
-//! `wp-init upgrade`: an interrupted upgrade still reads as the old version unless it is
+//! points of `common::points`), then the README's promises ("Guarantees", "Upgrade and
+//! verify"): an interrupted upgrade still reads as the old version unless it is
 //! complete (or its commit journal is there), and the next run completes it: `wp-admin/`
 //! and `wp-includes/` identical to the new tree, the user's files and config untouched,
 //! `verify` clean. Needs root and Debian's `strace`, like `crash.rs`.
@@ -13,12 +13,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::expect::secret_files;
 use common::mount::Mount;
-use common::points::{KINDS, POINTS};
+use common::points::{KINDS, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
@@ -219,6 +217,7 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
 }
 
 #[test]
+#[ignore = "needs root and strace (tmpfs, SIGKILL injection): scripts/test.sh runs it"]
 fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
     require_strace();
     let dir = tempfile::Builder::new()
@@ -264,69 +263,16 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
         d.join("; ")
     );
 
-    let mut points = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate() {
-        let of_kind: Vec<&Call> = calls
-            .iter()
-            .filter(|c| kind.syscalls.contains(&c.syscall.as_str()) && (kind.counts)(c))
-            .collect();
-        for i in POINTS.pick(of_kind.len()) {
-            points.push((k, i, of_kind.len(), of_kind[i].clone()));
-        }
-    }
-
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(vec![None; points.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                loop {
-                    let p = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((_, _, _, call)) = points.get(p) else {
-                        break;
-                    };
-                    let dst = fresh(&format!("p{p}"));
-                    let r = crash_point(&new, &dst, call);
-                    fs::remove_dir_all(&dst).unwrap();
-                    results.lock().unwrap()[p] = Some(r);
-                }
-            });
-        }
-    });
-    let results: Vec<Result<(), String>> = results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(Option::unwrap)
-        .collect();
-
-    println!("upgrade crash points ({files}-file tree, installed with user files and a config):");
-    let mut failures = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate() {
-        let mine: Vec<_> = points
-            .iter()
-            .zip(&results)
-            .filter(|((pk, ..), _)| *pk == k)
-            .collect();
-        let survived = mine.iter().filter(|(_, r)| r.is_ok()).count();
-        let calls = mine.first().map_or(0, |((_, _, n, _), _)| *n);
-        println!(
-            "  {:<15} {calls:>6} calls, {:>2} injected, {survived:>2} survived",
-            kind.name,
-            mine.len()
-        );
-        for ((_, i, n, call), r) in mine {
-            if let Err(e) = r {
-                let line: String = call.line.chars().take(160).collect();
-                failures.push(format!("{} call {}/{n} [{line}]: {e}", kind.name, i + 1));
-            }
-        }
-    }
-    println!(
-        "  total: {} injected, {} survived",
-        points.len(),
-        points.len() - failures.len()
+    let points = points(&calls);
+    let title = format!(
+        "upgrade crash points ({files}-file tree, installed with user files and a config):"
     );
+    let failures = inject(&points, &title, |n, call| {
+        let dst = fresh(&format!("p{n}"));
+        let r = crash_point(&new, &dst, call);
+        fs::remove_dir_all(&dst).unwrap();
+        r
+    });
     assert_eq!(tree_hash(&new), new_hash, "SOURCE changed");
     assert!(
         failures.is_empty(),

@@ -629,6 +629,7 @@ fn escaping_links(case: &Case, before: &[PathBuf]) -> Result<(), String> {
 }
 
 #[test]
+#[ignore = "needs root (mounts, nobody, devices): scripts/test.sh runs it"]
 fn hostile_inputs() {
     require_strace();
     let only = std::env::var("WP_INIT_ROWS").ok();

@@ -1,6 +1,7 @@
-//! What a complete install is, written from the spec (behaviour.md › install), not from the
-//! code: SOURCE's entries copied over the user's TARGET, with the exclusion rule, modes and
-//! owners of created entries, a valid `wp-config.php`, and nothing else left behind.
+//! What a complete install is, written from the README's promises ("What `install` does",
+//! "Guarantees"), not from the code: SOURCE's entries copied over the user's TARGET, with
+//! the exclusion rule, modes and owners of created entries, a valid `wp-config.php`, and
+//! nothing else left behind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;

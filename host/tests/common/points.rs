@@ -2,6 +2,8 @@
 //! kind a crash test kills at.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::run::Call;
 
@@ -106,4 +108,98 @@ impl Points {
         out.extend(n.saturating_sub(self.last)..n);
         out
     }
+}
+
+/// One crash point: the `index`th of the `of` calls of kind `kind` (an index into [`KINDS`]).
+pub struct Point {
+    pub kind: usize,
+    pub index: usize,
+    pub of: usize,
+    pub call: Call,
+}
+
+/// The crash points among a traced run's calls, kind by kind.
+pub fn points(calls: &[Call]) -> Vec<Point> {
+    let mut out = Vec::new();
+    for (k, kind) in KINDS.iter().enumerate() {
+        let of_kind: Vec<&Call> = calls
+            .iter()
+            .filter(|c| kind.syscalls.contains(&c.syscall.as_str()) && (kind.counts)(c))
+            .collect();
+        for i in POINTS.pick(of_kind.len()) {
+            out.push(Point {
+                kind: k,
+                index: i,
+                of: of_kind.len(),
+                call: of_kind[i].clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Runs `check(n, call)` for every point, two at a time (each point is independent; `n`
+/// names its scratch space), prints a table of the points by kind under `title`, and
+/// returns what broke, one line a point.
+pub fn inject(
+    points: &[Point],
+    title: &str,
+    check: impl Fn(usize, &Call) -> Result<(), String> + Sync,
+) -> Vec<String> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(vec![None; points.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(point) = points.get(n) else {
+                        break;
+                    };
+                    let r = check(n, &point.call);
+                    results.lock().unwrap()[n] = Some(r);
+                }
+            });
+        }
+    });
+    let results: Vec<Result<(), String>> = results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+
+    println!("{title}");
+    let mut failures = Vec::new();
+    for (k, kind) in KINDS.iter().enumerate() {
+        let mine: Vec<_> = points
+            .iter()
+            .zip(&results)
+            .filter(|(p, _)| p.kind == k)
+            .collect();
+        let survived = mine.iter().filter(|(_, r)| r.is_ok()).count();
+        let calls = mine.first().map_or(0, |(p, _)| p.of);
+        println!(
+            "  {:<15} {calls:>6} calls, {:>2} injected, {survived:>2} survived",
+            kind.name,
+            mine.len()
+        );
+        for (p, r) in mine {
+            if let Err(e) = r {
+                let line: String = p.call.line.chars().take(160).collect();
+                failures.push(format!(
+                    "{} call {}/{} [{line}]: {e}",
+                    kind.name,
+                    p.index + 1,
+                    p.of
+                ));
+            }
+        }
+    }
+    println!(
+        "  total: {} injected, {} survived",
+        points.len(),
+        points.len() - failures.len()
+    );
+    failures
 }

@@ -1,4 +1,5 @@
-//! Conversions from the component's typed bindings to the library's types.
+//! Conversions from the component's typed bindings (generated from `wit/installer.wit`)
+//! to the library's types: the reports and the error.
 
 use wp_init_core::report::Report;
 use wp_init_core::report::upgrade::UpgradeReport;
@@ -7,7 +8,7 @@ use crate::component::exports::wp_init::installer::installer as wit;
 use crate::{Error, PathError};
 
 /// The report without its `staged` list (the host handles that itself).
-pub(crate) fn from_wit(report: wit::Report) -> Report {
+pub(crate) fn report(report: wit::Report) -> Report {
     wp_init_core::report_from_wit!(
         crate::component::exports::wp_init::installer::installer,
         report
@@ -15,7 +16,7 @@ pub(crate) fn from_wit(report: wit::Report) -> Report {
 }
 
 /// The upgrade report, its install part without `staged`.
-pub(crate) fn upgrade_from_wit(report: wit::UpgradeReport) -> UpgradeReport {
+pub(crate) fn upgrade_report(report: wit::UpgradeReport) -> UpgradeReport {
     wp_init_core::upgrade_report_from_wit!(
         crate::component::exports::wp_init::installer::installer,
         report
