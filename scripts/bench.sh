@@ -113,8 +113,11 @@ if ((tenx)); then
 	tree_names+=(synthetic-10x)
 	tree_dir[synthetic-10x]=$(synthetic 30000 600000000)
 fi
-real=$(find "${XDG_CACHE_HOME:-$HOME/.cache}/wp-init-e2e" -mindepth 2 -maxdepth 2 \
-	-name with-template -type d 2>/dev/null | sort | tail -n 1)
+# The tree build-source.sh builds by default: this machine's wordpress package (the cache also
+# holds the upgrade test's newer release, e.g. trixie's, which is not the one measured).
+real_version=$(apt-cache policy wordpress 2>/dev/null | awk '/Candidate:/ { print $2 }')
+real="${XDG_CACHE_HOME:-$HOME/.cache}/wp-init-e2e/$real_version/with-template"
+[[ -n $real_version && $real_version != "(none)" && -d $real ]] || real=""
 if [[ -n $real ]]; then
 	tree_names+=(debian)
 	tree_dir[debian]=$real

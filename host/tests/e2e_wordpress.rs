@@ -1,20 +1,34 @@
-//! End-to-end proof on a real WordPress: drives `tests/e2e/run.sh` with the `wp-init` binary
-//! that cargo built for this test.
+//! End-to-end proof on a real WordPress: drives the scripts in `tests/e2e/` with the `wp-init`
+//! binary that cargo built for this test.
 //!
-//! The script builds an image-like source tree from Debian's `wordpress` package (cached per
-//! version), installs it with `wp-init install`, serves it with `php -S` against a throwaway
-//! MariaDB, installs WordPress through its web installer and logs in to the dashboard. It
-//! needs Debian with apt access (it installs mariadb-server, php-cli, php-mysql and curl when
-//! they are missing, which needs root); see the comments at the top of `tests/e2e/run.sh`.
-//! Its output is streamed as it runs (the child inherits stdout and stderr).
+//! * `run.sh`: builds an image-like source tree from Debian's `wordpress` package (cached per
+//!   version), installs it with `wp-init install`, serves it with `php -S` against a throwaway
+//!   MariaDB, installs WordPress through its web installer and logs in to the dashboard.
+//! * `upgrade.sh`: installs and runs WordPress 6.1.9 (bookworm's package) the same way, adds an
+//!   upload and a plugin, then `wp-init upgrade`s it to 6.8.12 (trixie's package, fetched with
+//!   a private apt configuration), runs WordPress's own database upgrade, checks that a
+//!   downgrade is refused, and `wp-init verify`s the tree clean and tampered; it prints
+//!   upgrade and verify timings next to `tar` and `sha256sum`.
+//!
+//! They need Debian with apt access (they install mariadb-server, php-cli, php-mysql and curl
+//! when they are missing, which needs root); see the comments at the top of each script.
+//! Their output is streamed as they run (the child inherits stdout and stderr). The two tests
+//! take turns (one lock): each starts its own servers, and the timings they print would
+//! otherwise measure each other.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
-#[test]
-fn wordpress_installs_and_serves_end_to_end() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let script = workspace.join("tests/e2e/run.sh");
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn run_script(name: &str) {
+    // A failed test poisons the lock; the next one still runs.
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let workspace: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = workspace.join("tests/e2e").join(name);
     assert!(script.is_file(), "missing {}", script.display());
 
     let status = Command::new("bash")
@@ -22,10 +36,20 @@ fn wordpress_installs_and_serves_end_to_end() {
         .arg(env!("CARGO_BIN_EXE_wp-init"))
         .current_dir(&workspace)
         .status()
-        .expect("could not start bash to run tests/e2e/run.sh");
+        .unwrap_or_else(|e| panic!("could not start bash to run tests/e2e/{name}: {e}"));
 
     assert!(
         status.success(),
-        "tests/e2e/run.sh failed ({status}); its output above says which check"
+        "tests/e2e/{name} failed ({status}); its output above says which check"
     );
+}
+
+#[test]
+fn wordpress_installs_and_serves_end_to_end() {
+    run_script("run.sh");
+}
+
+#[test]
+fn wordpress_upgrades_and_verifies_end_to_end() {
+    run_script("upgrade.sh");
 }

@@ -7,6 +7,11 @@
 #   mariadb_start DIR / mariadb_sql SQL   a throwaway MariaDB on 127.0.0.1 (data, socket in DIR)
 #   php_server_start DOCROOT LOG VAR=VAL… `php -S 127.0.0.1:PORT` with exactly that environment
 #   services_stop                         stop everything started here (also run from the trap)
+#   http METHOD URL OUT [curl args…]      print the HTTP status; body in OUT
+#   tree_listing DIR                      entries with type, mode and (files) mtime, sorted
+#   run_wp_init LOG VAR=VAL… -- ARGS…     run $wp_init with exactly those WORDPRESS_* variables
+#   wp_web_install BASE DIR TITLE         WordPress's web installer (user admin), then the front page
+#   wp_login BASE JAR DIR                 log in as admin; cookies in JAR
 #
 # Every server is started in the background, remembered by PID, bound to 127.0.0.1 only, and
 # stopped (TERM, wait, then KILL) by services_stop, which the caller's EXIT/INT/TERM trap runs.
@@ -184,7 +189,9 @@ sql_string() {
 php_port="" php_pid=""
 
 # php_server_start DOCROOT LOG [VAR=VALUE...]: serve DOCROOT with exactly the given environment
-# (plus PATH), so WordPress sees what wp-init was given and nothing else.
+# (plus PATH), so WordPress sees what wp-init was given and nothing else. The port is
+# $php_server_port when set (a site keeps the URL it was installed under: WordPress redirects
+# every other one to it), else a free one.
 # Several workers: WordPress makes loopback requests to itself (the permalink test during
 # install, wp-cron and its HTTPS check), which a single-process php -S can only answer after a
 # 5-10 s timeout each. The workers outlive a TERM sent to the parent alone, so php -S gets a
@@ -192,7 +199,7 @@ php_port="" php_pid=""
 php_server_start() {
 	local docroot=$1 log=$2
 	shift 2
-	php_port=$(free_port)
+	php_port=${php_server_port:-$(free_port)}
 	# In a background job of a non-interactive shell, setsid creates the session and execs:
 	# $! is php's PID, and the new process group's ID.
 	setsid env -i PATH="$PATH" PHP_CLI_SERVER_WORKERS=4 "$@" \
@@ -208,4 +215,85 @@ php_server_start() {
 		die "php -S did not come up on 127.0.0.1:$php_port (log: $log)"
 	fi
 	say "php -S serving $docroot on 127.0.0.1:$php_port (pid $php_pid)"
+}
+
+# --- WordPress over HTTP ---------------------------------------------------------------------
+wp_admin_user=admin wp_admin_pass=e2e-admin-pass
+
+# http METHOD URL OUTFILE [curl args...]: print the HTTP status; body in OUTFILE.
+http() {
+	local method=$1 url=$2 out=$3
+	shift 3
+	curl -sS --max-time 120 -X "$method" -o "$out" -w '%{http_code}' "$@" "$url" \
+		|| die "curl $method $url failed"
+}
+
+# text_of FILE: an HTML file's text, tags removed, whitespace squeezed, at most 400 bytes.
+text_of() { sed -e 's/<[^>]*>//g' "$1" | tr -s ' \n\t' ' ' | head -c 400; }
+
+# wp_web_install BASE DIR TITLE: install WordPress at BASE through wp-admin/install.php (as a
+# browser would: the language step, then step 2), then check that the front page shows the
+# first post. Pages are kept in DIR.
+wp_web_install() {
+	local base=$1 dir=$2 title=$3 status
+	status=$(http GET "$base/wp-admin/install.php" "$dir/install0.html")
+	[[ $status == 200 ]] || die "GET /wp-admin/install.php: HTTP $status"
+	status=$(http POST "$base/wp-admin/install.php?step=2" "$dir/install2.html" \
+		--data-urlencode "weblog_title=$title" --data-urlencode "user_name=$wp_admin_user" \
+		--data-urlencode "admin_password=$wp_admin_pass" --data-urlencode "admin_password2=$wp_admin_pass" \
+		--data-urlencode "pw_weak=1" --data-urlencode "admin_email=admin@example.com" \
+		--data-urlencode "blog_public=0" --data-urlencode "language=")
+	[[ $status == 200 ]] || die "POST install.php?step=2: HTTP $status"
+	grep -q 'Success!' "$dir/install2.html" || die "WordPress install did not succeed: $(text_of "$dir/install2.html")"
+	status=$(http GET "$base/" "$dir/front.html")
+	[[ $status == 200 ]] || die "GET /: HTTP $status"
+	grep -q 'Hello world!' "$dir/front.html" || die "front page does not show 'Hello world!'"
+}
+
+# wp_login BASE JAR DIR: log in as the admin user (cookies in JAR); wp-login.php must answer
+# with the 302 to the dashboard that a successful login gets.
+wp_login() {
+	local base=$1 jar=$2 dir=$3 status
+	status=$(http GET "$base/wp-login.php" "$dir/login0.html" -c "$jar" -b "$jar")
+	[[ $status == 200 ]] || die "GET /wp-login.php: HTTP $status"
+	status=$(http POST "$base/wp-login.php" "$dir/login1.html" -c "$jar" -b "$jar" \
+		--data-urlencode "log=$wp_admin_user" --data-urlencode "pwd=$wp_admin_pass" \
+		--data-urlencode "wp-submit=Log In" --data-urlencode "redirect_to=$base/wp-admin/" \
+		--data-urlencode "testcookie=1")
+	[[ $status == 302 ]] || die "POST /wp-login.php: HTTP $status, want a 302 to the dashboard: $(text_of "$dir/login1.html")"
+}
+
+# wp_dashboard BASE JAR DIR: the dashboard, logged in, serves 200 and shows "Dashboard".
+wp_dashboard() {
+	local base=$1 jar=$2 dir=$3 status
+	status=$(http GET "$base/wp-admin/" "$dir/dashboard.html" -c "$jar" -b "$jar")
+	[[ $status == 200 ]] || die "GET /wp-admin/ after login: HTTP $status"
+	grep -q '<h1>Dashboard</h1>' "$dir/dashboard.html" || die "wp-admin/ does not show the Dashboard: $(text_of "$dir/dashboard.html")"
+}
+
+# --- wp-init and trees -----------------------------------------------------------------------
+# tree_listing DIR: one line per entry (path, type, mode, and mtime seconds for files).
+tree_listing() {
+	find "$1" -mindepth 1 -printf '%P\t%y\t%m\t%T@\n' \
+		| awk -F'\t' '{ printf "%s\t%s\t%s\t%s\n", $1, $2, $3, ($2 == "f" ? int($4) : "-") }' \
+		| LC_ALL=C sort
+}
+
+# run_wp_init LOG VAR=VALUE... -- ARGS...: run $wp_init (the caller sets it) with exactly these
+# WORDPRESS_* variables; its stderr goes to LOG, then (indented) to ours; its stdout is ours.
+# Sets wp_init_rc and wp_init_us (wall time in microseconds).
+wp_init_rc=0 wp_init_us=0
+# shellcheck disable=SC2034 # wp_init_rc and wp_init_us are read by the scripts sourcing this
+run_wp_init() {
+	local log=$1 vars=() t0
+	shift
+	while (($#)) && [[ $1 != -- ]]; do vars+=("$1"); shift; done
+	shift
+	t0=$(now_us)
+	set +e
+	env "${vars[@]}" "${wp_init:?}" "$@" 2>"$log"
+	wp_init_rc=$?
+	set -e
+	wp_init_us=$(($(now_us) - t0))
+	sed 's/^/  | /' "$log" >&2
 }

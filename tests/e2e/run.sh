@@ -89,45 +89,13 @@ for db in wp_fixture wp_builtin; do
 done
 phase_end
 
-# --- helpers for the checks -------------------------------------------------------------------
-# http METHOD URL OUTFILE [curl args...]: print the HTTP status; body in OUTFILE.
-http() {
-	local method=$1 url=$2 out=$3
-	shift 3
-	curl -sS --max-time 120 -X "$method" -o "$out" -w '%{http_code}' "$@" "$url" \
-		|| die "curl $method $url failed"
-}
-
-# tree_listing DIR: one line per entry (path, type, mode, and mtime seconds for files).
-tree_listing() {
-	find "$1" -mindepth 1 -printf '%P\t%y\t%m\t%T@\n' \
-		| awk -F'\t' '{ printf "%s\t%s\t%s\t%s\n", $1, $2, $3, ($2 == "f" ? int($4) : "-") }' \
-		| LC_ALL=C sort
-}
-
-# run_wp_init LOG VAR=VALUE... -- ARGS...: run wp-init with exactly these WORDPRESS_* variables;
-# its stderr goes to LOG, then (indented) to ours. Sets wp_init_rc and wp_init_us.
-run_wp_init() {
-	local log=$1 vars=() t0
-	shift
-	while (($#)) && [[ $1 != -- ]]; do vars+=("$1"); shift; done
-	shift
-	t0=$(now_us)
-	set +e
-	env "${vars[@]}" "$wp_init" "$@" 2>"$log"
-	wp_init_rc=$?
-	set -e
-	wp_init_us=$(($(now_us) - t0))
-	sed 's/^/  | /' "$log" >&2
-}
-
 # --- 4. the variants ----------------------------------------------------------------------------
 declare -a summary=()
 
 # run_variant NAME SOURCE DB PASSWORD_MODE(plain|file) TABLE_PREFIX
 run_variant() {
 	local name=$1 src=$2 db=$3 pw_mode=$4 prefix=$5
-	local dir="$work/$name" target vars=() names status jar
+	local dir="$work/$name" target vars=() names jar
 	e2e_log_prefix="e2e[$name]"
 	mkdir -p "$dir/html"
 	target="$dir/html"
@@ -208,30 +176,10 @@ run_variant() {
 	phase_start "$name: WordPress install, front page, login"
 	php_server_start "$target" "$dir/php-server.log" "${vars[@]}"
 	local base="http://127.0.0.1:$php_port"
-	status=$(http GET "$base/wp-admin/install.php" "$dir/install0.html")
-	[[ $status == 200 ]] || die "GET /wp-admin/install.php: HTTP $status (php log: $dir/php-server.log)"
-	status=$(http POST "$base/wp-admin/install.php?step=2" "$dir/install2.html" \
-		--data-urlencode "weblog_title=wp-init e2e ($name)" --data-urlencode "user_name=admin" \
-		--data-urlencode "admin_password=e2e-admin-pass" --data-urlencode "admin_password2=e2e-admin-pass" \
-		--data-urlencode "pw_weak=1" --data-urlencode "admin_email=admin@example.com" \
-		--data-urlencode "blog_public=0" --data-urlencode "language=")
-	[[ $status == 200 ]] || die "POST install.php?step=2: HTTP $status"
-	grep -q 'Success!' "$dir/install2.html" \
-		|| die "WordPress install did not succeed: $(sed -e 's/<[^>]*>//g' "$dir/install2.html" | tr -s ' \n' ' ' | head -c 400)"
-	status=$(http GET "$base/" "$dir/front.html")
-	[[ $status == 200 ]] || die "GET /: HTTP $status"
-	grep -q 'Hello world!' "$dir/front.html" || die "front page does not show 'Hello world!'"
+	wp_web_install "$base" "$dir" "wp-init e2e ($name)"
 	jar="$dir/cookies.txt"
-	status=$(http GET "$base/wp-login.php" "$dir/login0.html" -c "$jar" -b "$jar")
-	[[ $status == 200 ]] || die "GET /wp-login.php: HTTP $status"
-	status=$(http POST "$base/wp-login.php" "$dir/login1.html" -c "$jar" -b "$jar" \
-		--data-urlencode "log=admin" --data-urlencode "pwd=e2e-admin-pass" \
-		--data-urlencode "wp-submit=Log In" --data-urlencode "redirect_to=$base/wp-admin/" \
-		--data-urlencode "testcookie=1")
-	[[ $status == 302 ]] || die "POST /wp-login.php: HTTP $status, want a 302 to the dashboard"
-	status=$(http GET "$base/wp-admin/" "$dir/dashboard.html" -c "$jar" -b "$jar")
-	[[ $status == 200 ]] || die "GET /wp-admin/ after login: HTTP $status"
-	grep -q '<h1>Dashboard</h1>' "$dir/dashboard.html" || die "wp-admin/ does not show the Dashboard"
+	wp_login "$base" "$jar" "$dir"
+	wp_dashboard "$base" "$jar" "$dir"
 	# The environment reached WordPress at runtime: its tables carry the configured prefix.
 	[[ $(mariadb_sql "SHOW TABLES FROM $db LIKE '${prefix//_/\\_}options';") == "${prefix}options" ]] \
 		|| die "no ${prefix}options table in $db"
