@@ -2,7 +2,8 @@
 //! replace core (the walk at `Scope::UpgradeRoot`), configure and commit.
 
 use crate::bindings::exports::wp_init::installer::installer::{
-    Error, Options, PathError, UpgradeOptions, UpgradeReport, UpgradeStatus, VersionChange,
+    Error, InstallStatus, Options, PathError, UpgradeOptions, UpgradeReport, UpgradeStatus,
+    VersionChange,
 };
 use crate::copy;
 use crate::fs::Dir;
@@ -132,6 +133,11 @@ fn replace_core(
         run.open_log(tgt)?;
     }
     copy::populate(run, src, tgt, Scope::UpgradeRoot)?;
+    run.report.status = if run.dry_run {
+        InstallStatus::WouldCopy
+    } else {
+        InstallStatus::Copied
+    };
     let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
         (c.replaced.len(), c.added.len(), c.removed.len())
     });

@@ -131,6 +131,7 @@ fn upgrade_replaces_core_adds_content_and_removes_stale_entries() {
     let out = u.to(&u.new).upgrade(false).unwrap();
     let r = &out.report;
     assert_eq!(r.status, UpgradeStatus::Upgraded);
+    assert_eq!(r.install.status, wp_init::Status::Copied);
     assert_eq!((r.from.as_deref(), r.to.as_str()), (Some("6.8.1"), "6.9"));
     assert_eq!(
         (r.db_version_from, r.db_version_to),
