@@ -31,28 +31,28 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => ExitCode::from(u8::from(code)),
-        // The run succeeded (its report is printed); only the command after `--` failed.
-        Err(err) if err.is::<ExecFailed>() => {
-            eprintln!("wp-init: error: {err:#}");
-            ExitCode::from(
-                err.downcast_ref::<ExecFailed>()
-                    .map_or(126, ExecFailed::code),
-            )
-        }
-        Err(err) => {
-            let code = err
-                .downcast_ref::<wp_init::Error>()
-                .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
-            eprintln!("wp-init: error: {err:#}");
-            if json {
-                // Best effort: stdout may be the very thing that failed (a closed pipe).
-                let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
-                let text = serde_json::to_string(&report).unwrap_or_default();
-                let _ = writeln!(std::io::stdout(), "{text}");
-            }
-            ExitCode::from(u8::from(code))
-        }
+        Err(err) => report_error(&err, json),
     }
+}
+
+/// The one error printer: the message and its causes, once each, on stderr (and with
+/// `--json` as an error report on stdout); returns the exit code the error stands for.
+fn report_error(err: &anyhow::Error, json: bool) -> ExitCode {
+    eprintln!("wp-init: error: {err:#}");
+    // The run itself succeeded (its report is printed); only the command after `--` failed.
+    if let Some(exec) = err.downcast_ref::<ExecFailed>() {
+        return ExitCode::from(exec.code());
+    }
+    let code = err
+        .downcast_ref::<wp_init::Error>()
+        .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
+    if json {
+        // Best effort: stdout may be the very thing that failed (a closed pipe).
+        let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
+        let text = serde_json::to_string(&report).unwrap_or_default();
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
+    ExitCode::from(u8::from(code))
 }
 
 fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
