@@ -118,6 +118,26 @@ service_stop() {
 	e2e_service_pids=("${keep[@]}")
 }
 
+# e2e_workdir NAME: makes $work, a scratch dir under $TMPDIR, and sets the traps: on every
+# exit the services are stopped; $work is removed when the script set ok=1 (and
+# WP_E2E_KEEP is not 1), else kept for diagnosis.
+e2e_workdir() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	ok=0
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+e2e_cleanup() {
+	services_stop
+	if ((ok)) && [[ ${WP_E2E_KEEP:-} != 1 ]]; then
+		rm -rf "$work"
+	else
+		say "work dir kept: $work"
+	fi
+}
+
 services_stop() {
 	local i
 	# Newest first (the web servers before the database).

@@ -39,19 +39,7 @@ bench_runs=${WP_E2E_BENCH_RUNS:-5}
 for name in ${!WORDPRESS_@}; do unset "$name"; done
 
 t_start=$(now_us)
-work=$(mktemp -d "${TMPDIR:-/tmp}/wp-init-e2e.XXXXXX")
-ok=0
-cleanup() {
-	services_stop
-	if ((ok)) && [[ ${WP_E2E_KEEP:-} != 1 ]]; then
-		rm -rf "$work"
-	else
-		say "work dir kept: $work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+e2e_workdir wp-init-e2e
 
 is_root=0
 [[ $(id -u) == 0 ]] && is_root=1

@@ -55,19 +55,7 @@ new_suite=${WP_E2E_NEW_SUITE:-trixie}
 for name in ${!WORDPRESS_@}; do unset "$name"; done
 
 t_start=$(now_us)
-work=$(mktemp -d "${TMPDIR:-/tmp}/wp-init-e2e-upgrade.XXXXXX")
-ok=0
-cleanup() {
-	services_stop
-	if ((ok)) && [[ ${WP_E2E_KEEP:-} != 1 ]]; then
-		rm -rf "$work"
-	else
-		say "work dir kept: $work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+e2e_workdir wp-init-e2e-upgrade
 
 is_root=0
 [[ $(id -u) == 0 ]] && is_root=1
