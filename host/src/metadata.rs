@@ -17,7 +17,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
@@ -142,9 +142,10 @@ struct Pass<'a> {
 
 impl Pass<'_> {
     fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
-        let path = self.target.root_path.join(&entry.path);
+        // Paths for messages are only built when something fails.
+        let root = self.target.root_path;
         let fail = |cause| MetadataError {
-            path: path.clone(),
+            path: root.join(&entry.path),
             cause,
             others: 0,
         };
@@ -197,8 +198,7 @@ impl Pass<'_> {
                 EntryKind::Symlink => rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH),
                 _ => rustix::fs::fchown(&fd, uid, gid),
             };
-            let op = format!("setting the owner to {owner}");
-            done.map_err(|e| fail(io_cause(&op, e)))?;
+            done.map_err(|e| fail(io_cause(&format!("setting the owner to {owner}"), e)))?;
             self.report.owners_set += 1;
         }
         if entry.kind == EntryKind::Directory {
@@ -219,9 +219,9 @@ impl Pass<'_> {
 
     /// The metadata of SOURCE's `rel`, which must be of `kind`.
     fn source_stat(&mut self, rel: &str, kind: EntryKind) -> Result<Stat, Cause> {
-        let source_path = self.source.root_path.join(rel);
+        let root = self.source.root_path;
         let bad = |reason: String| Cause::Source {
-            source_path: source_path.clone(),
+            source_path: root.join(rel),
             reason,
         };
         let components = split(rel).map_err(|e| bad(e.to_string()))?;
@@ -248,7 +248,7 @@ impl Pass<'_> {
 /// Opens directories below a root without following symlinks, keeping the descriptors of
 /// the last path walked (the report lists siblings together, so most lookups reuse them).
 struct Walker<'a> {
-    root_path: PathBuf,
+    root_path: &'a Path,
     root: BorrowedFd<'a>,
     /// `stack[i]` is the directory `names[..=i]` below the root.
     stack: Vec<(String, OwnedFd)>,
@@ -257,7 +257,7 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn new(root: &'a Root) -> Self {
         Walker {
-            root_path: PathBuf::from(&root.given),
+            root_path: Path::new(&root.given),
             root: root.fd(),
             stack: Vec::new(),
         }
