@@ -101,6 +101,10 @@ pub enum Cause {
 /// themselves included) gets that owner and group. Entries not in `created` are never
 /// touched, and no times are changed here. Every entry is tried; on failure the error
 /// names the first failing path and counts the others.
+///
+/// Entries are independent of each other: a long list is split in two halves, the
+/// second one handled on another thread, each with its own descriptors (same result,
+/// same first error, as one pass in order).
 pub fn apply(
     source: &Root,
     target: &Root,
@@ -108,26 +112,76 @@ pub fn apply(
     owner: Option<Owner>,
     config_mode: u32,
 ) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
-    let mut pass = Pass {
-        source: Walker::new(source),
-        target: Walker::new(target),
-        owner,
-        config_mode,
-        report: MetadataReport::default(),
-        dirs: Vec::new(),
-    };
-    let mut first: Option<MetadataError> = None;
-    for entry in created.iter().rev() {
-        if let Err(e) = pass.entry(entry) {
-            match &mut first {
-                None => first = Some(e),
-                Some(first) => first.others += 1,
+    let pass = |entries: &[Created]| {
+        let mut pass = Pass {
+            source: Walker::new(source),
+            target: Walker::new(target),
+            owner,
+            config_mode,
+            report: MetadataReport::default(),
+            dirs: Vec::new(),
+            first: None,
+        };
+        for entry in entries.iter().rev() {
+            if let Err(e) = pass.entry(entry) {
+                match &mut pass.first {
+                    None => pass.first = Some(e),
+                    Some(first) => first.others += 1,
+                }
             }
         }
-    }
-    match first {
-        None => Ok((pass.report, pass.dirs)),
+        pass.finish()
+    };
+    let whole = if created.len() < SPLIT_MIN {
+        pass(created)
+    } else {
+        // Children come after their parents: `created` is taken from the end.
+        let (front, back) = created.split_at(created.len() / 2);
+        std::thread::scope(|s| {
+            match std::thread::Builder::new().spawn_scoped(s, || pass(front)) {
+                Ok(other) => {
+                    let back = pass(back);
+                    let front = other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    back.then(front)
+                }
+                // No thread to be had: one pass, in order.
+                Err(_) => pass(created),
+            }
+        })
+    };
+    match whole.first {
+        None => Ok((whole.report, whole.dirs)),
         Some(e) => Err(e),
+    }
+}
+
+/// Fewest entries for which [`apply`] uses a second thread (below, a pass takes a few
+/// milliseconds at most).
+const SPLIT_MIN: usize = 1024;
+
+/// What a pass over some entries did.
+struct Done {
+    report: MetadataReport,
+    dirs: Vec<DirFinal>,
+    first: Option<MetadataError>,
+}
+
+impl Done {
+    /// This pass followed by `later`, as if both were one.
+    fn then(mut self, later: Done) -> Done {
+        self.report.modes_set += later.report.modes_set;
+        self.report.owners_set += later.report.owners_set;
+        self.dirs.extend(later.dirs);
+        self.first = match (self.first, later.first) {
+            (Some(mut first), Some(other)) => {
+                first.others += 1 + other.others;
+                Some(first)
+            }
+            (first, other) => first.or(other),
+        };
+        self
     }
 }
 
@@ -138,9 +192,18 @@ struct Pass<'a> {
     config_mode: u32,
     report: MetadataReport,
     dirs: Vec<DirFinal>,
+    first: Option<MetadataError>,
 }
 
 impl Pass<'_> {
+    fn finish(self) -> Done {
+        Done {
+            report: self.report,
+            dirs: self.dirs,
+            first: self.first,
+        }
+    }
+
     fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
         // Paths for messages are only built when something fails.
         let root = self.target.root_path;
