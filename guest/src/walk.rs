@@ -32,15 +32,30 @@ impl<'a> Target<'a> {
     }
 }
 
+/// What a walk carries from directory to directory.
+pub struct Walked {
+    /// The sentinels met, copied after everything else.
+    pub deferred: Vec<String>,
+    /// Whether a new file may be written straight under its name: TARGET is not
+    /// installed (a whole-tree install), so until the commit makes it installed, every
+    /// later run — `install`, or `upgrade`, which installs — copies the tree again and
+    /// replaces whatever this run left at a name, complete or cut short by a crash.
+    /// Not so where that run keeps what it finds: `.htaccess` (the exclusion rule;
+    /// `wp-content/*/*` directories are built under a temporary name), nor in an upgrade
+    /// of an installed TARGET (`wp-content/` keeps what TARGET has, and `install` does
+    /// nothing there), whose files stay staged and renamed into place.
+    pub in_place: bool,
+}
+
 /// Plans and executes the directory at `rel`, SOURCE's `src`, TARGET's `tgt`, with
-/// `scope`; the sentinels met go to `deferred`.
+/// `scope`; the sentinels met go to `walked`.
 pub fn walk(
     run: &mut Run,
     scope: Scope,
     rel: &str,
     src: &Dir,
     tgt: Target,
-    deferred: &mut Vec<String>,
+    walked: &mut Walked,
 ) -> Result<(), Error> {
     let src_list = listing::source(&run.src_root, src, rel)?;
     let tgt_list = match tgt {
@@ -77,7 +92,7 @@ pub fn walk(
                 ));
                 run.report.excluded.push(path);
             }
-            Step::Defer => deferred.push(path),
+            Step::Defer => walked.deferred.push(path),
             Step::Enter { scope, adopted } => {
                 if adopted {
                     run.report.dirs_created += 1;
@@ -97,7 +112,7 @@ pub fn walk(
                     }
                     None => Target::Planned,
                 };
-                walk(run, scope, &path, &s, next, deferred)?;
+                walk(run, scope, &path, &s, next, walked)?;
             }
             Step::MakeDir {
                 replace,
@@ -111,11 +126,14 @@ pub fn walk(
                 &path,
                 (replace, staged),
                 scope,
-                deferred,
+                walked,
             )?,
             Step::CopyFile { replaces } => {
                 match tgt.writable(run) {
-                    Some(t) => copy::copy_file(run, src, t, &name, &path)?,
+                    Some(t) => {
+                        let in_place = walked.in_place && !replaces && !is_excludable(&path, false);
+                        copy::copy_file(run, src, t, &name, &path, in_place)?;
+                    }
                     None => {
                         let size = src.lstat(&name)?.size;
                         copy::count_file(run, &path, size);
@@ -184,7 +202,7 @@ fn make_dir(
     rel: &str,
     (replace, staged): (bool, bool),
     scope: Scope,
-    deferred: &mut Vec<String>,
+    walked: &mut Walked,
 ) -> Result<(), Error> {
     if replace {
         let link = match tgt {
@@ -204,7 +222,7 @@ fn make_dir(
     run.created(rel, EntryKind::Directory, rel);
     let s = src.open_dir(name, false, src.show(name))?;
     let Some(t) = tgt.writable(run) else {
-        return walk(run, scope, rel, &s, Target::Planned, deferred);
+        return walk(run, scope, rel, &s, Target::Planned, walked);
     };
     let shown = run.in_target(rel);
     let build = if staged {
@@ -219,7 +237,7 @@ fn make_dir(
     t.mkdir(&build).map_err(|e| e.at(&shown))?;
     {
         let sub = t.open_dir(&build, true, shown.clone())?;
-        walk(run, scope, rel, &s, Target::New(&sub), deferred)?;
+        walk(run, scope, rel, &s, Target::New(&sub), walked)?;
     }
     if staged {
         if replace {
