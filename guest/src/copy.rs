@@ -1,13 +1,12 @@
-//! The copy's primitives (files, in place when new to a fresh install, otherwise like
-//! symlinks under temporary names renamed into place; stale entries removed, mount
-//! points, the final symlink check) and [`populate`], which runs the walk and the
-//! sentinels in order.
+//! The copy's primitives (files and symlinks under temporary names renamed into place,
+//! stale entries removed, mount points, the final symlink check) and [`populate`], which
+//! runs the walk and the sentinels in order.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::fs::{Dir, FsError, Presence};
+use crate::fs::{Dir, Presence};
 use crate::run::{Run, path_error};
 use crate::sentinels;
-use crate::walk::{Target, Walked, walk};
+use crate::walk::{Target, walk};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{DEFAULT_MOUNT_POINTS, is_excludable, is_temp_name, join, temp_name};
 use wp_init_core::plan::{Resolved, Scope};
@@ -15,12 +14,8 @@ use wp_init_core::plan::{Resolved, Scope};
 /// Fills TARGET from SOURCE with the walk at `scope`, then leaves the mount points,
 /// checks the created symlinks, and stages the sentinels last.
 pub fn populate(run: &mut Run, src: &Dir, tgt: &Dir, scope: Scope) -> Result<(), Error> {
-    let mut walked = Walked {
-        deferred: Vec::new(),
-        in_place: scope == Scope::Install,
-    };
-    walk(run, scope, "", src, Target::Existing(tgt), &mut walked)?;
-    let deferred = walked.deferred;
+    let mut deferred = Vec::new();
+    walk(run, scope, "", src, Target::Existing(tgt), &mut deferred)?;
     let extra = std::mem::take(&mut run.mount_points);
     for m in DEFAULT_MOUNT_POINTS
         .iter()
@@ -54,32 +49,9 @@ pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Copies the file `name` of `src` (`rel`) into TARGET.
-///
-/// `in_place`: TARGET has nothing at the name and every later run replaces what this
-/// one leaves there (see [`Walked::in_place`]), so the file is written straight under
-/// its name; should something appear there meanwhile, it is staged as below.
-/// Otherwise it is staged under a temporary name and renamed over TARGET's, logged
-/// first when the exclusion rule looks at it.
-pub fn copy_file(
-    run: &mut Run,
-    src: &Dir,
-    tgt: &Dir,
-    name: &str,
-    rel: &str,
-    in_place: bool,
-) -> Result<(), Error> {
-    if in_place {
-        match copy_as(src, tgt, name, name, &run.in_target(rel)) {
-            Ok(bytes) => {
-                count_file(run, rel, bytes);
-                return Ok(());
-            }
-            // Not ours: staged and renamed over, as a replaced file.
-            Err(e) if e.code == ErrorCode::Exist => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+/// Copies the file `name` of `src` (`rel`) over TARGET's, logging it first when the
+/// exclusion rule looks at it.
+pub fn copy_file(run: &mut Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<(), Error> {
     let staged = stage_file(run, src, tgt, name, rel)?;
     if is_excludable(rel, false) {
         run.log_created(rel)?;
@@ -169,26 +141,22 @@ pub struct Staged {
 
 /// Copies the file `name` of `src` into `tgt` under a temporary name, with its mtime.
 pub fn stage_file(run: &Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<Staged, Error> {
-    let tmp = temp_name(name, run.nonce);
-    let bytes = copy_as(src, tgt, name, &tmp, &run.in_target(rel))?;
-    Ok(Staged { tmp, bytes })
-}
-
-/// Copies the file `name` of `src` into `tgt` as the new entry `to` (errors name
-/// `shown`), with its mtime; returns the bytes copied. `to` must not exist (`exist`
-/// error, nothing touched); if the copy fails after creating it, it is removed.
-fn copy_as(src: &Dir, tgt: &Dir, name: &str, to: &str, shown: &str) -> Result<u64, FsError> {
     let input = src.open_read(name, false)?;
     let st = input.stat()?;
-    let out = tgt.create_new(to, shown)?;
+    let tmp = temp_name(name, run.nonce);
+    let shown = run.in_target(rel);
+    let out = tgt.create_new(&tmp, &shown)?;
     let copied = input
         .copy_to(&out, st.size)
         .and_then(|n| out.set_mtime(st.data_modification_timestamp).map(|()| n));
     drop(out);
-    if copied.is_err() {
-        let _ = tgt.unlink(to);
+    match copied {
+        Ok(bytes) => Ok(Staged { tmp, bytes }),
+        Err(e) => {
+            let _ = tgt.unlink(&tmp);
+            Err(e.into())
+        }
     }
-    copied
 }
 
 /// Creates a symlink to `text` in `tgt` under a temporary name for `name`; returns it.

@@ -32,30 +32,15 @@ impl<'a> Target<'a> {
     }
 }
 
-/// What a walk carries from directory to directory.
-pub struct Walked {
-    /// The sentinels met, copied after everything else.
-    pub deferred: Vec<String>,
-    /// Whether a new file may be written straight under its name: TARGET is not
-    /// installed (a whole-tree install), so until the commit makes it installed, every
-    /// later run — `install`, or `upgrade`, which installs — copies the tree again and
-    /// replaces whatever this run left at a name, complete or cut short by a crash.
-    /// Not so where that run keeps what it finds: `.htaccess` (the exclusion rule;
-    /// `wp-content/*/*` directories are built under a temporary name), nor in an upgrade
-    /// of an installed TARGET (`wp-content/` keeps what TARGET has, and `install` does
-    /// nothing there), whose files stay staged and renamed into place.
-    pub in_place: bool,
-}
-
 /// Plans and executes the directory at `rel`, SOURCE's `src`, TARGET's `tgt`, with
-/// `scope`; the sentinels met go to `walked`.
+/// `scope`; the sentinels met go to `deferred`.
 pub fn walk(
     run: &mut Run,
     scope: Scope,
     rel: &str,
     src: &Dir,
     tgt: Target,
-    walked: &mut Walked,
+    deferred: &mut Vec<String>,
 ) -> Result<(), Error> {
     let src_list = listing::source(&run.src_root, src, rel)?;
     let tgt_list = match tgt {
@@ -92,7 +77,7 @@ pub fn walk(
                 ));
                 run.report.excluded.push(path);
             }
-            Step::Defer => walked.deferred.push(path),
+            Step::Defer => deferred.push(path),
             Step::Enter { scope, adopted } => {
                 if adopted {
                     run.report.dirs_created += 1;
@@ -112,7 +97,7 @@ pub fn walk(
                     }
                     None => Target::Planned,
                 };
-                walk(run, scope, &path, &s, next, walked)?;
+                walk(run, scope, &path, &s, next, deferred)?;
             }
             Step::MakeDir {
                 replace,
@@ -126,14 +111,11 @@ pub fn walk(
                 &path,
                 (replace, staged),
                 scope,
-                walked,
+                deferred,
             )?,
             Step::CopyFile { replaces } => {
                 match tgt.writable(run) {
-                    Some(t) => {
-                        let in_place = walked.in_place && !replaces && !is_excludable(&path, false);
-                        copy::copy_file(run, src, t, &name, &path, in_place)?;
-                    }
+                    Some(t) => copy::copy_file(run, src, t, &name, &path)?,
                     None => {
                         let size = src.lstat(&name)?.size;
                         copy::count_file(run, &path, size);
@@ -202,7 +184,7 @@ fn make_dir(
     rel: &str,
     (replace, staged): (bool, bool),
     scope: Scope,
-    walked: &mut Walked,
+    deferred: &mut Vec<String>,
 ) -> Result<(), Error> {
     if replace {
         let link = match tgt {
@@ -222,7 +204,7 @@ fn make_dir(
     run.created(rel, EntryKind::Directory, rel);
     let s = src.open_dir(name, false, src.show(name))?;
     let Some(t) = tgt.writable(run) else {
-        return walk(run, scope, rel, &s, Target::Planned, walked);
+        return walk(run, scope, rel, &s, Target::Planned, deferred);
     };
     let shown = run.in_target(rel);
     let build = if staged {
@@ -237,7 +219,7 @@ fn make_dir(
     t.mkdir(&build).map_err(|e| e.at(&shown))?;
     {
         let sub = t.open_dir(&build, true, shown.clone())?;
-        walk(run, scope, rel, &s, Target::New(&sub), walked)?;
+        walk(run, scope, rel, &s, Target::New(&sub), deferred)?;
     }
     if staged {
         if replace {
