@@ -12,8 +12,15 @@
 # end-to-end test when it is cached (tests/e2e/build-source.sh builds it) — and each file
 # system — a tmpfs mounted for the run (the CPU cost) and the disk under /var/tmp — it runs
 # `wp-init install`, upstream's tar pipe and `cp -a` alternately, N rounds, each into a
-# fresh TARGET, and prints the medians and the ratios to the tar pipe. wp-init's disk time
+# fresh TARGET, and prints the medians of the wall-clock time and of the CPU time (user +
+# system, all processes of the run) and the ratios to the tar pipe. wp-init's disk time
 # includes its `syncfs` (a durable install); tar's and cp's do not.
+#
+# On the disk, each run's TARGET is kept until the end (they need rounds x 3 x the tree's
+# size; if /var/tmp lacks the space, each is removed after its run, and the report says
+# so): on an ext4 without a journal (this project's VMs), a just-deleted inode is not
+# reused for 60-300 s and the allocator scans past every one of them, which made the
+# previous round's `rm -rf` the largest cost of every disk run (60% of tar's profile).
 #
 # Then, per tree on tmpfs: the no-op (`wp-init install` on the installed TARGET) median
 # next to upstream's `[ -e index.php ]` in a fresh shell, the component's peak linear
@@ -35,7 +42,7 @@ while (($#)); do
 	--no-10x) tenx=0; shift ;;
 	--no-disk) disk=0; shift ;;
 	--bin) bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -128,12 +135,21 @@ fi
 # --- Measuring -------------------------------------------------------------------------
 owner=www-data
 id -u "$owner" >/dev/null 2>&1 || owner=33
-# run NAME SRC DST: one timed run into a fresh DST; prints seconds.
+# cpu_between A B: user + system seconds of the finished children between two outputs of
+# `times` (its second line: children's user and system times).
+cpu_between() {
+	awk 'FNR == 2 {
+		for (i = 1; i <= 2; i++) { split($i, p, "m"); s[FILENAME] += p[1] * 60 + p[2] } }
+		END { printf "%.4f\n", s[ARGV[2]] - s[ARGV[1]] }' "$1" "$2"
+}
+# run NAME SRC DST: one timed run into DST (made afresh, empty); prints the wall-clock and
+# the CPU seconds.
 run() {
 	local name=$1 src=$2 dst=$3 t0 t1
 	rm -rf "$dst"
 	mkdir "$dst"
 	sync
+	times >"$scratch/times0"
 	case $name in
 	wp-init)
 		t0=$EPOCHREALTIME
@@ -151,7 +167,9 @@ run() {
 		cp -a "$src/." "$dst/"
 		t1=$EPOCHREALTIME ;;
 	esac
-	echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }'
+	times >"$scratch/times1"
+	printf '%s %s\n' "$(awk -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.4f", t1 - t0 }')" \
+		"$(cpu_between "$scratch/times0" "$scratch/times1")"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { awk -v b="$1" 'BEGIN { if (b < 0) print "n/a"; else printf "%.1f MiB", b / 1048576 }'; }
@@ -161,6 +179,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 tools=(wp-init tar cp)
 results=()
 extras=()
+# Disk targets are kept until the end when /var/tmp has room for all of them.
+keep=1
+if ((disk)); then
+	need=0
+	for tree in "${tree_names[@]}"; do
+		need=$((need + $(du -sk "${tree_dir[$tree]}" | cut -f1) * rounds * ${#tools[@]}))
+	done
+	free=$(df -Pk "$scratch/disk" | awk 'NR == 2 { print $4 }')
+	if ((need + need / 10 > free)); then
+		keep=0
+		say "only $((free / 1024)) MiB free under /var/tmp for $((need / 1024)) MiB of targets: each disk target is removed after its run"
+	fi
+fi
 for tree in "${tree_names[@]}"; do
 	files=$(find "${tree_dir[$tree]}" -type f ! -name .complete | wc -l)
 	mb=$(du -sm --apparent-size "${tree_dir[$tree]}" | cut -f1)
@@ -173,21 +204,27 @@ for tree in "${tree_names[@]}"; do
 			dst=$mnt/dst
 		else
 			src=${tree_dir[$tree]}
-			dst=$scratch/disk/dst
 		fi
 		say "$tree ($files files, $mb MB) on $fs: $rounds rounds"
-		declare -A times=()
+		declare -A wall=() cput=()
 		for ((r = 0; r < rounds; r++)); do
 			for ((i = 0; i < ${#tools[@]}; i++)); do
 				tool=${tools[(i + r) % ${#tools[@]}]}
-				times[$tool]+="$(run "$tool" "$src" "$dst") "
+				if [[ $fs == disk ]]; then
+					dst=$scratch/disk/$tree-$r-$tool
+				fi
+				read -r w c < <(run "$tool" "$src" "$dst")
+				wall[$tool]+="$w "
+				cput[$tool]+="$c "
+				if [[ $fs == disk ]] && ((!keep)); then rm -rf "$dst"; fi
 			done
 		done
-		declare -A med=()
+		declare -A med=() cpu_med=()
 		for tool in "${tools[@]}"; do
-			med[$tool]=$(tr ' ' '\n' <<<"${times[$tool]}" | grep . | median)
+			med[$tool]=$(tr ' ' '\n' <<<"${wall[$tool]}" | grep . | median)
+			cpu_med[$tool]=$(tr ' ' '\n' <<<"${cput[$tool]}" | grep . | median)
 		done
-		results+=("| $tree ($files files, $mb MB) | $fs | $(ms "${med[wp-init]}") | $(ms "${med[tar]}") | $(ms "${med[cp]}") | $(ratio "${med[wp-init]}" "${med[tar]}") | $(ratio "${med[cp]}" "${med[tar]}") |")
+		results+=("| $tree ($files files, $mb MB) | $fs | $(ms "${med[wp-init]}") | $(ms "${med[tar]}") | $(ms "${med[cp]}") | $(ratio "${med[wp-init]}" "${med[tar]}") | $(ratio "${med[cp]}" "${med[tar]}") | $(ms "${cpu_med[wp-init]}") / $(ms "${cpu_med[tar]}") = $(ratio "${cpu_med[wp-init]}" "${cpu_med[tar]}") |")
 
 		if [[ $fs == tmpfs ]]; then
 			# Installed by the last round's run of some tool: install with wp-init afresh.
@@ -222,8 +259,7 @@ for tree in "${tree_names[@]}"; do
 				done
 			fi
 		fi
-		rm -rf "$dst"
-		[[ $fs == tmpfs ]] && rm -rf "$src"
+		if [[ $fs == tmpfs ]]; then rm -rf "$dst" "$src"; fi
 	done
 done
 
@@ -232,8 +268,12 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 disk_fs=$(df -T /var/tmp | awk 'NR == 2 { print $2 }')
 echo "Machine: $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ { print $2 }') GB RAM, kernel $(uname -r); disk: $disk_fs under /var/tmp; $rounds rounds, medians; $(date -u +%F)."
 echo
-echo "| tree | fs | wp-init | tar pipe | cp -a | wp-init / tar | cp / tar |"
-echo "|---|---|---|---|---|---|---|"
+if ((disk && !keep)); then
+	echo "Disk targets were removed after each run (too little space to keep them): disk times include the allocator's scan past just-deleted inodes."
+	echo
+fi
+echo "| tree | fs | wp-init | tar pipe | cp -a | wp-init / tar | cp / tar | CPU (user + sys): wp-init / tar |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${results[@]}"
 echo
 echo "| tree (tmpfs) | no-op wp-init | no-op \`[ -e index.php ]\` | guest peak linear memory | wp-init peak RSS (full install) |"

@@ -104,10 +104,10 @@ impl Dir {
         join(&self.path, name)
     }
 
-    fn err(&self, name: &str) -> impl Fn(ErrorCode) -> FsError + '_ {
-        let path = self.show(name);
+    /// The error of an operation on `name`; the path is only built if there is one.
+    fn err<'a>(&'a self, name: &'a str) -> impl Fn(ErrorCode) -> FsError + 'a {
         move |code| FsError {
-            path: path.clone(),
+            path: self.show(name),
             code,
         }
     }

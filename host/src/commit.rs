@@ -23,22 +23,62 @@ use wp_init_core::layout::temp_name;
 struct OnDisk<'a> {
     target: &'a Root,
     nonce: u64,
+    dirs: DirCache,
 }
 
-impl OnDisk<'_> {
-    fn fail(&self, rel: &str, what: &str, e: impl std::fmt::Display) -> Error {
-        Error::Commit(PathError {
-            path: self.target.show(rel).display().to_string(),
-            cause: format!("{what}: {e}"),
-        })
+impl<'a> OnDisk<'a> {
+    fn new(target: &'a Root) -> Self {
+        OnDisk {
+            target,
+            nonce: nonce(),
+            dirs: DirCache::default(),
+        }
     }
 
-    /// The directory holding `rel`, and `rel`'s last component.
-    fn parent<'r>(&self, rel: &'r str) -> Result<(OwnedFd, &'r str), Error> {
-        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let fd = open_dir_below(self.target.fd(), dir)
-            .map_err(|e| self.fail(dir, "opening without following symlinks", e))?;
-        Ok((fd, name))
+    fn fail(&self, rel: &str, what: &str, e: impl std::fmt::Display) -> Error {
+        fail(self.target, rel, what, e)
+    }
+}
+
+fn fail(target: &Root, rel: &str, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Commit(PathError {
+        path: target.show(rel).display().to_string(),
+        cause: format!("{what}: {e}"),
+    })
+}
+
+/// The directories of the last path opened below TARGET (`open[i]` holds its first
+/// `i + 1` components), each opened from the one before with `O_NOFOLLOW`: the journal
+/// lists siblings together, so most paths cost one open, not one per component.
+#[derive(Default)]
+struct DirCache {
+    open: Vec<(String, OwnedFd)>,
+}
+
+impl DirCache {
+    /// The directory `rel` below `root`, never through a symlink.
+    fn get<'r>(
+        &'r mut self,
+        root: BorrowedFd<'r>,
+        rel: &str,
+    ) -> rustix::io::Result<BorrowedFd<'r>> {
+        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        let common = self
+            .open
+            .iter()
+            .zip(&comps)
+            .take_while(|((have, _), want)| have == *want)
+            .count();
+        self.open.truncate(common);
+        for comp in &comps[common..] {
+            if *comp == ".." || *comp == "." {
+                return Err(Errno::INVAL);
+            }
+            let at = self.open.last().map_or(root, |(_, fd)| fd.as_fd());
+            let fd = rustix::fs::openat(at, *comp, DIR_FLAGS, Mode::empty())?;
+            self.open.push(((*comp).to_owned(), fd));
+        }
+        Ok(self.open.last().map_or(root, |(_, fd)| fd.as_fd()))
     }
 }
 
@@ -47,37 +87,50 @@ impl Finisher for OnDisk<'_> {
 
     fn exists(&mut self, rel: &str) -> Result<bool, Error> {
         let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let parent = match open_dir_below(self.target.fd(), dir) {
-            Ok(fd) => fd,
+        let target = self.target;
+        let found = match self.dirs.get(target.fd(), dir) {
+            Ok(parent) => rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW),
             Err(Errno::NOENT) => return Ok(false),
-            Err(e) => return Err(self.fail(dir, "opening without following symlinks", e)),
+            Err(e) => return Err(fail(target, dir, "opening without following symlinks", e)),
         };
-        match rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+        match found {
             Ok(_) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
-            Err(e) => Err(self.fail(rel, "examining", e)),
+            Err(e) => Err(fail(target, rel, "examining", e)),
         }
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), Error> {
-        let (parent, name) = self.parent(to)?;
-        let (from_dir, _) = from.rsplit_once('/').unwrap_or(("", from));
-        let (to_dir, _) = to.rsplit_once('/').unwrap_or(("", to));
-        let from_name = from.rsplit_once('/').map_or(from, |(_, n)| n);
+        let (from_dir, from_name) = from.rsplit_once('/').unwrap_or(("", from));
+        let (to_dir, name) = to.rsplit_once('/').unwrap_or(("", to));
         if from_dir != to_dir {
             return Err(self.fail(to, "refusing to rename", "staged in another directory"));
         }
-        rustix::fs::renameat(&parent, from_name, &parent, name)
-            .map_err(|e| self.fail(to, "renaming the staged file into place", e))?;
-        rustix::fs::fsync(&parent).map_err(|e| self.fail(to_dir, "flushing to disk", e))
+        let target = self.target;
+        let parent = self
+            .dirs
+            .get(target.fd(), to_dir)
+            .map_err(|e| fail(target, to_dir, "opening without following symlinks", e))?;
+        rustix::fs::renameat(parent, from_name, parent, name)
+            .map_err(|e| fail(target, to, "renaming the staged file into place", e))?;
+        rustix::fs::fsync(parent).map_err(|e| fail(target, to_dir, "flushing to disk", e))
     }
 
     fn finish_dir(&mut self, d: &DirFinal) -> Result<(), Error> {
-        let fd = open_dir_below(self.target.fd(), &d.path)
-            .map_err(|e| self.fail(&d.path, "opening without following symlinks", e))?;
+        let target = self.target;
+        let fd = self
+            .dirs
+            .get(target.fd(), &d.path)
+            .map_err(|e| fail(target, &d.path, "opening without following symlinks", e))?;
         if let Some(mode) = d.mode {
-            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
-                .map_err(|e| self.fail(&d.path, &format!("setting the mode to {mode:04o}"), e))?;
+            rustix::fs::fchmod(fd, Mode::from_raw_mode(mode)).map_err(|e| {
+                fail(
+                    target,
+                    &d.path,
+                    &format!("setting the mode to {mode:04o}"),
+                    e,
+                )
+            })?;
         }
         if let Some(t) = d.mtime {
             let ts = Timespec {
@@ -88,8 +141,8 @@ impl Finisher for OnDisk<'_> {
                 last_access: ts,
                 last_modification: ts,
             };
-            rustix::fs::futimens(&fd, &times)
-                .map_err(|e| self.fail(&d.path, "setting the modification time", e))?;
+            rustix::fs::futimens(fd, &times)
+                .map_err(|e| fail(target, &d.path, "setting the modification time", e))?;
         }
         Ok(())
     }
@@ -128,10 +181,7 @@ impl Finisher for OnDisk<'_> {
 
 /// Flushes the copy to disk, then commits `journal` (see `core::commit`).
 pub(crate) fn commit(target: &Root, journal: &Journal) -> Result<(), Error> {
-    let mut f = OnDisk {
-        target,
-        nonce: nonce(),
-    };
+    let mut f = OnDisk::new(target);
     rustix::fs::syncfs(target.fd()).map_err(|e| f.fail("", "flushing the copy to disk", e))?;
     commit::commit(journal, &mut f)
 }
@@ -139,10 +189,7 @@ pub(crate) fn commit(target: &Root, journal: &Journal) -> Result<(), Error> {
 /// Finishes the commit of an interrupted run, if TARGET holds its journal; returns
 /// whether there was one.
 pub(crate) fn recover(target: &Root) -> Result<bool, Error> {
-    let mut f = OnDisk {
-        target,
-        nonce: nonce(),
-    };
+    let mut f = OnDisk::new(target);
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = match rustix::fs::openat(target.fd(), JOURNAL, flags, Mode::empty()) {
         Ok(fd) => fd,
@@ -166,19 +213,11 @@ fn nonce() -> u64 {
     (u64::from(std::process::id()) << 32) | u64::from(nanos)
 }
 
-/// Opens `rel` below `root` as a directory, one component at a time, never following a
-/// symlink.
-pub(crate) fn open_dir_below(root: BorrowedFd<'_>, rel: &str) -> rustix::io::Result<OwnedFd> {
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let mut fd = rustix::fs::openat(root, ".", flags, Mode::empty())?;
-    for comp in rel.split('/').filter(|c| !c.is_empty()) {
-        if comp == ".." || comp == "." {
-            return Err(Errno::INVAL);
-        }
-        fd = rustix::fs::openat(fd.as_fd(), comp, flags, Mode::empty())?;
-    }
-    Ok(fd)
-}
+/// How a directory below TARGET is opened: never through a symlink.
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
 
 #[cfg(test)]
 mod tests {

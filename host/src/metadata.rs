@@ -17,7 +17,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
@@ -101,6 +101,10 @@ pub enum Cause {
 /// themselves included) gets that owner and group. Entries not in `created` are never
 /// touched, and no times are changed here. Every entry is tried; on failure the error
 /// names the first failing path and counts the others.
+///
+/// Entries are independent of each other: a long list is split in two halves, the
+/// second one handled on another thread, each with its own descriptors (same result,
+/// same first error, as one pass in order).
 pub fn apply(
     source: &Root,
     target: &Root,
@@ -108,26 +112,76 @@ pub fn apply(
     owner: Option<Owner>,
     config_mode: u32,
 ) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
-    let mut pass = Pass {
-        source: Walker::new(source),
-        target: Walker::new(target),
-        owner,
-        config_mode,
-        report: MetadataReport::default(),
-        dirs: Vec::new(),
-    };
-    let mut first: Option<MetadataError> = None;
-    for entry in created.iter().rev() {
-        if let Err(e) = pass.entry(entry) {
-            match &mut first {
-                None => first = Some(e),
-                Some(first) => first.others += 1,
+    let pass = |entries: &[Created]| {
+        let mut pass = Pass {
+            source: Walker::new(source),
+            target: Walker::new(target),
+            owner,
+            config_mode,
+            report: MetadataReport::default(),
+            dirs: Vec::new(),
+            first: None,
+        };
+        for entry in entries.iter().rev() {
+            if let Err(e) = pass.entry(entry) {
+                match &mut pass.first {
+                    None => pass.first = Some(e),
+                    Some(first) => first.others += 1,
+                }
             }
         }
-    }
-    match first {
-        None => Ok((pass.report, pass.dirs)),
+        pass.finish()
+    };
+    let whole = if created.len() < SPLIT_MIN {
+        pass(created)
+    } else {
+        // Children come after their parents: `created` is taken from the end.
+        let (front, back) = created.split_at(created.len() / 2);
+        std::thread::scope(|s| {
+            match std::thread::Builder::new().spawn_scoped(s, || pass(front)) {
+                Ok(other) => {
+                    let back = pass(back);
+                    let front = other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    back.then(front)
+                }
+                // No thread to be had: one pass, in order.
+                Err(_) => pass(created),
+            }
+        })
+    };
+    match whole.first {
+        None => Ok((whole.report, whole.dirs)),
         Some(e) => Err(e),
+    }
+}
+
+/// Fewest entries for which [`apply`] uses a second thread (below, a pass takes a few
+/// milliseconds at most).
+const SPLIT_MIN: usize = 1024;
+
+/// What a pass over some entries did.
+struct Done {
+    report: MetadataReport,
+    dirs: Vec<DirFinal>,
+    first: Option<MetadataError>,
+}
+
+impl Done {
+    /// This pass followed by `later`, as if both were one.
+    fn then(mut self, later: Done) -> Done {
+        self.report.modes_set += later.report.modes_set;
+        self.report.owners_set += later.report.owners_set;
+        self.dirs.extend(later.dirs);
+        self.first = match (self.first, later.first) {
+            (Some(mut first), Some(other)) => {
+                first.others += 1 + other.others;
+                Some(first)
+            }
+            (first, other) => first.or(other),
+        };
+        self
     }
 }
 
@@ -138,13 +192,23 @@ struct Pass<'a> {
     config_mode: u32,
     report: MetadataReport,
     dirs: Vec<DirFinal>,
+    first: Option<MetadataError>,
 }
 
 impl Pass<'_> {
+    fn finish(self) -> Done {
+        Done {
+            report: self.report,
+            dirs: self.dirs,
+            first: self.first,
+        }
+    }
+
     fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
-        let path = self.target.root_path.join(&entry.path);
+        // Paths for messages are only built when something fails.
+        let root = self.target.root_path;
         let fail = |cause| MetadataError {
-            path: path.clone(),
+            path: root.join(&entry.path),
             cause,
             others: 0,
         };
@@ -197,8 +261,7 @@ impl Pass<'_> {
                 EntryKind::Symlink => rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH),
                 _ => rustix::fs::fchown(&fd, uid, gid),
             };
-            let op = format!("setting the owner to {owner}");
-            done.map_err(|e| fail(io_cause(&op, e)))?;
+            done.map_err(|e| fail(io_cause(&format!("setting the owner to {owner}"), e)))?;
             self.report.owners_set += 1;
         }
         if entry.kind == EntryKind::Directory {
@@ -219,9 +282,9 @@ impl Pass<'_> {
 
     /// The metadata of SOURCE's `rel`, which must be of `kind`.
     fn source_stat(&mut self, rel: &str, kind: EntryKind) -> Result<Stat, Cause> {
-        let source_path = self.source.root_path.join(rel);
+        let root = self.source.root_path;
         let bad = |reason: String| Cause::Source {
-            source_path: source_path.clone(),
+            source_path: root.join(rel),
             reason,
         };
         let components = split(rel).map_err(|e| bad(e.to_string()))?;
@@ -248,7 +311,7 @@ impl Pass<'_> {
 /// Opens directories below a root without following symlinks, keeping the descriptors of
 /// the last path walked (the report lists siblings together, so most lookups reuse them).
 struct Walker<'a> {
-    root_path: PathBuf,
+    root_path: &'a Path,
     root: BorrowedFd<'a>,
     /// `stack[i]` is the directory `names[..=i]` below the root.
     stack: Vec<(String, OwnedFd)>,
@@ -257,7 +320,7 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn new(root: &'a Root) -> Self {
         Walker {
-            root_path: PathBuf::from(&root.given),
+            root_path: Path::new(&root.given),
             root: root.fd(),
             stack: Vec::new(),
         }
