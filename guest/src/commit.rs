@@ -5,7 +5,7 @@
 //! WASI cannot set modes, so here a directory's final step sets only its time.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::fs::{Dir, FsError};
+use crate::fs::{Access, Dir, FsError};
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::{Datetime, DescriptorType, ErrorCode};
 use wp_init_core::commit::{
@@ -26,10 +26,7 @@ impl Sandboxed<'_> {
     /// Flushes the directory holding `rel` (renames and removals there).
     fn sync_parent(&self, rel: &str) -> Result<(), FsError> {
         match rel.rsplit_once('/') {
-            Some((parent, _)) => self
-                .tgt
-                .open_dir(parent, false, self.tgt.show(parent))?
-                .sync(),
+            Some((parent, _)) => self.tgt.open_dir(parent, Access::Read)?.sync(),
             None => self.tgt.sync(),
         }
     }
@@ -53,9 +50,7 @@ impl Finisher for Sandboxed<'_> {
 
     fn finish_dir(&mut self, dir: &DirFinal) -> Result<(), FsError> {
         let Some(t) = dir.mtime else { return Ok(()) };
-        let d = self
-            .tgt
-            .open_dir(&dir.path, false, self.tgt.show(&dir.path))?;
+        let d = self.tgt.open_dir(&dir.path, Access::Read)?;
         d.set_mtime(Some(Datetime {
             seconds: u64::try_from(t.secs).unwrap_or(0),
             nanoseconds: t.nanos,
@@ -64,7 +59,7 @@ impl Finisher for Sandboxed<'_> {
 
     fn write_journal(&mut self, text: &str) -> Result<(), FsError> {
         let tmp = temp_name(JOURNAL, self.nonce);
-        let out = self.tgt.create_new(&tmp, &self.tgt.show(JOURNAL))?;
+        let out = self.tgt.create_new(&tmp, &self.tgt.path_of(JOURNAL))?;
         out.write_all(text.as_bytes(), 0)?;
         out.sync()?;
         drop(out);
@@ -86,7 +81,7 @@ impl Finisher for Sandboxed<'_> {
 /// Finishes the commit of an interrupted run, if TARGET holds its journal; a dry run
 /// only says it would.
 pub fn recover(run: &mut Run, tgt: &Dir) -> Result<(), Error> {
-    let file = match tgt.open_read(JOURNAL, false) {
+    let file = match tgt.open_read(JOURNAL) {
         Ok(f) => f,
         Err(e) if e.code == ErrorCode::NoEntry => return Ok(()),
         Err(e) => return Err(e.into()),
@@ -101,7 +96,7 @@ pub fn recover(run: &mut Run, tgt: &Dir) -> Result<(), Error> {
         };
         commit::finish(&journal, &mut f)?;
     }
-    let done = run.word("Finished", "Would finish");
+    let done = run.real_or_dry("Finished", "Would finish");
     run.say(&format!(
         "{done} the install that an interrupted run left unfinished in {}",
         run.target

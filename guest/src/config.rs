@@ -85,7 +85,7 @@ pub fn configure(
     } else {
         ("built-in".to_owned(), Template::Builtin)
     };
-    let copying_word = run.word("copying", "would copy");
+    let copying_word = run.real_or_dry("copying", "would copy");
     run.say(&format!(
         "No '{CONFIG_FILE}' found in {}, but 'WORDPRESS_...' variables supplied; {copying_word} '{shown}' ({names})",
         run.target
@@ -123,10 +123,10 @@ fn fill_random(buf: &mut [u8]) -> Result<(), ()> {
 
 /// Reads `wp-config-docker.php` from `dir` (following symlinks, as upstream's `awk`).
 fn read_template(dir: &Dir) -> Result<String, Error> {
-    let file = dir.open_read(DOCKER_TEMPLATE, true)?;
+    let file = dir.open_read_following(DOCKER_TEMPLATE)?;
     let bytes = file.read_to_end(TEMPLATE_CAP)?;
     String::from_utf8(bytes)
-        .map_err(|_| Error::Io(path_error(dir.show(DOCKER_TEMPLATE), "not UTF-8 text")))
+        .map_err(|_| Error::Io(path_error(dir.path_of(DOCKER_TEMPLATE), "not UTF-8 text")))
 }
 
 /// Writes `wp-config.php` under a temporary name and leaves it staged for the commit,

@@ -3,7 +3,7 @@
 //! runs the walk and the sentinels in order.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::fs::{Dir, Presence};
+use crate::fs::{Access, Dir, Presence};
 use crate::run::{Run, path_error};
 use crate::sentinels;
 use crate::walk::{Target, walk};
@@ -39,7 +39,7 @@ pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
         if !run.dry_run {
             dir.remove_tree(&name)?;
         }
-        let msg = run.word("Removed", "Would remove");
+        let msg = run.real_or_dry("Removed", "Would remove");
         run.say(&format!(
             "{msg} leftover temporary '{}' of an interrupted run",
             run.in_target(&child)
@@ -103,7 +103,7 @@ pub fn remove_stale(run: &mut Run, tgt: &Dir, name: &str, rel: &str) -> Result<(
         tgt.remove_tree(name)?;
     }
     let n = run.changes.as_ref().map_or(0, |c| c.removed.len()) - before;
-    let done = run.word("Removed", "Would remove");
+    let done = run.real_or_dry("Removed", "Would remove");
     let what = if n > 1 {
         format!(" ({n} entries)")
     } else {
@@ -120,7 +120,7 @@ pub fn remove_stale(run: &mut Run, tgt: &Dir, name: &str, rel: &str) -> Result<(
 /// before their directory.
 fn list_tree(run: &mut Run, dir: &Dir, name: &str, rel: &str) -> Result<(), Error> {
     if dir.lstat(name)?.type_ == DescriptorType::Directory {
-        let sub = dir.open_dir(name, false, dir.show(name))?;
+        let sub = dir.open_dir(name, Access::Read)?;
         for (child, _) in sub.entries()? {
             list_tree(run, &sub, &child, &join(rel, &child))?;
         }
@@ -141,7 +141,7 @@ pub struct Staged {
 
 /// Copies the file `name` of `src` into `tgt` under a temporary name, with its mtime.
 pub fn stage_file(run: &Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<Staged, Error> {
-    let input = src.open_read(name, false)?;
+    let input = src.open_read(name)?;
     let st = input.stat()?;
     let tmp = temp_name(name, run.nonce);
     let shown = run.in_target(rel);
@@ -194,7 +194,7 @@ pub fn unsafe_link(run: &Run, src: &Dir, name: &str, resolved: Resolved) -> Erro
             run.source
         ),
     };
-    Error::UnsafeSymlink(path_error(src.show(name), cause))
+    Error::UnsafeSymlink(path_error(src.path_of(name), cause))
 }
 
 /// Leaves a directory at `rel` (and its missing parents) for a volume to be mounted on:
@@ -246,7 +246,7 @@ fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
             }
         }
         if !planned {
-            dir = Some(here.open_dir(comp, !run.dry_run, run.in_target(&at))?);
+            dir = Some(here.open_dir(comp, run.access())?);
         }
     }
     Ok(())

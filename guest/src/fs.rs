@@ -84,6 +84,15 @@ pub enum Presence {
     Unseen,
 }
 
+/// What a directory handle may do to its contents.
+#[derive(Clone, Copy)]
+pub enum Access {
+    /// List, stat and open entries.
+    Read,
+    /// Also create, rename and remove entries.
+    Change,
+}
+
 /// A directory descriptor and the path the user knows it by.
 pub struct Dir {
     desc: Descriptor,
@@ -100,14 +109,14 @@ impl Dir {
     }
 
     /// The user-visible path of an entry below this directory.
-    pub fn show(&self, name: &str) -> String {
+    pub fn path_of(&self, name: &str) -> String {
         join(&self.path, name)
     }
 
     /// The error of an operation on `name`; the path is only built if there is one.
     fn err<'a>(&'a self, name: &'a str) -> impl Fn(ErrorCode) -> FsError + 'a {
         move |code| FsError {
-            path: self.show(name),
+            path: self.path_of(name),
             code,
         }
     }
@@ -155,34 +164,47 @@ impl Dir {
         Ok(out)
     }
 
-    /// Opens the subdirectory `name` (never through a symlink). `mutate` asks for the
-    /// right to change its contents; `shown` is the path the user knows it by.
-    pub fn open_dir(&self, name: &str, mutate: bool, shown: String) -> Result<Dir, FsError> {
-        let mut flags = DescriptorFlags::READ;
-        if mutate {
-            flags |= DescriptorFlags::MUTATE_DIRECTORY;
-        }
+    /// Opens the subdirectory `name` (never through a symlink) with `access`; errors
+    /// and the handle name it by [`Dir::path_of`] unless [`Dir::known_as`] renames it.
+    pub fn open_dir(&self, name: &str, access: Access) -> Result<Dir, FsError> {
+        let flags = match access {
+            Access::Read => DescriptorFlags::READ,
+            Access::Change => DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+        };
         let desc = self
             .desc
             .open_at(PathFlags::empty(), name, OpenFlags::DIRECTORY, flags)
             .map_err(self.err(name))?;
-        Ok(Dir { desc, path: shown })
+        Ok(Dir {
+            desc,
+            path: self.path_of(name),
+        })
     }
 
-    /// Opens the file `name` for reading; `follow` says whether a symlink is followed.
-    pub fn open_read(&self, name: &str, follow: bool) -> Result<File, FsError> {
-        let pf = if follow {
-            PathFlags::SYMLINK_FOLLOW
-        } else {
-            PathFlags::empty()
-        };
+    /// The same handle, known to the user as `path` (a temporary standing for its final
+    /// name, or a path opened through several components).
+    pub fn known_as(self, path: String) -> Dir {
+        Dir { path, ..self }
+    }
+
+    /// Opens the file `name` for reading, never through a final symlink.
+    pub fn open_read(&self, name: &str) -> Result<File, FsError> {
+        self.open_file(PathFlags::empty(), name)
+    }
+
+    /// Opens the file `name` for reading, following symlinks (the shell's `cat`).
+    pub fn open_read_following(&self, name: &str) -> Result<File, FsError> {
+        self.open_file(PathFlags::SYMLINK_FOLLOW, name)
+    }
+
+    fn open_file(&self, pf: PathFlags, name: &str) -> Result<File, FsError> {
         let desc = self
             .desc
             .open_at(pf, name, OpenFlags::empty(), DescriptorFlags::READ)
             .map_err(self.err(name))?;
         Ok(File {
             desc,
-            path: self.show(name),
+            path: self.path_of(name),
         })
     }
 
@@ -245,7 +267,7 @@ impl Dir {
             return self.unlink(name);
         }
         {
-            let sub = self.open_dir(name, true, self.show(name))?;
+            let sub = self.open_dir(name, Access::Change)?;
             for (child, _) in sub.entries()? {
                 sub.remove_tree(&child)?;
             }

@@ -57,12 +57,12 @@ pub fn requested_variables() -> Vec<String> {
 
 /// Copies WordPress into a TARGET where it is not installed, with upstream's messages.
 pub fn copy_wordpress(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
-    let now = run.word("copying now...", "would copy now...");
+    let now = run.real_or_dry("copying now...", "would copy now...");
     run.say(&format!("WordPress not found in {} - {now}", run.target));
     if tgt.entries()?.iter().any(|(n, _)| {
         n != wp_init_core::layout::CONTENT_DIR && !wp_init_core::layout::is_own_name(n)
     }) {
-        let anyhow = run.word("copying anyhow", "would copy anyhow");
+        let anyhow = run.real_or_dry("copying anyhow", "would copy anyhow");
         run.warn(&format!("{} is not empty! ({anyhow})", run.target));
     }
     if !run.dry_run {

@@ -7,7 +7,7 @@ use crate::bindings::exports::wp_init::installer::installer::{
 };
 use std::collections::BTreeSet;
 
-use crate::fs::{Dir, File, FsError, Presence};
+use crate::fs::{Access, Dir, File, FsError, Presence};
 use crate::{commit, copy};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::commit::{CREATED_LOG_PREFIX, created_log_line, parse_created_log};
@@ -123,16 +123,26 @@ impl Run {
         if self.dry_run { "(dry run) " } else { "" }
     }
 
-    /// Picks between the wording of a run and of a plan.
-    pub fn word<'a>(&self, doing: &'a str, planned: &'a str) -> &'a str {
-        if self.dry_run { planned } else { doing }
+    /// The words for what this run does: `real` in a real run, `dry` in a dry run
+    /// ("copying" or "would copy").
+    pub fn real_or_dry<'a>(&self, real: &'a str, dry: &'a str) -> &'a str {
+        if self.dry_run { dry } else { real }
+    }
+
+    /// What this run may do to TARGET's directories: nothing in a dry run.
+    pub fn access(&self) -> Access {
+        if self.dry_run {
+            Access::Read
+        } else {
+            Access::Change
+        }
     }
 
     /// Starts this run's log of created entries at TARGET's root (see
     /// `core::commit::CREATED_LOG_PREFIX`).
     pub fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
         let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
-        self.log = Some((tgt.create_new(&name, &tgt.show(&name))?, 0));
+        self.log = Some((tgt.create_new(&name, &tgt.path_of(&name))?, 0));
         Ok(())
     }
 
@@ -227,7 +237,7 @@ fn read_created_logs(tgt: &Dir) -> Result<BTreeSet<String>, Error> {
     let mut found = BTreeSet::new();
     for (name, ty) in tgt.entries()? {
         if name.starts_with(CREATED_LOG_PREFIX) && ty == DescriptorType::RegularFile {
-            let bytes = tgt.open_read(&name, false)?.read_to_end(LOG_CAP)?;
+            let bytes = tgt.open_read(&name)?.read_to_end(LOG_CAP)?;
             found.extend(parse_created_log(&String::from_utf8_lossy(&bytes)));
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::bindings::exports::wp_init::installer::installer::{Error, StagedEntry};
 use crate::copy::{count_file, count_link, link_text, note_change, stage_file, stage_symlink};
-use crate::fs::Dir;
+use crate::fs::{Access, Dir};
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::layout::{SENTINELS, join};
@@ -24,11 +24,11 @@ pub(crate) fn copy_sentinels(
     {
         let (prel, name) = rel.rsplit_once('/').unwrap_or(("", rel));
         let sub_src = (!prel.is_empty())
-            .then(|| src.open_dir(prel, false, run.in_source(prel)))
+            .then(|| src.open_dir(prel, Access::Read))
             .transpose()?;
         let s = sub_src.as_ref().unwrap_or(src);
         let sub_tgt = match (!prel.is_empty())
-            .then(|| tgt.open_dir(prel, !run.dry_run, run.in_target(prel)))
+            .then(|| tgt.open_dir(prel, run.access()))
             .transpose()
         {
             Ok(d) => d,

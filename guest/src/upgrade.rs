@@ -22,7 +22,7 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
     let file = SENTINELS[0];
     let at = wp_init_core::layout::join(shown, file);
     let bytes = dir
-        .open_read(file, true)
+        .open_read_following(file)
         .and_then(|f| f.read_to_end(VERSION_FILE_CAP))
         .map_err(|e| wrap(path_error(at.clone(), e.cause())))?;
     let text = String::from_utf8_lossy(&bytes);
@@ -123,7 +123,7 @@ fn replace_core(
     from: &str,
     to: &Versions,
 ) -> Result<(), Error> {
-    let now = run.word("upgrading now...", "would upgrade now...");
+    let now = run.real_or_dry("upgrading now...", "would upgrade now...");
     run.say(&format!(
         "WordPress {from} found in {} - {now} (to {})",
         run.target, to.wp_version
@@ -141,7 +141,7 @@ fn replace_core(
     let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
         (c.replaced.len(), c.added.len(), c.removed.len())
     });
-    let done = run.word("has been upgraded", "would be upgraded");
+    let done = run.real_or_dry("has been upgraded", "would be upgraded");
     run.say(&format!(
         "Complete! WordPress in {} {done} to {} ({} replaced, {} added, {} removed)",
         run.target, to.wp_version, c.0, c.1, c.2

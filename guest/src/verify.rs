@@ -3,7 +3,7 @@
 //! the hash one chunk at a time.
 
 use crate::bindings::exports::wp_init::installer::installer::{Error, VerifyOptions, VerifyReport};
-use crate::fs::{CHUNK, Dir, File};
+use crate::fs::{Access, CHUNK, Dir, File};
 use crate::listing;
 use crate::run::{open_granted, open_source};
 use sha2::{Digest, Sha256};
@@ -81,8 +81,8 @@ impl Verifier {
                     }
                 }
                 Check::Enter => {
-                    let s = src.open_dir(&name, false, src.show(&name))?;
-                    let t = tgt.open_dir(&name, false, tgt.show(&name))?;
+                    let s = src.open_dir(&name, Access::Read)?;
+                    let t = tgt.open_dir(&name, Access::Read)?;
                     self.dir(&path, &s, &t)?;
                 }
                 Check::Missing => {
@@ -107,8 +107,7 @@ impl Verifier {
         let kinds = (src.lstat(name)?.type_, tgt.lstat(name)?.type_);
         Ok(match kinds {
             (DescriptorType::RegularFile, DescriptorType::RegularFile) => {
-                self.hash(&src.open_read(name, false)?)?
-                    == self.hash(&tgt.open_read(name, false)?)?
+                self.hash(&src.open_read(name)?)? == self.hash(&tgt.open_read(name)?)?
             }
             (DescriptorType::SymbolicLink, DescriptorType::SymbolicLink) => {
                 src.readlink(name)? == tgt.readlink(name)?
@@ -141,7 +140,7 @@ fn files_under(dir: &Dir, name: &str, rel: &str, out: &mut Vec<String>) -> Resul
         out.push(rel.to_owned());
         return Ok(());
     }
-    let sub = dir.open_dir(name, false, dir.show(name))?;
+    let sub = dir.open_dir(name, Access::Read)?;
     for (child, _) in sub.entries()? {
         files_under(&sub, &child, &join(rel, &child), out)?;
     }

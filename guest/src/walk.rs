@@ -4,7 +4,7 @@
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
 use crate::copy::{self, link_text, unsafe_link};
-use crate::fs::{Dir, describe};
+use crate::fs::{Access, Dir, describe};
 use crate::listing;
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
@@ -70,7 +70,7 @@ pub fn walk(
             }
             Step::Keep { warn: false } => {}
             Step::Keep { warn: true } => {
-                let not = run.word("not copying", "would not copy");
+                let not = run.real_or_dry("not copying", "would not copy");
                 run.warn(&format!(
                     "'{}' exists! ({not} the WordPress version)",
                     run.in_target(&path)
@@ -83,11 +83,9 @@ pub fn walk(
                     run.report.dirs_created += 1;
                     run.created(&path, EntryKind::Directory, &path);
                 }
-                let s = src.open_dir(&name, false, src.show(&name))?;
+                let s = src.open_dir(&name, Access::Read)?;
                 let sub = match tgt {
-                    Target::Existing(t) | Target::New(t) => {
-                        Some(t.open_dir(&name, !run.dry_run, t.show(&name))?)
-                    }
+                    Target::Existing(t) | Target::New(t) => Some(t.open_dir(&name, run.access())?),
                     Target::Planned => None,
                 };
                 let next = match &sub {
@@ -194,7 +192,7 @@ fn make_dir(
             _ => false,
         };
         let what = if link { "a symlink" } else { "not a directory" };
-        let done = run.word("replaced", "would be replaced");
+        let done = run.real_or_dry("replaced", "would be replaced");
         run.warn(&format!(
             "'{}' is {what}; {done} by a directory",
             run.in_target(rel)
@@ -202,7 +200,7 @@ fn make_dir(
     }
     run.report.dirs_created += 1;
     run.created(rel, EntryKind::Directory, rel);
-    let s = src.open_dir(name, false, src.show(name))?;
+    let s = src.open_dir(name, Access::Read)?;
     let Some(t) = tgt.writable(run) else {
         return walk(run, scope, rel, &s, Target::Planned, deferred);
     };
@@ -218,7 +216,7 @@ fn make_dir(
     run.log_created(rel)?;
     t.mkdir(&build).map_err(|e| e.at(&shown))?;
     {
-        let sub = t.open_dir(&build, true, shown.clone())?;
+        let sub = t.open_dir(&build, Access::Change)?.known_as(shown.clone());
         walk(run, scope, rel, &s, Target::New(&sub), deferred)?;
     }
     if staged {

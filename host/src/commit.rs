@@ -42,7 +42,7 @@ impl<'a> OnDisk<'a> {
 
 fn fail(target: &Root, rel: &str, what: &str, e: impl std::fmt::Display) -> Error {
     Error::Commit(PathError {
-        path: target.show(rel).display().to_string(),
+        path: target.path_of(rel).display().to_string(),
         cause: format!("{what}: {e}"),
     })
 }

@@ -5,8 +5,8 @@ use std::fmt;
 pub use wp_init_core::report::ExitCode;
 
 use crate::lock::LockError;
-use crate::metadata::MetadataError;
 use crate::owner::OwnerError;
+use crate::permissions::PermissionsError;
 
 /// A path and what went wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub enum Error {
     Owner(#[from] OwnerError),
     /// Setting modes or owners on the created entries failed; the install is not complete.
     #[error("setting modes and owners")]
-    Metadata(#[from] MetadataError),
+    Permissions(#[from] PermissionsError),
     /// The commit that finishes the install failed; the install is not complete, and
     /// the next run finishes the commit.
     #[error("{0}")]
@@ -111,7 +111,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Runtime(_)
             | Error::Lock(_)
-            | Error::Metadata(_)
+            | Error::Permissions(_)
             | Error::Commit(_) => ExitCode::Failure,
         }
     }

@@ -11,7 +11,7 @@ use crate::component::{self, Embed};
 use crate::owner::Owner;
 use crate::roots::Root;
 use crate::sandbox::{Grants, Host, Sandbox};
-use crate::{Error, commit, from_wit, lock, metadata};
+use crate::{Error, commit, from_wit, lock, permissions};
 use wp_init_core::commit::{Journal, Rename};
 use wp_init_core::report::{Created, Report};
 
@@ -101,7 +101,7 @@ impl Installer {
             timeout: DEFAULT_TIMEOUT,
             capture_messages: false,
             owner: None,
-            config_mode: metadata::CONFIG_MODE,
+            config_mode: permissions::CONFIG_MODE,
             mount_points: Vec::new(),
             lock: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -115,7 +115,7 @@ impl Installer {
         self
     }
 
-    /// The mode of a written `wp-config.php` (default [`metadata::CONFIG_MODE`], 0640).
+    /// The mode of a written `wp-config.php` (default [`permissions::CONFIG_MODE`], 0640).
     /// It is private to its owner from the first byte until this mode is set.
     pub fn config_mode(mut self, mode: u32) -> Self {
         self.config_mode = mode;
@@ -268,7 +268,7 @@ impl Installer {
                 }
             }
             let (done, dirs) =
-                metadata::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
+                permissions::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
             if !staged.is_empty() || !dirs.is_empty() {

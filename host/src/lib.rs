@@ -14,7 +14,7 @@
 //! | read what happened | [`Outcome`]: the component's [`Report`] and the host's [`HostActions`] |
 //! | handle a failure | [`Error`]: names the path and the cause; [`Error::exit_code`] is the CLI's [`ExitCode`] |
 //! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
-//! | do the host's passes yourself | [`roots::Root`] (SOURCE or TARGET opened once: the handle everything works relative to), [`owner`] (who owns the created entries), [`metadata`] (their modes and owners, never through a symlink), [`lock`] (one run per TARGET) |
+//! | do the host's passes yourself | [`roots::Root`] (SOURCE or TARGET opened once: the handle everything works relative to), [`owner`] (who owns the created entries), [`permissions`] (their modes and owners, never through a symlink), [`lock`] (one run per TARGET) |
 //! | run the component in another runtime | [`COMPONENT_WASM`] (or `wp-init component --output FILE`) and the contract `wit/installer.wit` (world `embed`) |
 //!
 //! The repository has a runnable example of each way in: `examples/embed-library` (this
@@ -45,8 +45,8 @@ mod error;
 mod from_wit;
 mod installer;
 pub mod lock;
-pub mod metadata;
 pub mod owner;
+pub mod permissions;
 pub mod roots;
 mod sandbox;
 mod upgrade;

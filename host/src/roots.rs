@@ -64,7 +64,7 @@ impl Root {
     }
 
     /// `given` joined with a path relative to the root, for messages.
-    pub(crate) fn show(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path_of(&self, rel: &str) -> PathBuf {
         Path::new(&self.given).join(rel)
     }
 }

@@ -329,12 +329,12 @@ fn swapped_entry_is_refused_and_outside_file_untouched() {
         gid: 12345,
     });
     let open = |p: &std::path::Path| wp_init::roots::Root::open(p.to_str().unwrap()).unwrap();
-    let err = wp_init::metadata::apply(
+    let err = wp_init::permissions::apply(
         &open(&f.src),
         &open(&f.dst),
         &out.report.created,
         owner,
-        wp_init::metadata::CONFIG_MODE,
+        wp_init::permissions::CONFIG_MODE,
     )
     .unwrap_err();
     assert!(err.to_string().contains("wp-admin/index.php"), "{err}");

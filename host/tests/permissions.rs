@@ -7,8 +7,8 @@ use rustix::fs::{Gid, Uid};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::time::{Duration, SystemTime};
-use wp_init::metadata::{CONFIG_MODE, Cause, MetadataError, MetadataReport};
 use wp_init::owner::Owner;
+use wp_init::permissions::{CONFIG_MODE, Cause, PermissionsError, PermissionsReport};
 use wp_init::roots::Root;
 use wp_init::{Created, EntryKind};
 use wp_init_core::commit::DirFinal;
@@ -25,9 +25,9 @@ fn pass(
     dst: &Path,
     created: &[Created],
     owner: Option<Owner>,
-) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
+) -> Result<(PermissionsReport, Vec<DirFinal>), PermissionsError> {
     let open = |p: &Path| Root::open(p.to_str().unwrap()).unwrap();
-    wp_init::metadata::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
+    wp_init::permissions::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
 }
 
 fn apply(
@@ -35,7 +35,7 @@ fn apply(
     dst: &Path,
     created: &[Created],
     owner: Option<Owner>,
-) -> Result<MetadataReport, MetadataError> {
+) -> Result<PermissionsReport, PermissionsError> {
     pass(src, dst, created, owner).map(|(report, _)| report)
 }
 
@@ -116,7 +116,7 @@ fn modes_follow_source_and_owner_is_set() {
     let (report, dirs) = pass(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
     assert_eq!(
         report,
-        MetadataReport {
+        PermissionsReport {
             modes_set: 6,
             owners_set: 7
         }
@@ -152,7 +152,7 @@ fn without_owner_only_modes_change() {
     let report = apply(src.path(), dst.path(), &created, None).unwrap();
     assert_eq!(
         report,
-        MetadataReport {
+        PermissionsReport {
             modes_set: 6,
             owners_set: 0
         }
@@ -187,7 +187,7 @@ fn pre_existing_entries_are_untouched() {
     let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
     assert_eq!(
         report,
-        MetadataReport {
+        PermissionsReport {
             modes_set: 1,
             owners_set: 1
         }
@@ -210,7 +210,7 @@ fn outside() -> (tempfile::TempDir, impl Fn() -> [Meta; 2]) {
     (out, move || [meta(&p), meta(&p.join("a.txt"))])
 }
 
-fn refused(src: &Path, dst: &Path, created: &[Created], path: &str) -> MetadataError {
+fn refused(src: &Path, dst: &Path, created: &[Created], path: &str) -> PermissionsError {
     let err = apply(src, dst, created, Some(OWNER)).unwrap_err();
     assert_eq!(err.path, dst.join(path), "{err}");
     err
@@ -331,7 +331,7 @@ fn a_symlink_gets_the_owner_not_its_target() {
     let report = apply(src.path(), dst.path(), &created, Some(OWNER)).unwrap();
     assert_eq!(
         report,
-        MetadataReport {
+        PermissionsReport {
             modes_set: 0,
             owners_set: 2
         }

@@ -35,7 +35,7 @@ pub const MOUNT_POINT_MODE: u32 = 0o755;
 
 /// What the pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MetadataReport {
+pub struct PermissionsReport {
     /// Entries whose mode was set.
     pub modes_set: u64,
     /// Entries whose owner and group were set.
@@ -45,7 +45,7 @@ pub struct MetadataReport {
 /// A TARGET path the pass could not handle, and why.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {cause}{}", path.display(), more_errors(*others))]
-pub struct MetadataError {
+pub struct PermissionsError {
     /// TARGET joined with the entry (or the directory on its way that failed).
     pub path: PathBuf,
     /// What went wrong.
@@ -111,14 +111,14 @@ pub fn apply(
     created: &[Created],
     owner: Option<Owner>,
     config_mode: u32,
-) -> Result<(MetadataReport, Vec<DirFinal>), MetadataError> {
+) -> Result<(PermissionsReport, Vec<DirFinal>), PermissionsError> {
     let pass = |entries: &[Created]| {
         let mut pass = Pass {
             source: Walker::new(source),
             target: Walker::new(target),
             owner,
             config_mode,
-            report: MetadataReport::default(),
+            report: PermissionsReport::default(),
             dirs: Vec::new(),
             first: None,
         };
@@ -163,9 +163,9 @@ const SPLIT_MIN: usize = 1024;
 
 /// What a pass over some entries did.
 struct Done {
-    report: MetadataReport,
+    report: PermissionsReport,
     dirs: Vec<DirFinal>,
-    first: Option<MetadataError>,
+    first: Option<PermissionsError>,
 }
 
 impl Done {
@@ -190,9 +190,9 @@ struct Pass<'a> {
     target: Walker<'a>,
     owner: Option<Owner>,
     config_mode: u32,
-    report: MetadataReport,
+    report: PermissionsReport,
     dirs: Vec<DirFinal>,
-    first: Option<MetadataError>,
+    first: Option<PermissionsError>,
 }
 
 impl Pass<'_> {
@@ -204,10 +204,10 @@ impl Pass<'_> {
         }
     }
 
-    fn entry(&mut self, entry: &Created) -> Result<(), MetadataError> {
+    fn entry(&mut self, entry: &Created) -> Result<(), PermissionsError> {
         // Paths for messages are only built when something fails.
         let root = self.target.root_path;
-        let fail = |cause| MetadataError {
+        let fail = |cause| PermissionsError {
             path: root.join(&entry.path),
             cause,
             others: 0,
@@ -327,7 +327,7 @@ impl<'a> Walker<'a> {
     }
 
     /// The directory `dirs` below the root, each component opened with `O_NOFOLLOW`.
-    fn parent(&mut self, dirs: &[&str]) -> Result<BorrowedFd<'_>, MetadataError> {
+    fn parent(&mut self, dirs: &[&str]) -> Result<BorrowedFd<'_>, PermissionsError> {
         let common = self
             .stack
             .iter()
@@ -338,12 +338,13 @@ impl<'a> Walker<'a> {
         for (i, name) in dirs.iter().enumerate().skip(common) {
             let at = self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd());
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let fd =
-                rustix::fs::openat(at, *name, flags, Mode::empty()).map_err(|e| MetadataError {
+            let fd = rustix::fs::openat(at, *name, flags, Mode::empty()).map_err(|e| {
+                PermissionsError {
                     path: self.root_path.join(dirs[..=i].join("/")),
                     cause: open_cause(e),
                     others: 0,
-                })?;
+                }
+            })?;
             self.stack.push(((*name).to_owned(), fd));
         }
         Ok(self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd()))
