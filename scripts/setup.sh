@@ -10,3 +10,10 @@ fi
 # rustup installs the toolchain and target named in rust-toolchain.toml on first use;
 # asking for the target explicitly also covers a toolchain that was installed without it.
 rustup target add wasm32-wasip2 >/dev/null
+
+# Runs a command and says how long it took, so a log shows where the time goes.
+step() {
+  local start=$SECONDS
+  "$@"
+  echo "step: '$*' took $((SECONDS - start)) s" >&2
+}

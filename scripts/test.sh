@@ -15,14 +15,14 @@ runners=$(scripts/runners-setup.sh)
 while IFS='=' read -r name value; do export "$name=$value"; done <<<"$runners"
 # Tests that need root, strace, the runners or apt are #[ignore]d so that a plain
 # `cargo test` runs without them; here they all run. Extra arguments are cargo's.
-cargo test --release --locked --workspace "$@" -- --include-ignored
+step cargo test --release --locked --workspace "$@" -- --include-ignored
 
 # The static (musl) binary and its FROM-scratch image; a subset of the host tests again,
 # built for musl, covering what the binary does on its own (install, lock, modes, owners,
 # exec, copy-self; the crash, hostile and runner suites test the same component and run
 # once, above); then the Kubernetes examples as real Pods and the drop-in entrypoint
 # (tests/pod/run.sh), which run the image's binary on the real WordPress tree.
-scripts/image.sh >/dev/null
+step scripts/image.sh >/dev/null
 musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self)
-CC_x86_64_unknown_linux_musl=musl-gcc cargo test --release --locked --target x86_64-unknown-linux-musl -p wp-init --lib --bins "${musl_tests[@]}" -- --include-ignored
-tests/pod/run.sh target/image/wp-init-oci.tar
+CC_x86_64_unknown_linux_musl=musl-gcc step cargo test --release --locked --target x86_64-unknown-linux-musl -p wp-init --lib --bins "${musl_tests[@]}" -- --include-ignored
+step tests/pod/run.sh target/image/wp-init-oci.tar

@@ -10,14 +10,7 @@ use common::*;
 #[test]
 fn install_with_json_report() {
     let f = Fixture::new();
-    let out = f
-        .cli()
-        .arg("--json")
-        .env("WORDPRESS_DB_HOST", "db")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (out, v) = f.install_json();
     assert_eq!(v["status"], "copied");
     assert_eq!(v["files_copied"], 17);
     assert!(v["bytes_copied"].as_u64().unwrap() > 400_000);

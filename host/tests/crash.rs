@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::expect::{Before, Want, differences, looks_installed, secret_files, summary};
 use common::mount::Mount;
-use common::points::{KINDS, MIN_POINTS, inject, points};
+use common::points::{KINDS, MIN_POINTS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::stderr;
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
@@ -132,15 +132,5 @@ fn a_crash_at_any_mutating_call_is_finished_by_the_next_run() {
         r
     });
     assert_eq!(tree_hash(&src), src_hash, "SOURCE changed");
-    assert!(
-        failures.is_empty(),
-        "{} crash points broke the promise:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        points.len() >= MIN_POINTS,
-        "only {} crash points (want {MIN_POINTS})",
-        points.len()
-    );
+    assert_all_survived(&points, &failures, MIN_POINTS);
 }

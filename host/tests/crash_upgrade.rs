@@ -16,7 +16,7 @@ use std::process::Command;
 
 use common::expect::secret_files;
 use common::mount::Mount;
-use common::points::{KINDS, inject, points};
+use common::points::{KINDS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
@@ -274,15 +274,5 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
         r
     });
     assert_eq!(tree_hash(&new), new_hash, "SOURCE changed");
-    assert!(
-        failures.is_empty(),
-        "{} crash points broke the promise:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        points.len() >= MIN_POINTS,
-        "only {} crash points (want {MIN_POINTS})",
-        points.len()
-    );
+    assert_all_survived(&points, &failures, MIN_POINTS);
 }

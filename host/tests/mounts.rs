@@ -55,14 +55,7 @@ fn installed_and_configured_target_may_be_read_only() {
     let out = f.cli().env("WORDPRESS_DB_HOST", "db").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let _m = Mount::new(&["--bind", "-o", "ro", f.dst.to_str().unwrap()], &f.dst);
-    let out = f
-        .cli()
-        .arg("--json")
-        .env("WORDPRESS_DB_HOST", "db")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, v) = f.install_json();
     assert_eq!(v["status"], "already-installed");
     assert_eq!(v["config"]["action"], "kept-existing");
 }

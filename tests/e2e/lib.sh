@@ -64,6 +64,19 @@ ensure_packages() {
 		|| die "apt-get install ${missing[*]} failed"
 }
 
+# e2e_packages: the "packages" phase both e2e scripts start with: MariaDB, PHP with mysqli,
+# curl, and the tools the checks use.
+e2e_packages() {
+	phase_start "packages"
+	ensure_packages mariadb-server mariadb-client php-cli php-mysql curl
+	local tool
+	for tool in php curl mariadb mariadb-admin mariadb-install-db tar diff sha256sum; do
+		command -v "$tool" >/dev/null || die "'$tool' not found after installing packages"
+	done
+	php -r 'exit(extension_loaded("mysqli") ? 0 : 1);' || die "PHP has no mysqli extension (package php-mysql)"
+	phase_end
+}
+
 # free_port: print a TCP port that is free on 127.0.0.1 right now.
 free_port() {
 	if command -v python3 >/dev/null; then

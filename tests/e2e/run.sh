@@ -45,13 +45,7 @@ is_root=0
 [[ $(id -u) == 0 ]] && is_root=1
 
 # --- 1. packages ------------------------------------------------------------------------------
-phase_start "packages"
-ensure_packages mariadb-server mariadb-client php-cli php-mysql curl
-for tool in php curl mariadb mariadb-admin mariadb-install-db tar diff sha256sum; do
-	command -v "$tool" >/dev/null || die "'$tool' not found after installing packages"
-done
-php -r 'exit(extension_loaded("mysqli") ? 0 : 1);' || die "PHP has no mysqli extension (package php-mysql)"
-phase_end
+e2e_packages
 
 # --- 2. source tree ---------------------------------------------------------------------------
 phase_start "source tree (build-source.sh)"

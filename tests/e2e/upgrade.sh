@@ -111,13 +111,7 @@ uncovered() {
 }
 
 # --- 1. packages and trees ---------------------------------------------------------------------
-phase_start "packages"
-ensure_packages mariadb-server mariadb-client php-cli php-mysql curl
-for tool in php curl mariadb mariadb-admin mariadb-install-db tar diff sha256sum; do
-	command -v "$tool" >/dev/null || die "'$tool' not found after installing packages"
-done
-php -r 'exit(extension_loaded("mysqli") ? 0 : 1);' || die "PHP has no mysqli extension (package php-mysql)"
-phase_end
+e2e_packages
 
 phase_start "source trees (build-source.sh; OLD: this machine's release, NEW: $new_suite)"
 old_root=$(bash "$here/build-source.sh" ${WP_E2E_OLD_SOURCE:+"$WP_E2E_OLD_SOURCE"} | tail -n1) \

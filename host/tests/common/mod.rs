@@ -59,6 +59,20 @@ impl Fixture {
         ]);
         cmd
     }
+
+    /// Runs `install --json` with `WORDPRESS_DB_HOST=db`, which must succeed: its output
+    /// and its report.
+    pub fn install_json(&self) -> (std::process::Output, serde_json::Value) {
+        let out = self
+            .cli()
+            .arg("--json")
+            .env("WORDPRESS_DB_HOST", "db")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report = serde_json::from_slice(&out.stdout).unwrap();
+        (out, report)
+    }
 }
 
 /// Writes a file (and its parents) with fixed mtime.

@@ -203,3 +203,18 @@ pub fn inject(
     );
     failures
 }
+
+/// Fails the test unless every point survived and there were at least `min` of them.
+pub fn assert_all_survived(points: &[Point], failures: &[String], min: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} crash points broke the promise:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        points.len() >= min,
+        "only {} crash points (want {min})",
+        points.len()
+    );
+}
