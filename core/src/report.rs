@@ -92,8 +92,16 @@ pub struct Report {
     pub config: Config,
     /// Every warning printed, in order.
     pub warnings: Vec<String>,
-    /// Every entry created in TARGET, parents before children.
+    /// Every entry created in TARGET, sorted by path (so parents come before children,
+    /// and the order is the same however many instances copied).
     pub created: Vec<Created>,
+}
+
+/// `created` sorted by path: a directory's path is a prefix of its entries', so it
+/// sorts before them.
+pub fn by_path(mut created: Vec<Created>) -> Vec<Created> {
+    created.sort_by(|a, b| a.path.cmp(&b.path));
+    created
 }
 
 /// Converts a WIT `report` value into [`Report`] (dropping `staged`). Guest and host
@@ -129,19 +137,20 @@ macro_rules! report_from_wit {
                 variables: r.config.variables,
             },
             warnings: r.warnings,
-            created: r
-                .created
-                .into_iter()
-                .map(|c| json::Created {
-                    path: c.path,
-                    kind: match c.kind {
-                        $($wit)::+::EntryKind::File => json::EntryKind::File,
-                        $($wit)::+::EntryKind::Directory => json::EntryKind::Directory,
-                        $($wit)::+::EntryKind::Symlink => json::EntryKind::Symlink,
-                    },
-                    source_path: c.source_path,
-                })
-                .collect(),
+            created: json::by_path(
+                r.created
+                    .into_iter()
+                    .map(|c| json::Created {
+                        path: c.path,
+                        kind: match c.kind {
+                            $($wit)::+::EntryKind::File => json::EntryKind::File,
+                            $($wit)::+::EntryKind::Directory => json::EntryKind::Directory,
+                            $($wit)::+::EntryKind::Symlink => json::EntryKind::Symlink,
+                        },
+                        source_path: c.source_path,
+                    })
+                    .collect(),
+            ),
         }
     }};
 }

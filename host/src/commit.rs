@@ -206,7 +206,7 @@ pub(crate) fn recover(target: &Root) -> Result<bool, Error> {
 }
 
 /// Makes temporary names of concurrent unlocked runs distinct.
-fn nonce() -> u64 {
+pub(crate) fn nonce() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
