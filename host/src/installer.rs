@@ -10,9 +10,9 @@ use crate::component::exports::wp_init::installer::installer as wit;
 use crate::component::{self, Embed};
 use crate::owner::Owner;
 use crate::roots::Root;
-use crate::sandbox::{Grants, Host, Sandbox};
+use crate::sandbox::{Grants, Host, PrivateUmask, Sandbox};
 use crate::{Error, commit, from_wit, lock, permissions};
-use wp_init_core::commit::{Journal, Rename, before_commit};
+use wp_init_core::commit::Rename;
 use wp_init_core::report::{Created, Report};
 
 /// What a call of the typed interface returns.
@@ -292,28 +292,16 @@ impl Installer {
             ..HostActions::default()
         };
         if !self.dry_run {
-            // The staged entries are still under their temporary names; the commit
-            // finishes directories by their final names.
-            let mut on_disk = created(&report).to_vec();
-            let mut final_path = std::collections::HashMap::new();
-            for c in &mut on_disk {
-                let now = before_commit(&c.path, &staged);
-                if now != c.path {
-                    final_path.insert(now.clone(), std::mem::replace(&mut c.path, now));
-                }
-            }
-            let (done, mut dirs) =
-                permissions::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
-            for d in &mut dirs {
-                if let Some(path) = final_path.remove(&d.path) {
-                    d.path = path;
-                }
-            }
+            let done = commit::pass_then_commit(
+                &source,
+                &target,
+                created(&report),
+                staged,
+                self.owner,
+                self.config_mode,
+            )?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
-            if !staged.is_empty() || !dirs.is_empty() {
-                commit::commit(&target, &Journal::new(staged, dirs))?;
-            }
         }
         Ok((report, host, messages))
     }
@@ -406,20 +394,5 @@ impl Installer {
             )));
         }
         Ok((source, target))
-    }
-}
-
-/// The process umask set to 077 while it lives (restored on drop).
-struct PrivateUmask(rustix::fs::Mode);
-
-impl PrivateUmask {
-    fn set() -> Self {
-        PrivateUmask(rustix::process::umask(rustix::fs::Mode::from(0o077)))
-    }
-}
-
-impl Drop for PrivateUmask {
-    fn drop(&mut self) {
-        rustix::process::umask(self.0);
     }
 }
