@@ -60,7 +60,7 @@ pub fn install(options: &Options, leave: Vec<Part>) -> Result<Report, Error> {
         copy_wordpress(&mut run, &src, &tgt)?;
     }
     finish(&mut run, &src, &tgt, vars, !installed)?;
-    Ok(run.report)
+    Ok(run.into_report())
 }
 
 /// The `WORDPRESS_*` variable names set (never their values).

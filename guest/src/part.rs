@@ -44,7 +44,7 @@ pub fn install_part(options: &Options, part: &Part) -> Result<Report, Error> {
     });
     copy_sentinels(&mut run, &s, &t, &part.path, &deferred)?;
     run.report.status = InstallStatus::Copied;
-    Ok(run.report)
+    Ok(run.into_report())
 }
 
 /// A part is a top-level directory of SOURCE built in a temporary at TARGET's root, by

@@ -179,6 +179,13 @@ impl Run {
         self.log = None;
     }
 
+    /// The finished report, `created` sorted by path (parents before children, in the
+    /// same order however many instances copied).
+    pub fn into_report(mut self) -> Report {
+        self.report.created.sort_by(|a, b| a.path.cmp(&b.path));
+        self.report
+    }
+
     /// Records an entry created in TARGET.
     pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) {
         self.report.created.push(CreatedEntry {

@@ -101,7 +101,7 @@ pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, 
         replaced: changes.replaced,
         added: changes.added,
         removed: changes.removed,
-        install: run.report,
+        install: run.into_report(),
     })
 }
 

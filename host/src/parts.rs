@@ -43,7 +43,8 @@ impl Installer {
     }
 
     /// Runs `install-leaving` here and `install-part` for each part on a thread of its
-    /// own, and merges the reports: the parts' staged entries (each staging directory,
+    /// own, and merges the reports (`created` sorted by path, as one instance's is): the
+    /// parts' staged entries (each staging directory,
     /// then what it staged inside) go before the first instance's, so that `index.php`
     /// stays last. A first instance that found TARGET installed after all (a writer
     /// outside wp-init's lock) keeps its report alone: the parts' staging directories are
@@ -99,6 +100,7 @@ impl Installer {
         }
         staged.append(&mut report.staged);
         report.staged = staged;
+        report.created.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(ran)
     }
 }
