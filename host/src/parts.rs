@@ -9,7 +9,7 @@ use crate::component::exports::wp_init::installer::installer as wit;
 use crate::installer::{Installer, Ran};
 use crate::roots::Root;
 use crate::sandbox::Grants;
-use crate::{Error, commit};
+use crate::{Error, commit, component};
 use wp_init_core::layout::temp_name;
 use wp_init_core::parts::parallel_parts;
 use wp_init_core::plan::CORE_TREES;
@@ -55,6 +55,13 @@ impl Installer {
         options: &wit::Options,
         parts: &[wit::Part],
     ) -> Result<Ran<wit::Report>, Error> {
+        // The component's memory image is made once per process, by whichever thread
+        // instantiates first: made here, it is always this thread, and every thread's
+        // system calls are the same from run to run (the crash suites count on it).
+        component::prepared()?
+            .component
+            .initialize_copy_on_write_image()
+            .map_err(|e| Error::Runtime(format!("{e:#}")))?;
         let (main, others) = std::thread::scope(|s| {
             let threads: Vec<_> = parts
                 .iter()
