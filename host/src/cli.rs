@@ -92,7 +92,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub no_lock: bool,
     /// Component instances a fresh install runs at once, each copying part of the tree
-    /// (wp-includes, wp-admin, the rest): 1 for one. Default: the available cores.
+    /// (wp-includes, wp-admin, the rest): 1 for one (upgrade always runs one). Default:
+    /// the available cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub instances: Option<u16>,
     /// After a successful install, execute this command in place of wp-init
