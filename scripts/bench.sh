@@ -11,7 +11,8 @@
 # ten times over (30,000 files, 600 MB), and the real Debian WordPress tree of the
 # end-to-end test when it is cached (tests/e2e/build-source.sh builds it) — and each file
 # system — a tmpfs mounted for the run (the CPU cost) and the disk under /var/tmp — it runs
-# `wp-init install`, upstream's tar pipe and `cp -a` alternately, N rounds, each into a
+# `wp-init install` (default instances, and `--instances 1` when the binary has the flag),
+# upstream's tar pipe and `cp -a` alternately, N rounds, each into a
 # fresh TARGET, and prints the medians of the wall-clock time and of the CPU time (user +
 # system, all processes of the run) and the ratios to the tar pipe. wp-init's disk time
 # includes its `syncfs` (a durable install); tar's and cp's do not.
@@ -42,7 +43,7 @@ while (($#)); do
 	--no-10x) tenx=0; shift ;;
 	--no-disk) disk=0; shift ;;
 	--bin) bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -151,9 +152,11 @@ run() {
 	sync
 	times >"$scratch/times0"
 	case $name in
-	wp-init)
+	wp-init | wp-init-1)
+		local flags=()
+		[[ $name == wp-init-1 ]] && flags=(--instances 1)
 		t0=$EPOCHREALTIME
-		"$bin" install --source "$src" --target "$dst" 2>"$scratch/log" ||
+		"$bin" install --source "$src" --target "$dst" "${flags[@]}" 2>"$scratch/log" ||
 			{ cat "$scratch/log" >&2; die "wp-init failed"; }
 		t1=$EPOCHREALTIME ;;
 	tar)
@@ -177,6 +180,8 @@ ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 
 tools=(wp-init tar cp)
+# A binary with --instances (issue 9) also runs with one instance, for the comparison.
+if "$bin" install --help | grep -q -- --instances; then tools+=(wp-init-1); fi
 results=()
 extras=()
 # Disk targets are kept until the end when /var/tmp has room for all of them.
@@ -224,7 +229,9 @@ for tree in "${tree_names[@]}"; do
 			med[$tool]=$(tr ' ' '\n' <<<"${wall[$tool]}" | grep . | median)
 			cpu_med[$tool]=$(tr ' ' '\n' <<<"${cput[$tool]}" | grep . | median)
 		done
-		results+=("| $tree ($files files, $mb MB) | $fs | $(ms "${med[wp-init]}") | $(ms "${med[tar]}") | $(ms "${med[cp]}") | $(ratio "${med[wp-init]}" "${med[tar]}") | $(ratio "${med[cp]}" "${med[tar]}") | $(ms "${cpu_med[wp-init]}") / $(ms "${cpu_med[tar]}") = $(ratio "${cpu_med[wp-init]}" "${cpu_med[tar]}") |")
+		one="n/a"
+		[[ -v "med[wp-init-1]" ]] && one="$(ms "${med[wp-init-1]}") ($(ratio "${med[wp-init-1]}" "${med[tar]}"))"
+		results+=("| $tree ($files files, $mb MB) | $fs | $(ms "${med[wp-init]}") | $(ms "${med[tar]}") | $(ms "${med[cp]}") | $(ratio "${med[wp-init]}" "${med[tar]}") | $one | $(ratio "${med[cp]}" "${med[tar]}") | $(ms "${cpu_med[wp-init]}") / $(ms "${cpu_med[tar]}") = $(ratio "${cpu_med[wp-init]}" "${cpu_med[tar]}") |")
 
 		if [[ $fs == tmpfs ]]; then
 			# Installed by the last round's run of some tool: install with wp-init afresh.
@@ -272,8 +279,8 @@ if ((disk && !keep)); then
 	echo "Disk targets were removed after each run (too little space to keep them): disk times include the allocator's scan past just-deleted inodes."
 	echo
 fi
-echo "| tree | fs | wp-init | tar pipe | cp -a | wp-init / tar | cp / tar | CPU (user + sys): wp-init / tar |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| tree | fs | wp-init | tar pipe | cp -a | wp-init / tar | wp-init --instances 1 (/ tar) | cp / tar | CPU (user + sys): wp-init / tar |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${results[@]}"
 echo
 echo "| tree (tmpfs) | no-op wp-init | no-op \`[ -e index.php ]\` | guest peak linear memory | wp-init peak RSS (full install) |"

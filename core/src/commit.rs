@@ -62,6 +62,25 @@ pub struct Rename {
     pub path: String,
 }
 
+/// Where the entry at final path `path` is before the commit has done `renames`: each
+/// rename, last first, that names `path` or a directory above it is undone. A staged file
+/// inside a staged directory (`wp-includes/.wp-init-tmp.N.version.php` inside
+/// `.wp-init-tmp.M.wp-includes`) is found through both.
+pub fn before_commit(path: &str, renames: &[Rename]) -> String {
+    let mut now = path.to_owned();
+    for r in renames.iter().rev() {
+        if now == r.path {
+            now.clone_from(&r.temporary);
+        } else if let Some(rest) = now
+            .strip_prefix(r.path.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            now = format!("{}/{rest}", r.temporary);
+        }
+    }
+    now
+}
+
 /// A directory created by the run, finished after everything inside it is in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirFinal {
@@ -162,6 +181,35 @@ pub fn finish<F: Finisher>(journal: &Journal, f: &mut F) -> Result<(), F::Error>
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    fn rename(temporary: &str, path: &str) -> Rename {
+        Rename {
+            temporary: temporary.into(),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn before_commit_undoes_the_renames_that_name_a_path_or_its_directories() {
+        let renames = [
+            rename(".t.7.wp-includes", "wp-includes"),
+            rename("wp-includes/.t.7.version.php", "wp-includes/version.php"),
+            rename(".t.9.index.php", "index.php"),
+        ];
+        for (path, now) in [
+            ("wp-includes", ".t.7.wp-includes"),
+            ("wp-includes/js/a.js", ".t.7.wp-includes/js/a.js"),
+            (
+                "wp-includes/version.php",
+                ".t.7.wp-includes/.t.7.version.php",
+            ),
+            ("index.php", ".t.9.index.php"),
+            ("wp-includes-old/x", "wp-includes-old/x"),
+            ("wp-admin/index.php", "wp-admin/index.php"),
+        ] {
+            assert_eq!(before_commit(path, &renames), now, "{path}");
+        }
+    }
 
     /// A file system as a set of paths, recording every operation.
     #[derive(Default)]

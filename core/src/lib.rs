@@ -10,6 +10,7 @@
 //!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
 //! - [`plan`]: the planner — what `install`, `upgrade` and `verify` do with each entry of
 //!   a directory, from listings of both sides.
+//! - [`parts`]: which subtrees of a fresh install extra component instances copy.
 //! - [`report`]: the reports' one JSON shape (install, upgrade, verify).
 //! - [`exit_codes`]: the process exit codes and their table.
 //! - [`version`]: `$wp_version` and `$wp_db_version` read from `wp-includes/version.php`,
@@ -19,6 +20,7 @@ pub mod commit;
 pub mod config;
 pub mod exit_codes;
 pub mod layout;
+pub mod parts;
 pub mod plan;
 pub mod report;
 pub mod version;

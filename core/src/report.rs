@@ -92,7 +92,8 @@ pub struct Report {
     pub config: Config,
     /// Every warning printed, in order.
     pub warnings: Vec<String>,
-    /// Every entry created in TARGET, parents before children.
+    /// Every entry created in TARGET, sorted by path (so parents come before children,
+    /// and the order is the same however many instances copied).
     pub created: Vec<Created>,
 }
 

@@ -156,7 +156,7 @@ pub fn main() {
             return;
         }
         Ok(Command::Install { options, json }) => (
-            install::install(&options)
+            install::install(&options, Vec::new())
                 .map(|r| to_json(&wp_init_core::report_from_wit!(wit, r), ExitCode::Success)),
             json,
         ),

@@ -8,6 +8,7 @@ use crate::run::{Run, path_error};
 use crate::sentinels;
 use crate::walk::{Target, walk};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
+use wp_init_core::commit::{Rename, before_commit};
 use wp_init_core::layout::{DEFAULT_MOUNT_POINTS, is_excludable, is_temp_name, join, temp_name};
 use wp_init_core::plan::{Resolved, Scope};
 
@@ -24,18 +25,18 @@ pub fn populate(run: &mut Run, src: &Dir, tgt: &Dir, scope: Scope) -> Result<(),
     {
         mount_point(run, tgt, m)?;
     }
-    check_created_symlinks(run, tgt)?;
-    sentinels::copy_sentinels(run, src, tgt, &deferred)
+    check_created_symlinks(run, tgt, &[])?;
+    sentinels::copy_sentinels(run, src, tgt, "", &deferred)
 }
 
 /// Removes (or, in a dry run, lists) leftover temporaries directly in `dir`, whose path
 /// relative to TARGET is `rel`.
 pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
     for (name, _) in dir.entries()? {
-        if !is_temp_name(&name) {
+        let child = join(rel, &name);
+        if !is_temp_name(&name) || run.leaves(&child) {
             continue;
         }
-        let child = join(rel, &name);
         if !run.dry_run {
             dir.remove_tree(&name)?;
         }
@@ -254,8 +255,9 @@ fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
 
 /// Checks that no symlink this run created resolves outside TARGET (an entry already in
 /// TARGET, such as the user's own symlink, can send a link that was safe in SOURCE
-/// elsewhere): such a link is removed, and the run fails.
-fn check_created_symlinks(run: &Run, tgt: &Dir) -> Result<(), Error> {
+/// elsewhere): such a link is removed, and the run fails. `staged`: directories still
+/// under their staging names (`install-part`), where the links are for now.
+pub fn check_created_symlinks(run: &Run, tgt: &Dir, staged: &[Rename]) -> Result<(), Error> {
     if run.dry_run {
         return Ok(());
     }
@@ -265,8 +267,9 @@ fn check_created_symlinks(run: &Run, tgt: &Dir) -> Result<(), Error> {
         .iter()
         .filter(|c| c.kind == EntryKind::Symlink)
     {
-        if let Presence::Unseen = tgt.presence(&c.path)? {
-            tgt.unlink(&c.path)?;
+        let now = before_commit(&c.path, staged);
+        if let Presence::Unseen = tgt.presence(&now)? {
+            tgt.unlink(&now)?;
             return Err(Error::UnsafeSymlink(path_error(
                 run.in_target(&c.path),
                 "resolves outside TARGET through an entry already there; removed",

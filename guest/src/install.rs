@@ -2,12 +2,13 @@
 //! TARGET, finish what an interrupted run left, decide, copy, configure, commit.
 
 use crate::bindings::exports::wp_init::installer::installer::{
-    Error, Guest, InstallStatus, Options, Report, UpgradeOptions, UpgradeReport, VerifyOptions,
-    VerifyReport,
+    Error, Guest, InstallStatus, Options, Part, Report, UpgradeOptions, UpgradeReport,
+    VerifyOptions, VerifyReport,
 };
 use crate::fs::Dir;
+use crate::run::path_error;
 use crate::run::{Run, installed};
-use crate::{commit, config, copy, upgrade, verify};
+use crate::{commit, config, copy, part, upgrade, verify};
 use wp_init_core::plan::Scope;
 
 /// The component's implementation of the typed `installer` interface.
@@ -15,7 +16,21 @@ pub struct Component;
 
 impl Guest for Component {
     fn install(options: Options) -> Result<Report, Error> {
-        install(&options)
+        install(&options, Vec::new())
+    }
+
+    fn install_leaving(options: Options, parts: Vec<Part>) -> Result<Report, Error> {
+        if options.dry_run || !options.stage_final {
+            return Err(Error::InvalidTarget(path_error(
+                options.target,
+                "install-leaving needs stage-final and no dry run",
+            )));
+        }
+        install(&options, parts)
+    }
+
+    fn install_part(options: Options, part: Part) -> Result<Report, Error> {
+        part::install_part(&options, &part)
     }
 
     fn upgrade(options: Options, upgrade: UpgradeOptions) -> Result<UpgradeReport, Error> {
@@ -27,9 +42,10 @@ impl Guest for Component {
     }
 }
 
-/// The install (README: "What `install` does", and `--dry-run`).
-pub fn install(options: &Options) -> Result<Report, Error> {
-    let (mut run, src, tgt) = Run::start(options)?;
+/// The install (README: "What `install` does", and `--dry-run`), leaving `leave` to
+/// other instances.
+pub fn install(options: &Options, leave: Vec<Part>) -> Result<Report, Error> {
+    let (mut run, src, tgt) = Run::start(options, leave)?;
     let vars = requested_variables();
     let installed = installed(&mut run, &tgt)?;
     if installed {
@@ -44,7 +60,7 @@ pub fn install(options: &Options) -> Result<Report, Error> {
         copy_wordpress(&mut run, &src, &tgt)?;
     }
     finish(&mut run, &src, &tgt, vars, !installed)?;
-    Ok(run.report)
+    Ok(run.into_report())
 }
 
 /// The `WORDPRESS_*` variable names set (never their values).

@@ -2,7 +2,7 @@
 //!
 //! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
 //! - `wasi:cli/run` (from `fn main`): `install`, `upgrade` and `verify`, see `cli.rs`;
-//! - `wp-init:installer/installer@0.3.0`: the same commands, typed, for embedders.
+//! - `wp-init:installer/installer@0.4.0`: the same commands, typed, for embedders.
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
 //! that SOURCE and TARGET name; see `install.rs` for the steps and `core::plan` for the
@@ -15,6 +15,7 @@ mod copy;
 mod fs;
 mod install;
 mod listing;
+mod part;
 mod run;
 mod sentinels;
 mod upgrade;

@@ -2,8 +2,8 @@
 //! (messages, the created-log, the granted roots).
 
 use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, PathError,
-    Report,
+    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, Part,
+    PathError, Report,
 };
 use std::collections::BTreeSet;
 
@@ -56,6 +56,8 @@ pub struct Run {
     pub report: Report,
     /// `upgrade`: what was replaced, added and removed (`None` for `install`).
     pub changes: Option<Changes>,
+    /// Subtrees other instances copy at the same time (`install-leaving`).
+    pub leave: Vec<Part>,
 }
 
 /// What an upgrade changed in TARGET, as paths relative to it.
@@ -72,8 +74,19 @@ pub struct Changes {
 impl Run {
     /// Opens SOURCE and TARGET and starts a run: checks the options, finishes an
     /// interrupted commit, adopts what interrupted runs created and removes their
-    /// temporaries at TARGET's root. Returns the run, SOURCE and TARGET.
-    pub fn start(options: &Options) -> Result<(Run, Dir, Dir), Error> {
+    /// temporaries at TARGET's root (but for the staging directories of `leave`).
+    /// Returns the run, SOURCE and TARGET.
+    pub fn start(options: &Options, leave: Vec<Part>) -> Result<(Run, Dir, Dir), Error> {
+        let (mut run, src, tgt) = Run::open(options)?;
+        run.leave = leave;
+        commit::recover(&mut run, &tgt)?;
+        run.adopted = read_created_logs(&tgt)?;
+        copy::clean_temps(&mut run, &tgt, "")?;
+        Ok((run, src, tgt))
+    }
+
+    /// Opens SOURCE and TARGET and checks the options, touching nothing.
+    pub fn open(options: &Options) -> Result<(Run, Dir, Dir), Error> {
         let src = open_source(&options.source)?;
         let tgt = open_granted(&options.target, Error::InvalidTarget)?;
         for m in &options.mount_points {
@@ -84,7 +97,7 @@ impl Run {
                 )));
             }
         }
-        let mut run = Run {
+        let run = Run {
             src_root: open_granted(&options.source, Error::InvalidSource)?,
             adopted: BTreeSet::new(),
             log: None,
@@ -100,11 +113,14 @@ impl Run {
             },
             report: empty_report(),
             changes: None,
+            leave: Vec::new(),
         };
-        commit::recover(&mut run, &tgt)?;
-        run.adopted = read_created_logs(&tgt)?;
-        copy::clean_temps(&mut run, &tgt, "")?;
         Ok((run, src, tgt))
+    }
+
+    /// Whether `rel` is left to another instance: a part's path or staging directory.
+    pub fn leaves(&self, rel: &str) -> bool {
+        self.leave.iter().any(|p| p.path == rel || p.staging == rel)
     }
 
     /// Prints a message to stderr (marked as a plan in a dry run).
@@ -161,6 +177,13 @@ impl Run {
     /// Closes this run's created-log (before the commit removes it).
     pub fn close_log(&mut self) {
         self.log = None;
+    }
+
+    /// The finished report, `created` sorted by path (parents before children, in the
+    /// same order however many instances copied).
+    pub fn into_report(mut self) -> Report {
+        self.report.created.sort_by(|a, b| a.path.cmp(&b.path));
+        self.report
     }
 
     /// Records an entry created in TARGET.

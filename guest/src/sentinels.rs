@@ -11,18 +11,23 @@ use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::layout::{SENTINELS, join};
 
 /// Copies the deferred sentinels, `wp-includes/version.php` then `index.php`, staging
-/// files and symlinks for the commit (a dry run only counts them).
+/// files and symlinks for the commit (a dry run only counts them). `src` and `tgt` are
+/// the directories of `base` ("" for the roots; `install-part` passes its subtree).
 pub(crate) fn copy_sentinels(
     run: &mut Run,
     src: &Dir,
     tgt: &Dir,
+    base: &str,
     deferred: &[String],
 ) -> Result<(), Error> {
     for rel in SENTINELS
         .iter()
         .filter(|s| deferred.iter().any(|d| d == *s))
     {
-        let (prel, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let Some(prel) = below(base, parent) else {
+            continue;
+        };
         let sub_src = (!prel.is_empty())
             .then(|| src.open_dir(prel, Access::Read))
             .transpose()?;
@@ -70,9 +75,20 @@ pub(crate) fn copy_sentinels(
             }
         };
         run.report.staged.push(StagedEntry {
-            temporary: join(prel, &tmp),
+            temporary: join(parent, &tmp),
             path: (*rel).to_owned(),
         });
     }
     Ok(())
+}
+
+/// `path` relative to `base`, if it is `base` or below it.
+fn below<'a>(base: &str, path: &'a str) -> Option<&'a str> {
+    if base.is_empty() {
+        return Some(path);
+    }
+    match path.strip_prefix(base)? {
+        "" => Some(""),
+        rest => rest.strip_prefix('/'),
+    }
 }

@@ -36,7 +36,7 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
 
 /// The upgrade (README: "Upgrade and verify").
 pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, Error> {
-    let (mut run, src, tgt) = Run::start(options)?;
+    let (mut run, src, tgt) = Run::start(options, Vec::new())?;
     let vars = requested_variables();
     let to = read_versions(&src, &run.source, Error::InvalidSource)?;
     let from = if installed(&mut run, &tgt)? {
@@ -101,7 +101,7 @@ pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, 
         replaced: changes.replaced,
         added: changes.added,
         removed: changes.removed,
-        install: run.report,
+        install: run.into_report(),
     })
 }
 

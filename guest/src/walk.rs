@@ -52,6 +52,9 @@ pub fn walk(
     });
     for Planned { name, step } in plan {
         let path = join(rel, &name);
+        if run.leaves(&path) {
+            continue;
+        }
         match step {
             Step::SkipOwnName => run.warn(&format!(
                 "'{}' has the prefix of wp-init's own files; not copied",

@@ -91,6 +91,11 @@ pub struct InstallArgs {
     /// NFS mounts); then make sure only one wp-init runs on TARGET at a time.
     #[arg(long)]
     pub no_lock: bool,
+    /// Component instances a fresh install runs at once, each copying part of the tree
+    /// (wp-includes, wp-admin, the rest): 1 for one (upgrade always runs one). Default:
+    /// the available cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub instances: Option<u16>,
     /// After a successful install, execute this command in place of wp-init
     /// (`ENTRYPOINT ["wp-init", "install", "--"]`, `CMD ["apache2-foreground"]`).
     #[arg(last = true, value_name = "CMD")]

@@ -14,10 +14,17 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
+use std::collections::HashMap;
+
+use crate::owner::Owner;
+use crate::permissions::{self, PermissionsReport};
 use crate::roots::Root;
 use crate::{Error, PathError};
-use wp_init_core::commit::{self, CREATED_LOG_PREFIX, DirFinal, Finisher, JOURNAL, Journal};
+use wp_init_core::commit::{
+    self, CREATED_LOG_PREFIX, DirFinal, Finisher, JOURNAL, Journal, Rename, before_commit,
+};
 use wp_init_core::layout::temp_name;
+use wp_init_core::report::Created;
 
 /// [`Finisher`] on TARGET's open directory.
 struct OnDisk<'a> {
@@ -179,6 +186,38 @@ impl Finisher for OnDisk<'_> {
     }
 }
 
+/// The host's part of a run that wrote TARGET, as one transaction: owners and file modes
+/// on exactly the `created` entries (found where they are before the commit: staged
+/// entries under their temporary names), then the commit of the `staged` renames and of
+/// each new directory's final mode and time, by its final name.
+pub(crate) fn pass_then_commit(
+    source: &Root,
+    target: &Root,
+    created: &[Created],
+    staged: Vec<Rename>,
+    owner: Option<Owner>,
+    config_mode: u32,
+) -> Result<PermissionsReport, Error> {
+    let mut on_disk = created.to_vec();
+    let mut final_path = HashMap::new();
+    for c in &mut on_disk {
+        let now = before_commit(&c.path, &staged);
+        if now != c.path {
+            final_path.insert(now.clone(), std::mem::replace(&mut c.path, now));
+        }
+    }
+    let (done, mut dirs) = permissions::apply(source, target, &on_disk, owner, config_mode)?;
+    for d in &mut dirs {
+        if let Some(path) = final_path.remove(&d.path) {
+            d.path = path;
+        }
+    }
+    if !staged.is_empty() || !dirs.is_empty() {
+        commit(target, &Journal::new(staged, dirs))?;
+    }
+    Ok(done)
+}
+
 /// Flushes the copy to disk, then commits `journal` (see `core::commit`).
 pub(crate) fn commit(target: &Root, journal: &Journal) -> Result<(), Error> {
     let mut f = OnDisk::new(target);
@@ -206,7 +245,7 @@ pub(crate) fn recover(target: &Root) -> Result<bool, Error> {
 }
 
 /// Makes temporary names of concurrent unlocked runs distinct.
-fn nonce() -> u64 {
+pub(crate) fn nonce() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

@@ -279,7 +279,7 @@ mod tests {
         assert!(
             exports
                 .iter()
-                .any(|n| n == "wp-init:installer/installer@0.3.0"),
+                .any(|n| n == "wp-init:installer/installer@0.4.0"),
             "{exports:?}"
         );
     }

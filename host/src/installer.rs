@@ -10,13 +10,25 @@ use crate::component::exports::wp_init::installer::installer as wit;
 use crate::component::{self, Embed};
 use crate::owner::Owner;
 use crate::roots::Root;
-use crate::sandbox::{Grants, Host, Sandbox};
+use crate::sandbox::{Grants, Host, PrivateUmask, Sandbox};
 use crate::{Error, commit, from_wit, lock, permissions};
-use wp_init_core::commit::{Journal, Rename};
+use wp_init_core::commit::Rename;
 use wp_init_core::report::{Created, Report};
 
 /// What a call of the typed interface returns.
 pub(crate) type CallResult<W> = wasmtime::Result<Result<W, wit::Error>>;
+
+/// What running the component gave.
+pub(crate) struct Ran<W> {
+    /// Its report.
+    pub report: W,
+    /// Its messages, when captured.
+    pub messages: Option<String>,
+    /// The most linear memory one instance held.
+    pub memory_peak: u64,
+    /// How many instances ran.
+    pub instances: u64,
+}
 
 /// Takes the staged files out of a WIT report, for the host's commit.
 pub(crate) fn take_staged(report: &mut wit::Report) -> Vec<Rename> {
@@ -56,9 +68,10 @@ pub struct Installer {
     capture_messages: bool,
     owner: Option<Owner>,
     config_mode: u32,
-    mount_points: Vec<String>,
+    pub(crate) mount_points: Vec<String>,
     lock: bool,
     lock_timeout: Duration,
+    pub(crate) instances: usize,
 }
 
 /// What a run returns.
@@ -83,8 +96,10 @@ pub struct HostActions {
     pub owner: Option<String>,
     /// Seconds spent waiting for another run's lock on TARGET.
     pub lock_wait_secs: f64,
-    /// The most linear memory the component held at once, in bytes.
+    /// The most linear memory one component instance held at once, in bytes.
     pub guest_memory_peak: u64,
+    /// Component instances that ran (more than one: a fresh install split in parts).
+    pub instances: u64,
 }
 
 impl Installer {
@@ -105,7 +120,16 @@ impl Installer {
             mount_points: Vec::new(),
             lock: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            instances: std::thread::available_parallelism().map_or(1, usize::from),
         }
+    }
+
+    /// Component instances a fresh install may run at once (default: the available
+    /// cores; 1 for one instance). Extra instances copy whole core trees
+    /// (`wp-includes`, then `wp-admin`), so more than 3 change nothing.
+    pub fn instances(mut self, n: usize) -> Self {
+        self.instances = n.max(1);
+        self
     }
 
     /// Gives every created entry this owner and group (see [`crate::owner::resolve`] for
@@ -190,7 +214,16 @@ impl Installer {
     pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
         let (report, host, messages) = self.transact(
             on_wait,
-            |inst, store, options| inst.call_install(store, options),
+            |grants, options| {
+                let parts = self.parts(grants)?;
+                if parts.is_empty() {
+                    self.call_component(grants, grants.target, |inst, store| {
+                        inst.call_install(store, options)
+                    })
+                } else {
+                    self.install_in_parts(grants, options, &parts)
+                }
+            },
             |mut r| {
                 let staged = take_staged(&mut r);
                 (from_wit::report(r), staged)
@@ -214,13 +247,13 @@ impl Installer {
 
     /// One run of a command that writes TARGET, as one transaction: opens SOURCE and
     /// TARGET once, takes the lock, finishes an interrupted commit, runs the component
-    /// (`call`) under a private umask, sets owners and file modes on exactly the entries
+    /// (`call`, with the grants and options) under a private umask, sets owners and file modes on exactly the entries
     /// it created (`created` of the report `convert` makes, which also hands over the
     /// staged files), then commits.
     pub(crate) fn transact<W, U>(
         &self,
         on_wait: impl FnOnce(),
-        call: impl FnOnce(&wit::Guest, &mut Store<Host>, &wit::Options) -> CallResult<W>,
+        call: impl FnOnce(&Grants<'_>, &wit::Options) -> Result<Ran<W>, Error>,
         convert: impl FnOnce(W) -> (U, Vec<Rename>),
         created: impl Fn(&U) -> &[Created],
     ) -> Result<(U, HostActions, Option<String>), Error> {
@@ -237,43 +270,38 @@ impl Installer {
                 false => eprint!("{line}"),
             }
         }
-        let (report, captured, guest_memory_peak) = {
+        let ran = {
             let _private = PrivateUmask::set();
             let grants = self.grants(&source, &target, !self.dry_run, &[]);
-            self.call_component(&grants, &target, |inst, store| {
-                let options = wit::Options {
-                    source: self.source.clone(),
-                    target: self.target.clone(),
-                    dry_run: self.dry_run,
-                    stage_final: true,
-                    mount_points: self.mount_points.clone(),
-                };
-                call(inst, store, &options)
-            })?
+            let options = wit::Options {
+                source: self.source.clone(),
+                target: self.target.clone(),
+                dry_run: self.dry_run,
+                stage_final: true,
+                mount_points: self.mount_points.clone(),
+            };
+            call(&grants, &options)?
         };
-        let (report, staged) = convert(report);
-        let messages = captured.map(|c| messages + &c);
+        let (report, staged) = convert(ran.report);
+        let messages = ran.messages.map(|c| messages + &c);
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: waited.as_secs_f64(),
-            guest_memory_peak,
+            guest_memory_peak: ran.memory_peak,
+            instances: ran.instances,
             ..HostActions::default()
         };
         if !self.dry_run {
-            // The staged files are still under their temporary names.
-            let mut on_disk = created(&report).to_vec();
-            for c in &mut on_disk {
-                if let Some(s) = staged.iter().find(|s| s.path == c.path) {
-                    c.path.clone_from(&s.temporary);
-                }
-            }
-            let (done, dirs) =
-                permissions::apply(&source, &target, &on_disk, self.owner, self.config_mode)?;
+            let done = commit::pass_then_commit(
+                &source,
+                &target,
+                created(&report),
+                staged,
+                self.owner,
+                self.config_mode,
+            )?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
-            if !staged.is_empty() || !dirs.is_empty() {
-                commit::commit(&target, &Journal::new(staged, dirs))?;
-            }
         }
         Ok((report, host, messages))
     }
@@ -291,23 +319,24 @@ impl Installer {
         Ok((Some(held), waited))
     }
 
-    /// Instantiates the typed interface under `grants` and calls it; returns its result,
-    /// the captured messages and the guest's peak memory.
+    /// Instantiates the typed interface under `grants` and calls it once.
     pub(crate) fn call_component<W>(
         &self,
         grants: &Grants<'_>,
         target: &Root,
         call: impl FnOnce(&wit::Guest, &mut Store<Host>) -> CallResult<W>,
-    ) -> Result<(W, Option<String>, u64), Error> {
+    ) -> Result<Ran<W>, Error> {
         let prepared = component::prepared()?;
         let mut sb = Sandbox::new(prepared, grants)?;
         let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
             .and_then(|inst| call(inst.wp_init_installer_installer(), &mut sb.store));
         match result {
-            Ok(Ok(report)) => {
-                let peak = sb.memory_peak();
-                Ok((report, sb.captured(), peak))
-            }
+            Ok(Ok(report)) => Ok(Ran {
+                report,
+                memory_peak: sb.memory_peak(),
+                messages: sb.captured(),
+                instances: 1,
+            }),
             Ok(Err(e)) => Err(self.diagnose(e.into(), target)),
             Err(e) => Err(sb.failure(e)),
         }
@@ -365,20 +394,5 @@ impl Installer {
             )));
         }
         Ok((source, target))
-    }
-}
-
-/// The process umask set to 077 while it lives (restored on drop).
-struct PrivateUmask(rustix::fs::Mode);
-
-impl PrivateUmask {
-    fn set() -> Self {
-        PrivateUmask(rustix::process::umask(rustix::fs::Mode::from(0o077)))
-    }
-}
-
-impl Drop for PrivateUmask {
-    fn drop(&mut self) {
-        rustix::process::umask(self.0);
     }
 }

@@ -46,6 +46,7 @@ mod from_wit;
 mod installer;
 pub mod lock;
 pub mod owner;
+mod parts;
 pub mod permissions;
 pub mod roots;
 mod sandbox;

@@ -118,6 +118,9 @@ fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
         .config_mode(args.config_mode)
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout);
+    if let Some(n) = args.instances {
+        installer = installer.instances(n.into());
+    }
     for rel in &args.mount_point {
         installer = installer.mount_point(rel);
     }

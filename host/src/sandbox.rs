@@ -202,3 +202,18 @@ fn invalid(kind: fn(crate::PathError) -> Error, root: &Root, e: impl std::fmt::D
         cause: format!("cannot grant the opened directory (is /proc mounted?): {e}"),
     })
 }
+
+/// The process umask set to 077 while it lives (restored on drop).
+pub(crate) struct PrivateUmask(rustix::fs::Mode);
+
+impl PrivateUmask {
+    pub(crate) fn set() -> Self {
+        PrivateUmask(rustix::process::umask(rustix::fs::Mode::from(0o077)))
+    }
+}
+
+impl Drop for PrivateUmask {
+    fn drop(&mut self) {
+        rustix::process::umask(self.0);
+    }
+}

@@ -47,8 +47,10 @@ impl Installer {
     ) -> Result<UpgradeOutcome, Error> {
         let (report, host, messages) = self.transact(
             on_wait,
-            |inst, store, options| {
-                inst.call_upgrade(store, options, wit::UpgradeOptions { allow_downgrade })
+            |grants, options| {
+                self.call_component(grants, grants.target, |inst, store| {
+                    inst.call_upgrade(store, options, wit::UpgradeOptions { allow_downgrade })
+                })
             },
             |mut r| {
                 let staged = take_staged(&mut r.install);
@@ -81,7 +83,7 @@ impl Installer {
         let (source, target) = self.open_roots()?;
         let (_lock, waited) = self.lock_target(&target, on_wait)?;
         let grants = self.grants(&source, &target, false, &[]);
-        let (report, messages, _) = self.call_component(&grants, &target, |inst, store| {
+        let ran = self.call_component(&grants, &target, |inst, store| {
             let options = wit::VerifyOptions {
                 source: self.source.clone(),
                 target: self.target.clone(),
@@ -89,9 +91,9 @@ impl Installer {
             inst.call_verify(store, &options)
         })?;
         Ok(VerifyOutcome {
-            report: wp_init_core::verify_report_from_wit!(report),
+            report: wp_init_core::verify_report_from_wit!(ran.report),
             lock_wait_secs: waited.as_secs_f64(),
-            messages,
+            messages: ran.messages,
         })
     }
 

@@ -24,9 +24,12 @@ use common::tree::tree_hash;
 /// installed test while incomplete, because the next run finishes the commit.
 const JOURNAL: &str = ".wp-init-commit";
 
-/// The run every point makes: as root (default owner www-data), with a config requested.
+/// The run every point makes: as root (default owner www-data), with a config requested,
+/// split over two component instances whatever the machine (`wp-includes/` in the second).
 fn install(src: &Path, dst: &Path) -> Invocation {
     Invocation::install(src, dst)
+        .arg("--instances")
+        .arg("2")
         .env("WORDPRESS_DB_HOST", "db")
         .env("WORDPRESS_DB_PASSWORD", "secret")
 }
@@ -121,6 +124,16 @@ fn a_crash_at_any_mutating_call_is_finished_by_the_next_run() {
         d.is_empty(),
         "the uninterrupted run is incomplete: {}",
         summary(&d)
+    );
+    let makers: std::collections::HashSet<u32> = calls
+        .iter()
+        .filter(|c| c.syscall.starts_with("mkdir"))
+        .map(|c| c.tid)
+        .collect();
+    assert_eq!(
+        makers.len(),
+        2,
+        "two instances, two threads making directories"
     );
 
     let points = points(&calls);

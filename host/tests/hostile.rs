@@ -422,7 +422,8 @@ fn rename_of_index(calls: &[Call]) -> Option<usize> {
         .rposition(|c| c.line.contains(", \"index.php\""))
 }
 
-/// The first call after the last write into a file named `...wp-config.php` (staged or not).
+/// The first call, by the same thread, after the last write into a file named
+/// `...wp-config.php` (staged or not).
 fn after_config_written(calls: &[Call]) -> Option<usize> {
     let last = calls.iter().rposition(|c| {
         c.syscall.contains("write")
@@ -430,7 +431,13 @@ fn after_config_written(calls: &[Call]) -> Option<usize> {
                 .split_once('>')
                 .is_some_and(|(fd, _)| fd.ends_with("wp-config.php"))
     })?;
-    (last + 1 < calls.len()).then_some(last + 1)
+    // The next call of the same thread: another instance's calls interleave differently
+    // from run to run.
+    let tid = calls[last].tid;
+    calls[last + 1..]
+        .iter()
+        .position(|c| c.tid == tid)
+        .map(|i| last + 1 + i)
 }
 
 /// A scratch area: SOURCE, TARGET and a directory beside them that nothing may change.

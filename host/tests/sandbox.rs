@@ -173,7 +173,7 @@ fn component_imports_no_network_and_exports_both_interfaces() {
     assert!(
         exports
             .iter()
-            .any(|n| n == "wp-init:installer/installer@0.3.0"),
+            .any(|n| n == "wp-init:installer/installer@0.4.0"),
         "{exports:?}"
     );
     assert!(

@@ -159,7 +159,24 @@ pub fn build_source(src: &Path) {
     )
     .unwrap();
     symlink("twentytwentyfive", src.join("wp-content/themes/default")).unwrap();
+    set_modes(src);
     set_dir_times(src);
+}
+
+/// Gives every file below `dir` mode 0644 and every directory 0755, whatever the umask:
+/// an install running on another test thread sets the process's umask to 077.
+pub fn set_modes(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let t = entry.file_type().unwrap();
+        if t.is_dir() {
+            set_modes(&entry.path());
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        } else if t.is_file() {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
 }
 
 /// A template with the official image's shape: 8 key/salt lines and runtime getenv.

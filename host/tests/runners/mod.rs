@@ -83,6 +83,7 @@ pub fn comparable(mut v: Value, target: &str) -> Value {
         "owner",
         "lock_wait_secs",
         "guest_memory_peak",
+        "instances",
     ] {
         obj.remove(host_only);
     }

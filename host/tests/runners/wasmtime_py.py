@@ -57,7 +57,7 @@ def main():
     instance = linker.instantiate(store, component)
 
     if mode == "typed":
-        iface = instance.get_export_index(store, "wp-init:installer/installer@0.3.0")
+        iface = instance.get_export_index(store, "wp-init:installer/installer@0.4.0")
         install = instance.get_func(store, instance.get_export_index(store, "install", iface))
         options = Record()
         for name, value in [("source", source), ("target", target),

@@ -1,0 +1,135 @@
+//! A fresh install on several cores: the host runs one extra component instance per part
+//! (`core::parts` decides which), each copying a core tree into a staging directory,
+//! while the first instance copies the rest; the reports are merged into one, and the
+//! host's pass and commit then run once, as for a single instance.
+
+use rustix::fs::{AtFlags, FileType};
+
+use crate::component::exports::wp_init::installer::installer as wit;
+use crate::installer::{Installer, Ran};
+use crate::roots::Root;
+use crate::sandbox::Grants;
+use crate::{Error, commit, component};
+use wp_init_core::layout::temp_name;
+use wp_init_core::parts::parallel_parts;
+use wp_init_core::plan::CORE_TREES;
+
+impl Installer {
+    /// The parts of this install for its extra instances (none for a dry run, one core,
+    /// or a TARGET that is not a fresh install).
+    pub(crate) fn parts(&self, grants: &Grants<'_>) -> Result<Vec<wit::Part>, Error> {
+        if self.dry_run || self.instances < 2 {
+            return Ok(Vec::new());
+        }
+        let source_dirs: Vec<&str> = CORE_TREES
+            .into_iter()
+            .filter(|t| {
+                rustix::fs::statat(grants.source.fd(), *t, AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+            })
+            .collect();
+        let names = root_names(grants.target)?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let nonce = commit::nonce();
+        Ok(
+            parallel_parts(self.instances, &source_dirs, &names, &self.mount_points)
+                .into_iter()
+                .map(|p| wit::Part {
+                    path: p.to_owned(),
+                    staging: temp_name(p, nonce),
+                })
+                .collect(),
+        )
+    }
+
+    /// Runs `install-leaving` here and `install-part` for each part on a thread of its
+    /// own, and merges the reports (`created` sorted by path, as one instance's is): the
+    /// parts' staged entries (each staging directory,
+    /// then what it staged inside) go before the first instance's, so that `index.php`
+    /// stays last. A first instance that found TARGET installed after all (a writer
+    /// outside wp-init's lock) keeps its report alone: the parts' staging directories are
+    /// never renamed into place, and the next run removes them.
+    pub(crate) fn install_in_parts(
+        &self,
+        grants: &Grants<'_>,
+        options: &wit::Options,
+        parts: &[wit::Part],
+    ) -> Result<Ran<wit::Report>, Error> {
+        // The component's memory image is made once per process, by whichever thread
+        // instantiates first: made here, it is always this thread, and every thread's
+        // system calls are the same from run to run (the crash suites count on it).
+        component::prepared()?
+            .component
+            .initialize_copy_on_write_image()
+            .map_err(|e| Error::Runtime(format!("{e:#}")))?;
+        let (main, others) = std::thread::scope(|s| {
+            let threads: Vec<_> = parts
+                .iter()
+                .map(|part| {
+                    s.spawn(move || {
+                        self.call_component(grants, grants.target, |inst, store| {
+                            inst.call_install_part(store, options, part)
+                        })
+                    })
+                })
+                .collect();
+            let main = self.call_component(grants, grants.target, |inst, store| {
+                inst.call_install_leaving(store, options, parts)
+            });
+            let others: Vec<Result<Ran<wit::Report>, Error>> = threads
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            (main, others)
+        });
+        let mut ran = main?;
+        let others = others.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if ran.report.status != wit::InstallStatus::Copied {
+            return Ok(ran);
+        }
+        let report = &mut ran.report;
+        let mut staged = Vec::new();
+        for other in others {
+            let part = other.report;
+            report.files_copied += part.files_copied;
+            report.dirs_created += part.dirs_created;
+            report.symlinks_copied += part.symlinks_copied;
+            report.bytes_copied += part.bytes_copied;
+            report.excluded.extend(part.excluded);
+            report.warnings.extend(part.warnings);
+            report.created.extend(part.created);
+            staged.extend(part.staged);
+            if let (Some(m), Some(c)) = (ran.messages.as_mut(), other.messages) {
+                m.push_str(&c);
+            }
+            ran.memory_peak = ran.memory_peak.max(other.memory_peak);
+            ran.instances += 1;
+        }
+        staged.append(&mut report.staged);
+        report.staged = staged;
+        report.created.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(ran)
+    }
+}
+
+/// The names at the root of `dir`.
+fn root_names(dir: &Root) -> Result<Vec<String>, Error> {
+    let fail = |e: rustix::io::Errno| {
+        Error::Io(crate::error::PathError {
+            path: dir.path_of("").display().to_string(),
+            cause: format!("listing the directory: {e}"),
+        })
+    };
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(dir.fd()).map_err(fail)? {
+        let name = entry
+            .map_err(fail)?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name != "." && name != ".." {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
