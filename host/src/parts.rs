@@ -44,11 +44,11 @@ impl Installer {
 
     /// Runs `install-leaving` here and `install-part` for each part on a thread of its
     /// own, and merges the reports (`created` sorted by path, as one instance's is): the
-    /// parts' staged entries (each staging directory,
-    /// then what it staged inside) go before the first instance's, so that `index.php`
-    /// stays last. A first instance that found TARGET installed after all (a writer
-    /// outside wp-init's lock) keeps its report alone: the parts' staging directories are
-    /// never renamed into place, and the next run removes them.
+    /// parts' staged entries (each staging directory, then what it staged inside) go
+    /// before the first instance's, so that `index.php` stays last. A first instance that
+    /// found TARGET installed after all (a writer outside wp-init's lock) keeps its report
+    /// alone: the parts' staging directories are never renamed into place, and the next
+    /// run removes them.
     pub(crate) fn install_in_parts(
         &self,
         grants: &Grants<'_>,
