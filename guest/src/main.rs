@@ -2,7 +2,8 @@
 //!
 //! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
 //! - `wasi:cli/run` (from `fn main`): `install`, `upgrade` and `verify`, see `cli.rs`;
-//! - `wp-init:installer/installer@0.4.0`: the same commands, typed, for embedders.
+//! - `wp-init:installer/installer@0.4.0`: the same commands, typed, for embedders, and
+//!   the two halves of an install split over instances (`install-leaving`, `part.rs`).
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
 //! that SOURCE and TARGET name; see `install.rs` for the steps and `core::plan` for the
