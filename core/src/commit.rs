@@ -4,45 +4,19 @@
 //! (`wp-includes/version.php`, `index.php`, a written `wp-config.php`) under temporary
 //! names, and its new directories without their final mode and time. The commit then:
 //!
-//! 1. writes a [`Journal`] of what is left to do to [`JOURNAL`] at TARGET's root,
-//!    atomically and durably;
+//! 1. appends the [`Journal`] of what is left to do to the run's journal file (see
+//!    `core::journal`), durably;
 //! 2. renames each staged file into place, in order;
 //! 3. gives each new directory its final mode and modification time, deepest first (a
 //!    read-only directory is finished only after everything inside it is in place);
-//! 4. removes the logs of created directories ([`CREATED_LOG_PREFIX`]), then the journal.
+//! 4. retires the journal file (and those of the interrupted runs this run finished).
 //!
-//! Every step is idempotent, so a run that finds a journal finishes it with
+//! Every step is idempotent, so a run that finds a journal with a commit finishes it with
 //! [`finish`] before doing anything else, whatever instant the previous run died at.
 //! The algorithm lives here, once; the guest (WASI) and the host (`rustix`) each
 //! implement [`Finisher`], the handful of file operations it needs.
 
 use serde::{Deserialize, Serialize};
-
-/// The journal of an unfinished commit, at TARGET's root. While it exists the tree is
-/// not installed, whatever its sentinels say: the next run finishes the commit.
-pub const JOURNAL: &str = ".wp-init-commit";
-
-/// Prefix of the logs in which a run lists, before creating them, the entries whose
-/// presence a later run would otherwise take for the user's: directories (kept as they
-/// are) and the excludable `.htaccess` and `wp-content/*/*` (left alone). At TARGET's
-/// root, `.wp-init-created.<nonce>`, one JSON string per line. A run that finds such a
-/// log knows those entries are wp-init's and finishes them as its own (modes, owners).
-/// The commit removes the logs.
-pub const CREATED_LOG_PREFIX: &str = ".wp-init-created.";
-
-/// The paths listed in the text of a [`CREATED_LOG_PREFIX`] log; a line cut short by a
-/// crash is ignored (its entry was not created yet).
-pub fn parse_created_log(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .filter_map(|line| serde_json::from_str::<String>(line).ok())
-}
-
-/// One line of a [`CREATED_LOG_PREFIX`] log, with its newline.
-pub fn created_log_line(rel: &str) -> String {
-    let mut line = serde_json::to_string(rel).unwrap_or_else(|_| unreachable!("a string"));
-    line.push('\n');
-    line
-}
 
 /// A modification time: seconds and nanoseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,19 +87,6 @@ impl Journal {
         dirs.dedup_by(|a, b| a.path == b.path);
         Journal { renames, dirs }
     }
-
-    /// The journal as the text written to [`JOURNAL`].
-    pub fn to_text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| unreachable!("plain data serialises"))
-    }
-
-    /// Parses the text of [`JOURNAL`].
-    ///
-    /// # Errors
-    /// The text is not a journal (a message saying why).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("not a wp-init commit journal: {e}"))
-    }
 }
 
 fn depth(path: &str) -> usize {
@@ -142,10 +103,12 @@ pub trait Finisher {
     fn rename(&mut self, from: &str, to: &str) -> Result<(), Self::Error>;
     /// Sets a directory's mode (if the executor can) and modification time.
     fn finish_dir(&mut self, dir: &DirFinal) -> Result<(), Self::Error>;
-    /// Writes [`JOURNAL`] atomically and durably.
-    fn write_journal(&mut self, text: &str) -> Result<(), Self::Error>;
-    /// Removes every [`CREATED_LOG_PREFIX`] log, then [`JOURNAL`], durably.
-    fn remove_journal(&mut self) -> Result<(), Self::Error>;
+    /// Appends `journal` to the run's journal file as its commit, durably: from then on
+    /// the tree is not installed, whatever its sentinels say, until [`finish`] is done.
+    fn write_commit(&mut self, journal: &Journal) -> Result<(), Self::Error>;
+    /// The commit is done: removes the journal file (and those of the interrupted runs
+    /// this run finished), durably.
+    fn retire(&mut self) -> Result<(), Self::Error>;
 }
 
 /// Commits: journals `journal`, then [`finish`]es it.
@@ -153,7 +116,7 @@ pub trait Finisher {
 /// # Errors
 /// The first failing operation; the journal then stays, and the next run finishes it.
 pub fn commit<F: Finisher>(journal: &Journal, f: &mut F) -> Result<(), F::Error> {
-    f.write_journal(&journal.to_text())?;
+    f.write_commit(journal)?;
     finish(journal, f)
 }
 
@@ -174,7 +137,7 @@ pub fn finish<F: Finisher>(journal: &Journal, f: &mut F) -> Result<(), F::Error>
             f.finish_dir(d)?;
         }
     }
-    f.remove_journal()
+    f.retire()
 }
 
 #[cfg(test)]
@@ -216,7 +179,7 @@ mod tests {
     struct Fake {
         entries: BTreeSet<String>,
         ops: Vec<String>,
-        journal: Option<String>,
+        journal: Option<Journal>,
         /// Fail (simulate a crash) at this operation number.
         crash_at: Option<usize>,
     }
@@ -245,12 +208,12 @@ mod tests {
         fn finish_dir(&mut self, dir: &DirFinal) -> Result<(), ()> {
             self.op(format!("dir {}", dir.path))
         }
-        fn write_journal(&mut self, text: &str) -> Result<(), ()> {
+        fn write_commit(&mut self, journal: &Journal) -> Result<(), ()> {
             self.op("journal".into())?;
-            self.journal = Some(text.to_owned());
+            self.journal = Some(journal.clone());
             Ok(())
         }
-        fn remove_journal(&mut self) -> Result<(), ()> {
+        fn retire(&mut self) -> Result<(), ()> {
             self.op("unjournal".into())?;
             self.journal = None;
             Ok(())
@@ -299,20 +262,6 @@ mod tests {
         assert_eq!(paths, ["wp-includes/js/x", "wp-includes/js", "wp-includes"]);
     }
 
-    #[test]
-    fn created_log_round_trips_any_name() {
-        let names = ["a/b", "new\nline", "quote\"d", "tab\there"];
-        let mut text: String = names.iter().map(|n| created_log_line(n)).collect();
-        text.push_str("\"cut sho");
-        assert_eq!(parse_created_log(&text).collect::<Vec<_>>(), names);
-    }
-
-    #[test]
-    fn text_round_trips() {
-        let j = journal();
-        assert_eq!(Journal::parse(&j.to_text()), Ok(j));
-        assert!(Journal::parse("{").is_err());
-    }
 
     #[test]
     fn commit_order() {
@@ -345,8 +294,8 @@ mod tests {
             assert!(commit(&journal(), &mut fs).is_err(), "crash at {n}");
             fs.crash_at = None;
             match fs.journal.clone() {
-                Some(text) => {
-                    finish(&Journal::parse(&text).unwrap(), &mut fs).unwrap();
+                Some(j) => {
+                    finish(&j, &mut fs).unwrap();
                     assert_eq!(fs.entries, clean.entries, "crash at {n}");
                     assert!(fs.journal.is_none());
                 }

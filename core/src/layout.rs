@@ -93,13 +93,34 @@ pub fn join(base: &str, rel: &str) -> String {
 /// mounted inside a read-only TARGET.
 pub const DEFAULT_MOUNT_POINTS: [&str; 1] = ["wp-content/uploads"];
 
-/// Whether `rel` may name a mount point: a relative `/`-separated path inside TARGET
-/// whose components are plain names (no empty, `.` or `..` component).
-pub fn mount_point_is_valid(rel: &str) -> bool {
+/// Whether `rel` is a plain relative `/`-separated path: not empty, not absolute, and no
+/// empty, `.` or `..` component (so it names an entry inside the directory it is
+/// relative to, whatever the entries on its way are).
+pub fn is_plain_relative(rel: &str) -> bool {
     !rel.is_empty()
         && rel
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'))
+}
+
+/// Why `rel` cannot name a mount point (`--mount-point`), if it cannot: it must be a
+/// plain relative path inside TARGET, and not where core goes (`wp-admin/`,
+/// `wp-includes/`, the root's `.php` files and `.htaccess`: an install would leave a
+/// directory where a file belongs, an upgrade would have to replace it), nor one of
+/// wp-init's own names.
+pub fn mount_point_problem(rel: &str) -> Option<&'static str> {
+    let top = rel.split('/').next().unwrap_or_default();
+    if !is_plain_relative(rel) {
+        Some("a mount point must be a relative path inside TARGET, without '.' or '..'")
+    } else if is_sentinel(rel) || rel == HTACCESS || (top == rel && rel.ends_with(".php")) {
+        Some("a mount point cannot be a file WordPress installs")
+    } else if crate::plan::CORE_TREES.contains(&top) {
+        Some("a mount point cannot be inside wp-admin/ or wp-includes/, which an upgrade replaces")
+    } else if rel.split('/').any(is_own_name) {
+        Some("a mount point cannot have the prefix of wp-init's own files")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -141,8 +162,8 @@ mod tests {
 
     #[test]
     fn own_names_cover_every_bookkeeping_name() {
-        use crate::commit::{CREATED_LOG_PREFIX, JOURNAL};
-        for name in [temp_name("x", 1).as_str(), JOURNAL, CREATED_LOG_PREFIX] {
+        let journal = crate::journal::journal_name(1);
+        for name in [temp_name("x", 1).as_str(), &journal] {
             assert!(is_own_name(name), "{name}");
         }
         assert!(!is_own_name("wp-content"));
@@ -178,10 +199,18 @@ mod tests {
 
     #[test]
     fn mount_points() {
-        assert!(mount_point_is_valid("wp-content/uploads"));
-        assert!(mount_point_is_valid("cache"));
-        for bad in ["", "/abs", "a/../b", "..", "a//b", "a/", "./a", "a\0b"] {
-            assert!(!mount_point_is_valid(bad), "{bad:?}");
+        for ok in ["wp-content/uploads", "wp-content", "cache", "wp-content/x/y.php"] {
+            assert_eq!(mount_point_problem(ok), None, "{ok}");
         }
+        for bad in ["", "/abs", "a/../b", "..", "a//b", "a/", "./a", "a\0b"] {
+            assert!(mount_point_problem(bad).unwrap().contains("relative"), "{bad:?}");
+        }
+        for file in ["index.php", "wp-includes/version.php", ".htaccess", "wp-login.php"] {
+            assert!(mount_point_problem(file).unwrap().contains("file"), "{file}");
+        }
+        for core in ["wp-admin", "wp-includes/fonts", "wp-admin/css/x"] {
+            assert!(mount_point_problem(core).unwrap().contains("upgrade"), "{core}");
+        }
+        assert!(mount_point_problem(".wp-init-x").is_some());
     }
 }

@@ -6,6 +6,7 @@
 //! - [`config`]: the `wp-config.php` step — which variables ask for it, the built-in
 //!   template, and the per-line replacement of the unique-phrase placeholder with salts.
 //! - [`commit`]: the journaled commit that finishes an install, and its recovery.
+//! - [`journal`]: the journal a run streams to TARGET, and what an unfinished one says.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
 //!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
 //! - [`plan`]: the planner — what `install`, `upgrade` and `verify` do with each entry of
@@ -19,6 +20,7 @@
 pub mod commit;
 pub mod config;
 pub mod exit_codes;
+pub mod journal;
 pub mod layout;
 pub mod parts;
 pub mod plan;

@@ -61,6 +61,9 @@ pub enum Kind {
     Symlink(Resolved),
     /// Anything else (fifo, socket, device).
     Special,
+    /// TARGET only: a mount point (another file system mounted inside TARGET), whatever
+    /// its kind. wp-init never enters, removes or replaces it.
+    Mounted,
 }
 
 /// One entry of a directory listing.
@@ -133,8 +136,26 @@ pub enum Step {
     /// TARGET has a directory where SOURCE has a file or symlink, and the command may not
     /// remove it: fail ("is a directory"), as the rename over it would.
     DirInTheWay,
-    /// `upgrade`: remove TARGET's entry (and all it holds): SOURCE no longer has it.
+    /// `upgrade`: remove TARGET's entry (and what it holds that was core): SOURCE no
+    /// longer has it, and it was core.
     Remove,
+    /// `upgrade`: TARGET's entry in a core tree that SOURCE lacks and that is not known
+    /// to be core (a user's `.htaccess` or `.htpasswd`): kept, and reported.
+    KeepExtra,
+    /// TARGET's entry is a mount point: left alone, and reported.
+    LeaveMount,
+    /// `upgrade`: TARGET has a symlink where SOURCE has a directory, outside the core
+    /// trees (a `wp-content` on a volume elsewhere): left alone, and reported.
+    KeepSymlink,
+}
+
+/// What the planner knows about TARGET's entries beyond their listing.
+pub struct Known<'a> {
+    /// Whether an interrupted run created a path (it is finished as this run's own).
+    pub adopted: &'a dyn Fn(&str) -> bool,
+    /// Whether a path of the core trees was core when wp-init last installed it (or is
+    /// one of WordPress's own old files): only those are removed by an upgrade.
+    pub was_core: &'a dyn Fn(&str) -> bool,
 }
 
 /// What `verify` does with one name.
@@ -160,7 +181,8 @@ pub struct Planned {
 }
 
 /// Plans the directory at `rel` (relative to both roots; `""` is the root) from the
-/// listings of SOURCE's and TARGET's entries (each sorted by name). `adopted` says whether an interrupted run created a path.
+/// listings of SOURCE's and TARGET's entries (each sorted by name) and what else is
+/// `known` of TARGET's.
 ///
 /// Removals come first, then SOURCE's entries in name order, then TARGET's extras.
 pub fn plan_dir(
@@ -168,7 +190,7 @@ pub fn plan_dir(
     rel: &str,
     src: &[Entry],
     tgt: &[Entry],
-    adopted: &dyn Fn(&str) -> bool,
+    known: &Known<'_>,
 ) -> Vec<Planned> {
     let mut steps = Vec::new();
     for s in src {
@@ -180,16 +202,23 @@ pub fn plan_dir(
                 step,
             })
         };
-        for step in copy_steps(scope, &path, s, t, adopted) {
+        for step in copy_steps(scope, &path, s, t, known) {
             push(step);
         }
     }
     if scope == Scope::Mirror {
         // wp-init's own temporaries are cleaned before planning.
         for t in only_in_target(src, tgt).filter(|t| !is_own_name(&t.name)) {
+            let step = if t.kind == Kind::Mounted {
+                Step::LeaveMount
+            } else if (known.was_core)(&join(rel, &t.name)) {
+                Step::Remove
+            } else {
+                Step::KeepExtra
+            };
             steps.push(Planned {
                 name: t.name.clone(),
-                step: Step::Remove,
+                step,
             });
         }
     }
@@ -227,10 +256,24 @@ fn copy_steps(
     path: &str,
     s: &Entry,
     t: Option<&Entry>,
-    adopted: &dyn Fn(&str) -> bool,
+    known: &Known<'_>,
 ) -> Vec<Step> {
+    let adopted = known.adopted;
     if is_own_name(&s.name) {
         return vec![Step::SkipOwnName];
+    }
+    if t.is_some_and(|t| t.kind == Kind::Mounted) {
+        return vec![Step::LeaveMount];
+    }
+    // An upgrade leaves a symlinked directory outside the core trees where it points
+    // (`wp-content` on a volume elsewhere), as it does `wp-content/*` ones.
+    let linked = t.is_some_and(|t| matches!(t.kind, Kind::Symlink(_)));
+    if matches!(scope, Scope::UpgradeRoot | Scope::Replace)
+        && s.is_dir_like()
+        && linked
+        && !CORE_TREES.contains(&path)
+    {
+        return vec![Step::KeepSymlink];
     }
     // The config files are never touched; the user's `.htaccess` is kept silently.
     let users_htaccess = path == HTACCESS && t.is_some_and(Entry::exists);
@@ -301,10 +344,11 @@ fn copy_steps(
                     replaces: !t_dir && t.is_some(),
                 }
             };
-            if t_dir {
-                vec![Step::Remove, copy]
-            } else {
-                vec![copy]
+            match (t_dir, (known.was_core)(path)) {
+                (true, true) => vec![Step::Remove, copy],
+                // A directory of the user's where SOURCE now has a file: not removed.
+                (true, false) => vec![Step::DirInTheWay],
+                (false, _) => vec![copy],
             }
         }
     }
@@ -359,11 +403,27 @@ pub enum Upgrade {
     Downgrade,
     /// SOURCE is older: refuse.
     Refuse,
+    /// An interrupted upgrade left core half-replaced and SOURCE is not the version it
+    /// was bringing: refuse (a tree of two versions is never "up to date").
+    RefuseUnfinished,
 }
 
 /// Decides `upgrade` from SOURCE's version compared with TARGET's (`None`: TARGET is not
-/// installed).
-pub fn upgrade_decision(source_vs_target: Option<Ordering>, allow_downgrade: bool) -> Upgrade {
+/// installed) and, when an interrupted upgrade left core half-replaced, whether SOURCE
+/// holds the version it was bringing (`unfinished`): then the upgrade is redone, or
+/// refused unless a downgrade is allowed (which replaces core with SOURCE's, whatever
+/// the versions say).
+pub fn upgrade_decision(
+    source_vs_target: Option<Ordering>,
+    allow_downgrade: bool,
+    unfinished: Option<bool>,
+) -> Upgrade {
+    match (source_vs_target, unfinished) {
+        (Some(_), Some(true)) => Upgrade::Upgrade,
+        (Some(_), Some(false)) if allow_downgrade => Upgrade::Downgrade,
+        (Some(_), Some(false)) => Upgrade::RefuseUnfinished,
+        _ => {}
+    }
     match source_vs_target {
         None => Upgrade::Install,
         Some(Ordering::Equal) => Upgrade::UpToDate,

@@ -2,7 +2,7 @@
 
 use super::*;
 
-use Kind::{Dir, File, Special, Symlink};
+use Kind::{Dir, File, Mounted, Special, Symlink};
 use Step::*;
 
 fn list(entries: &[(&str, Kind)]) -> Vec<Entry> {
@@ -312,14 +312,81 @@ const ROWS: &[Row] = &[
             },
         )],
     ),
+    (
+        "upgrade core tree: a user's files there are kept, a mount point left alone",
+        Scope::Mirror,
+        "wp-admin",
+        &[("index.php", File)],
+        &[
+            ("index.php", File),
+            ("user-.htpasswd", File),
+            ("user-private", Dir),
+            ("fonts", Mounted),
+            ("old.php", File),
+        ],
+        &[],
+        &[
+            ("old.php", Remove),
+            ("index.php", REPLACE),
+            ("fonts", LeaveMount),
+            ("user-.htpasswd", KeepExtra),
+            ("user-private", KeepExtra),
+        ],
+    ),
+    (
+        "upgrade core tree: a user's directory where SOURCE now has a file is not removed",
+        Scope::Mirror,
+        "wp-admin",
+        &[("user-x", File)],
+        &[("user-x", Dir)],
+        &[],
+        &[("user-x", DirInTheWay)],
+    ),
+    (
+        "upgrade root: a symlinked wp-content (a volume elsewhere) is left alone",
+        Scope::UpgradeRoot,
+        "",
+        &[("wp-content", Dir), ("wp-admin", Dir)],
+        &[("wp-content", LINK_DIR), ("wp-admin", LINK_DIR)],
+        &[],
+        &[
+            (
+                "wp-admin",
+                MakeDir {
+                    replace: true,
+                    staged: false,
+                    scope: Scope::Install,
+                },
+            ),
+            ("wp-content", KeepSymlink),
+        ],
+    ),
+    (
+        "install and upgrade never replace a mount point",
+        Scope::Install,
+        "wp-content",
+        &[("uploads", Dir), ("index.php", File)],
+        &[("uploads", Mounted), ("index.php", Mounted)],
+        &[],
+        &[("index.php", LeaveMount), ("uploads", LeaveMount)],
+    ),
 ];
+
+/// In these rows, every path was core but those whose name starts with `user-`.
+fn was_core(path: &str) -> bool {
+    !path.rsplit('/').next().unwrap_or(path).starts_with("user-")
+}
 
 #[test]
 fn every_row_plans_as_expected() {
     let mut failures = Vec::new();
     for &(what, scope, rel, src, tgt, adopted, want) in ROWS {
         let adopted = |p: &str| adopted.contains(&p);
-        let got: Vec<(String, Step)> = plan_dir(scope, rel, &list(src), &list(tgt), &adopted)
+        let known = Known {
+            adopted: &adopted,
+            was_core: &was_core,
+        };
+        let got: Vec<(String, Step)> = plan_dir(scope, rel, &list(src), &list(tgt), &known)
             .into_iter()
             .map(|p| (p.name, p.step))
             .collect();
@@ -334,16 +401,28 @@ fn every_row_plans_as_expected() {
 #[test]
 fn upgrade_never_downgrades_unless_allowed() {
     use std::cmp::Ordering::*;
+    // (SOURCE vs TARGET, downgrade allowed, an interrupted upgrade: does SOURCE hold
+    // the version it was bringing?, decision)
     let rows = [
-        (None, false, Upgrade::Install),
-        (Some(Equal), false, Upgrade::UpToDate),
-        (Some(Greater), false, Upgrade::Upgrade),
-        (Some(Less), false, Upgrade::Refuse),
-        (Some(Less), true, Upgrade::Downgrade),
-        (Some(Equal), true, Upgrade::UpToDate),
+        (None, false, None, Upgrade::Install),
+        (Some(Equal), false, None, Upgrade::UpToDate),
+        (Some(Greater), false, None, Upgrade::Upgrade),
+        (Some(Less), false, None, Upgrade::Refuse),
+        (Some(Less), true, None, Upgrade::Downgrade),
+        (Some(Equal), true, None, Upgrade::UpToDate),
+        // Half upgraded: `version.php` still says the old version.
+        (Some(Greater), false, Some(true), Upgrade::Upgrade),
+        (Some(Equal), false, Some(false), Upgrade::RefuseUnfinished),
+        (Some(Less), false, Some(false), Upgrade::RefuseUnfinished),
+        (Some(Equal), true, Some(false), Upgrade::Downgrade),
+        (None, false, Some(false), Upgrade::Install),
     ];
-    for (order, allow, want) in rows {
-        assert_eq!(upgrade_decision(order, allow), want, "{order:?} {allow}");
+    for (order, allow, unfinished, want) in rows {
+        assert_eq!(
+            upgrade_decision(order, allow, unfinished),
+            want,
+            "{order:?} {allow} {unfinished:?}"
+        );
     }
 }
 

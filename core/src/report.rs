@@ -4,7 +4,7 @@
 //! It mirrors the WIT `report` record (guest and host each convert their generated
 //! bindings into it), without the `staged` list, which is a detail between the two.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::exit_codes::ExitCode;
 
@@ -49,7 +49,7 @@ pub struct Config {
 }
 
 /// The kind of a created entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
     /// A regular file.

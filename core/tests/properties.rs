@@ -1,15 +1,15 @@
 //! Property tests of the pure rules: path joining, the exclusion and mount-point rules,
-//! template rendering, the created-log and the commit journal (a crash at any step is
+//! template rendering, the journal's lines and the commit (a crash at any step is
 //! finished by the next run). Bounded: proptest's default 256 cases per property.
 
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use wp_init_core::commit::{
-    self, DirFinal, Finisher, Journal, Rename, Time, created_log_line, parse_created_log,
-};
+use wp_init_core::commit::{self, DirFinal, Finisher, Journal, Rename, Time};
 use wp_init_core::config::{SALT_ALPHABET, SALT_LEN, UNIQUE_PHRASE, render, salt};
-use wp_init_core::layout::{is_content_package, is_excludable, join, mount_point_is_valid};
+use wp_init_core::journal::{self, Line};
+use wp_init_core::layout::{is_content_package, is_excludable, is_plain_relative, join};
+use wp_init_core::report::EntryKind;
 
 /// A plain path component (any characters but `/` and NUL, not `.` or `..`).
 fn component() -> impl Strategy<Value = String> {
@@ -49,10 +49,10 @@ proptest! {
     }
 
     #[test]
-    fn mount_points_are_plain_relative_paths(p in rel_path(), c in component()) {
-        prop_assert!(mount_point_is_valid(&p));
+    fn plain_relative_paths_stay_inside(p in rel_path(), c in component()) {
+        prop_assert!(is_plain_relative(&p));
         for bad in [format!("/{p}"), format!("{p}/../{c}"), format!("{p}//{c}"), format!("./{p}"), format!("{p}/")] {
-            prop_assert!(!mount_point_is_valid(&bad), "{:?}", bad);
+            prop_assert!(!is_plain_relative(&bad), "{:?}", bad);
         }
     }
 
@@ -102,22 +102,31 @@ proptest! {
         prop_assert!(s.bytes().all(|b| SALT_ALPHABET.contains(&b) && b != b'\'' && b != b'\\'));
     }
 
-    /// Any name (newlines, quotes, tabs...) survives the created-log; a line cut short by
-    /// a crash is dropped, never misread as another name.
+    /// Any name (newlines, quotes, tabs...) survives the journal; a line cut short by a
+    /// crash is dropped, never misread as another entry.
     #[test]
-    fn created_log_round_trips(names in prop::collection::vec("[^\u{0}]{1,20}", 0..10), cut in any::<prop::sample::Index>()) {
-        let text: String = names.iter().map(|n| created_log_line(n)).collect();
-        prop_assert_eq!(parse_created_log(&text).collect::<Vec<_>>(), names.clone());
+    fn journal_lines_round_trip(names in prop::collection::vec(rel_path(), 0..10), cut in any::<prop::sample::Index>()) {
+        let written: Vec<Line> = names.iter().map(|n| Line::Created {
+            path: n.clone(),
+            kind: EntryKind::File,
+            source: n.clone(),
+        }).collect();
+        let text: String = written.iter().map(Line::to_text).collect();
+        let read = |t: &str| -> Vec<Line> {
+            journal::lines(t).map(|l| serde_json::from_str(l).unwrap()).collect()
+        };
+        prop_assert_eq!(read(&text), written.clone());
         let cut = cut.index(text.len() + 1);
         if text.is_char_boundary(cut) {
-            let read: Vec<String> = parse_created_log(&text[..cut]).collect();
-            prop_assert!(names.starts_with(&read), "{:?} not a prefix of {:?}", read, names);
+            let got = read(&text[..cut]);
+            prop_assert!(written.starts_with(&got), "{:?} not a prefix of {:?}", got, written);
         }
     }
 
     #[test]
-    fn journal_text_round_trips(j in journal()) {
-        prop_assert_eq!(Journal::parse(&j.to_text()), Ok(j));
+    fn commit_line_round_trips(j in journal()) {
+        let text = Line::Commit(j.clone()).to_text();
+        prop_assert_eq!(serde_json::from_str::<Line>(text.trim_end()).unwrap(), Line::Commit(j));
     }
 
     /// A commit interrupted at any operation, then finished from the journal on disk (as
@@ -133,9 +142,9 @@ proptest! {
         let crashed = commit::commit(&j, &mut fs).is_err();
         fs.crash_at = None;
         match fs.journal.clone() {
-            Some(text) => {
+            Some(written) => {
                 prop_assert!(crashed);
-                commit::finish(&Journal::parse(&text).unwrap(), &mut fs).unwrap();
+                commit::finish(&written, &mut fs).unwrap();
                 prop_assert_eq!(&fs.entries, &clean.entries);
                 prop_assert_eq!(&fs.finished, &clean.finished);
             }
@@ -183,7 +192,7 @@ fn journal() -> impl Strategy<Value = Journal> {
 struct Fake {
     entries: BTreeSet<String>,
     finished: BTreeSet<String>,
-    journal: Option<String>,
+    journal: Option<Journal>,
     ops: usize,
     crash_at: Option<usize>,
 }
@@ -223,12 +232,12 @@ impl Finisher for Fake {
         self.finished.insert(dir.path.clone());
         Ok(())
     }
-    fn write_journal(&mut self, text: &str) -> Result<(), ()> {
+    fn write_commit(&mut self, journal: &Journal) -> Result<(), ()> {
         self.op()?;
-        self.journal = Some(text.to_owned());
+        self.journal = Some(journal.clone());
         Ok(())
     }
-    fn remove_journal(&mut self) -> Result<(), ()> {
+    fn retire(&mut self) -> Result<(), ()> {
         self.op()?;
         self.journal = None;
         Ok(())
