@@ -419,17 +419,16 @@ pub fn upgrade_decision(
     unfinished: Option<bool>,
 ) -> Upgrade {
     match (source_vs_target, unfinished) {
+        (None, _) => Upgrade::Install,
         (Some(_), Some(true)) => Upgrade::Upgrade,
         (Some(_), Some(false)) if allow_downgrade => Upgrade::Downgrade,
         (Some(_), Some(false)) => Upgrade::RefuseUnfinished,
-        _ => {}
-    }
-    match source_vs_target {
-        None => Upgrade::Install,
-        Some(Ordering::Equal) => Upgrade::UpToDate,
-        Some(Ordering::Greater) => Upgrade::Upgrade,
-        Some(Ordering::Less) if allow_downgrade => Upgrade::Downgrade,
-        Some(Ordering::Less) => Upgrade::Refuse,
+        (Some(order), None) => match order {
+            Ordering::Equal => Upgrade::UpToDate,
+            Ordering::Greater => Upgrade::Upgrade,
+            Ordering::Less if allow_downgrade => Upgrade::Downgrade,
+            Ordering::Less => Upgrade::Refuse,
+        },
     }
 }
 

@@ -4,22 +4,22 @@
 //!
 //! WASI cannot set modes, so here a directory's final step sets only its time.
 
-use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
+use crate::bindings::exports::wp_init::installer::installer::Error;
 use crate::fs::{Access, Dir, FsError};
-use crate::run::{Run, path_error};
+use crate::journal::Journal as Writer;
+use crate::run::{Left, Run, path_error};
 use wasip2::filesystem::types::{Datetime, DescriptorType, ErrorCode};
-use wp_init_core::commit::{
-    self, CREATED_LOG_PREFIX, DirFinal, Finisher, JOURNAL, Journal, Rename, Time,
+use wp_init_core::commit::{self, DirFinal, Finisher, Journal, Time};
+use wp_init_core::journal::{
+    Line, MAX_JOURNAL_BYTES, Unfinished, journal_name, journal_nonce, lines,
 };
-use wp_init_core::layout::temp_name;
 
-/// Largest journal read (one line per staged file and new directory).
-const JOURNAL_CAP: u64 = 64 << 20;
-
-/// [`Finisher`] on TARGET's descriptor.
+/// [`Finisher`] on TARGET's descriptor: `journal` is the file the commit is appended to,
+/// `retired` the journal files removed when it is done.
 struct Sandboxed<'a> {
     tgt: &'a Dir,
-    nonce: u64,
+    journal: Option<&'a mut Writer>,
+    retired: Vec<String>,
 }
 
 impl Sandboxed<'_> {
@@ -57,75 +57,99 @@ impl Finisher for Sandboxed<'_> {
         }))
     }
 
-    fn write_journal(&mut self, text: &str) -> Result<(), FsError> {
-        let tmp = temp_name(JOURNAL, self.nonce);
-        let out = self.tgt.create_new(&tmp, &self.tgt.path_of(JOURNAL))?;
-        out.write_all(text.as_bytes(), 0)?;
-        out.sync()?;
-        drop(out);
-        self.tgt.rename(&tmp, JOURNAL)?;
-        self.tgt.sync()
+    fn write_commit(&mut self, journal: &Journal) -> Result<(), FsError> {
+        if let Some(w) = self.journal.as_mut() {
+            w.record(&Line::Commit(journal.clone()))?;
+            w.flush()?;
+            w.sync()?;
+        }
+        Ok(())
     }
 
-    fn remove_journal(&mut self) -> Result<(), FsError> {
-        for (name, _) in self.tgt.entries()? {
-            if name.starts_with(CREATED_LOG_PREFIX) {
-                self.tgt.unlink(&name)?;
+    fn retire(&mut self) -> Result<(), FsError> {
+        for name in &self.retired {
+            match self.tgt.unlink(name) {
+                Err(e) if e.code != ErrorCode::NoEntry => return Err(e),
+                _ => {}
             }
         }
-        self.tgt.unlink(JOURNAL)?;
         self.tgt.sync()
     }
 }
 
-/// Finishes the commit of an interrupted run, if TARGET holds its journal; a dry run
-/// only says it would.
-pub fn recover(run: &mut Run, tgt: &Dir) -> Result<(), Error> {
-    let file = match tgt.open_read(JOURNAL) {
-        Ok(f) => f,
-        Err(e) if e.code == ErrorCode::NoEntry => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let text = String::from_utf8(file.read_to_end(JOURNAL_CAP)?).unwrap_or_default();
-    let journal = Journal::parse(&text)
-        .map_err(|cause| Error::Io(path_error(run.in_target(JOURNAL), cause)))?;
-    if !run.dry_run {
-        let mut f = Sandboxed {
-            tgt,
-            nonce: run.nonce,
+/// With no host around the component: reads the journals interrupted runs left at
+/// TARGET's root, finishes the commit of those that got that far, and returns what the
+/// others left (a dry run only says what it would finish). A journal file that is not
+/// one (not a regular file, unreadable as a journal) is reported and removed. Without
+/// the host, nothing tells who wrote a journal: co-tenants are the host's to guard.
+pub fn recover(run: &mut Run, tgt: &Dir) -> Result<Left, Error> {
+    let mut left = Left::default();
+    for (name, ty) in tgt.entries()? {
+        let Some(nonce) = journal_nonce(&name) else {
+            continue;
         };
-        commit::finish(&journal, &mut f)?;
+        let read = if ty == DescriptorType::RegularFile {
+            tgt.open_read(&name)
+                .and_then(|f| f.read_to_end(MAX_JOURNAL_BYTES))
+                .map_err(|e| e.cause())
+                .and_then(|bytes| {
+                    Unfinished::read(lines(&String::from_utf8_lossy(&bytes)), nonce, None)
+                })
+        } else {
+            Err("not a regular file".to_owned())
+        };
+        let found = match read {
+            Ok(found) => found,
+            Err(why) => {
+                let done = run.real_or_dry("removed", "would remove");
+                run.warn(&format!(
+                    "'{}' is not a journal of wp-init's ({why}); not acted on, {done}",
+                    run.in_target(&name)
+                ));
+                if !run.dry_run && ty != DescriptorType::Directory {
+                    tgt.unlink(&name)?;
+                }
+                continue;
+            }
+        };
+        if let Some(journal) = &found.commit {
+            if !run.dry_run {
+                let mut f = Sandboxed {
+                    tgt,
+                    journal: None,
+                    retired: vec![name.clone()],
+                };
+                commit::finish(journal, &mut f)?;
+            }
+            let done = run.real_or_dry("Finished", "Would finish");
+            run.say(&format!(
+                "{done} the install that an interrupted run left unfinished in {}",
+                run.target
+            ));
+            continue;
+        }
+        left.adopted.extend(found.adopted);
+        left.staging.extend(found.staging);
+        left.leftovers.extend(found.leftovers);
+        left.upgrade = left.upgrade.or(found.upgrade);
+        left.journals.push(name);
     }
-    let done = run.real_or_dry("Finished", "Would finish");
-    run.say(&format!(
-        "{done} the install that an interrupted run left unfinished in {}",
-        run.target
-    ));
-    Ok(())
+    Ok(left)
 }
 
 /// Commits this run's staged files and new directories (the component's own commit,
-/// when no host makes one).
+/// when no host makes one), and retires its journal and those it took over.
 pub fn commit(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
-    let renames = std::mem::take(&mut run.report.staged)
-        .into_iter()
-        .map(|s| Rename {
-            temporary: s.temporary,
-            path: s.path,
-        })
-        .collect::<Vec<_>>();
+    let renames = std::mem::take(&mut run.staged);
     let mut dirs = Vec::new();
-    for c in &run.report.created {
-        if c.kind != EntryKind::Directory {
-            continue;
-        }
-        let mtime = if c.source_path.is_empty() {
+    for (path, source_path) in &run.created_dirs {
+        let mtime = if source_path.is_empty() {
             None
         } else {
-            let st = src.lstat(&c.source_path)?;
+            let st = src.lstat(source_path)?;
             if st.type_ != DescriptorType::Directory {
                 return Err(Error::Io(path_error(
-                    run.in_source(&c.source_path),
+                    run.in_source(source_path),
                     "is no longer a directory",
                 )));
             }
@@ -135,18 +159,23 @@ pub fn commit(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
             })
         };
         dirs.push(DirFinal {
-            path: c.path.clone(),
+            path: path.clone(),
             mode: None,
             mtime,
         });
     }
-    if renames.is_empty() && dirs.is_empty() {
-        return Ok(());
-    }
+    let mut retired = std::mem::take(&mut run.left.journals);
+    retired.push(journal_name(run.nonce));
+    let nothing = renames.is_empty() && dirs.is_empty();
     let mut f = Sandboxed {
         tgt,
-        nonce: run.nonce,
+        journal: Some(&mut run.journal),
+        retired,
     };
-    commit::commit(&Journal::new(renames, dirs), &mut f)?;
+    if nothing {
+        f.retire()?;
+    } else {
+        commit::commit(&Journal::new(renames, dirs), &mut f)?;
+    }
     Ok(())
 }

@@ -340,19 +340,27 @@ impl File {
     }
 
     /// Copies this whole file into `to`, 64 KiB at a time; returns the bytes copied.
+    /// A chunk of zeros is not written, so a hole stays a hole (a sparse file stays
+    /// sparse); the length is set at the end.
     ///
     /// `size` is the length `stat` gave. Each read asks for at most one byte more than
     /// is left of it (the runtime allocates and zeroes what is asked for): a short read
     /// at or past `size` ends the copy without one more call just to see the end of the
     /// file, and a file that grew meanwhile is still copied to its end.
     pub fn copy_to(&self, to: &File, size: u64) -> Result<u64, FsError> {
-        let mut offset = 0u64;
+        let (mut offset, mut written) = (0u64, 0u64);
         loop {
             let want = size.saturating_sub(offset).saturating_add(1).min(CHUNK);
             let (buf, eof) = self.read(want, offset)?;
-            to.write_all(&buf, offset)?;
+            if buf.iter().any(|b| *b != 0) {
+                to.write_all(&buf, offset)?;
+                written = offset + buf.len() as u64;
+            }
             offset += buf.len() as u64;
             if eof || ((buf.len() as u64) < want && offset >= size) {
+                if written < offset {
+                    to.desc.set_size(offset).map_err(to.err())?;
+                }
                 return Ok(offset);
             }
         }

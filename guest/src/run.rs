@@ -1,17 +1,21 @@
 //! One run of a command: its options, the report so far, and what every step shares
 //! (messages, the created-log, the granted roots).
 
+use crate::bindings::exports::wp_init::installer::hosted::{Context, Part};
 use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, Part,
-    PathError, Report,
+    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, PathError,
+    Report,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::fs::{Access, Dir, File, FsError, Presence};
-use crate::{commit, copy};
+use crate::commit;
+use crate::fs::{Dir, FsError, Presence};
+use crate::journal::Journal;
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
-use wp_init_core::commit::{CREATED_LOG_PREFIX, created_log_line, parse_created_log};
-use wp_init_core::layout::{self, SENTINELS, mount_point_is_valid};
+use wp_init_core::commit::Rename;
+use wp_init_core::journal::{Line, journal_name};
+use wp_init_core::layout::{self, SENTINELS, mount_point_problem};
+use wp_init_core::report::EntryKind as Kind;
 
 impl From<FsError> for Error {
     fn from(e: FsError) -> Self {
@@ -30,33 +34,64 @@ pub fn path_error(path: impl Into<String>, cause: impl Into<String>) -> PathErro
     }
 }
 
+/// How many created entries a report names (the counts give the totals).
+const CREATED_SAMPLE: usize = 100;
+
+/// What interrupted runs left, as this run knows it: from the host (`context`), or read
+/// by the component itself when no host runs it.
+#[derive(Default)]
+pub struct Left {
+    /// Entries they created: this run finishes them as its own instead of keeping them
+    /// as the user's.
+    pub adopted: BTreeSet<String>,
+    /// Temporary directories they made: the only ones removed whole.
+    pub staging: BTreeSet<String>,
+    /// Directories where they may have left temporaries.
+    pub leftovers: Vec<String>,
+    /// An upgrade left unfinished (`from`, `to`).
+    pub upgrade: Option<(String, String)>,
+    /// Their journal files (the component's own commit removes them).
+    pub journals: Vec<String>,
+}
+
 /// One install run: the options, the per-run temporary-name nonce and the report so far.
 pub struct Run {
     /// SOURCE's root, for judging a symlink by resolution: a descriptor is a sandbox of
     /// its own, so a chain must be followed from the root, not from the link's directory.
     pub src_root: Dir,
-    /// Entries an interrupted run created (from its logs): this run finishes them as its
-    /// own instead of keeping them as the user's.
-    pub adopted: BTreeSet<String>,
-    /// This run's log of created entries, opened on first use, and its length.
-    log: Option<(File, u64)>,
+    /// What interrupted runs left.
+    pub left: Left,
+    /// Mount points inside TARGET (from the host): never entered, removed or replaced.
+    pub mounts: BTreeSet<String>,
     /// Directories to leave in place for volumes mounted inside TARGET.
     pub mount_points: Vec<String>,
+    /// What wp-init recorded as core when it last installed TARGET (from the host).
+    pub core_record: Option<BTreeSet<String>>,
     /// SOURCE as given.
     pub source: String,
     /// TARGET as given.
     pub target: String,
     /// Plan only: make no write calls.
     pub dry_run: bool,
-    /// Leave the final files staged for the caller to commit (see the WIT `options`).
-    pub stage_final: bool,
+    /// A call of the host's protocol: the host journals (stdout) and commits (the staged
+    /// files are returned to it).
+    pub hosted: bool,
     /// Makes this run's temporary names unique.
     pub nonce: u64,
+    /// This run's journal.
+    pub journal: Journal,
     /// The report being built.
     pub report: Report,
-    /// `upgrade`: what was replaced, added and removed (`None` for `install`).
+    /// The first created entries by path.
+    sample: BTreeMap<String, CreatedEntry>,
+    /// Directories created and their SOURCE paths, for the component's own commit (not
+    /// kept in a hosted call: the host reads them from the journal).
+    pub created_dirs: Vec<(String, String)>,
+    /// Files left under temporary names for the commit, in commit order.
+    pub staged: Vec<Rename>,
+    /// `upgrade`: what was replaced, added, removed and kept (`None` for `install`).
     pub changes: Option<Changes>,
-    /// Subtrees other instances copy at the same time (`install-leaving`).
+    /// Subtrees other instances copy at the same time (`install` with parts).
     pub leave: Vec<Part>,
 }
 
@@ -69,58 +104,101 @@ pub struct Changes {
     pub added: Vec<String>,
     /// Entries removed, children before their directory.
     pub removed: Vec<String>,
+    /// Entries of the core trees that SOURCE lacks, kept.
+    pub kept: Vec<String>,
 }
 
 impl Run {
-    /// Opens SOURCE and TARGET and starts a run: checks the options, finishes an
-    /// interrupted commit, adopts what interrupted runs created and removes their
-    /// temporaries at TARGET's root (but for the staging directories of `leave`).
-    /// Returns the run, SOURCE and TARGET.
-    pub fn start(options: &Options, leave: Vec<Part>) -> Result<(Run, Dir, Dir), Error> {
-        let (mut run, src, tgt) = Run::open(options)?;
+    /// Opens SOURCE and TARGET and starts a run: checks the options, takes what
+    /// interrupted runs left (from the host's `context`, or, with none, from their
+    /// journals, finishing an interrupted commit), starts this run's journal, and removes
+    /// their temporaries (but for the staging directories of `leave`). Returns the run,
+    /// SOURCE and TARGET.
+    pub fn start(
+        options: &Options,
+        context: Option<&Context>,
+        leave: Vec<Part>,
+    ) -> Result<(Run, Dir, Dir), Error> {
+        let (mut run, src, tgt) = Run::open(options, context)?;
         run.leave = leave;
-        commit::recover(&mut run, &tgt)?;
-        run.adopted = read_created_logs(&tgt)?;
-        copy::clean_temps(&mut run, &tgt, "")?;
+        if context.is_none() {
+            run.left = commit::recover(&mut run, &tgt)?;
+            if !run.dry_run {
+                run.journal = Journal::own(&run.target, run.nonce);
+            }
+        }
+        crate::copy::clean_temps(&mut run, &tgt, "")?;
+        for dir in std::mem::take(&mut run.left.leftovers) {
+            crate::copy::clean_leftovers(&mut run, &tgt, &dir)?;
+        }
         Ok((run, src, tgt))
     }
 
     /// Opens SOURCE and TARGET and checks the options, touching nothing.
-    pub fn open(options: &Options) -> Result<(Run, Dir, Dir), Error> {
+    pub fn open(options: &Options, context: Option<&Context>) -> Result<(Run, Dir, Dir), Error> {
         let src = open_source(&options.source)?;
         let tgt = open_granted(&options.target, Error::InvalidTarget)?;
         for m in &options.mount_points {
-            if !mount_point_is_valid(m) {
-                return Err(Error::InvalidTarget(path_error(
-                    m.clone(),
-                    "a mount point must be a relative path inside TARGET, without '.' or '..'",
-                )));
+            if let Some(problem) = mount_point_problem(m) {
+                return Err(Error::InvalidTarget(path_error(m.clone(), problem)));
             }
         }
-        let run = Run {
+        let dry_run = options.dry_run;
+        let mut run = Run {
             src_root: open_granted(&options.source, Error::InvalidSource)?,
-            adopted: BTreeSet::new(),
-            log: None,
+            left: Left::default(),
+            mounts: BTreeSet::new(),
             mount_points: options.mount_points.clone(),
+            core_record: None,
             source: options.source.clone(),
             target: options.target.clone(),
-            dry_run: options.dry_run,
-            stage_final: options.stage_final && !options.dry_run,
-            nonce: if options.dry_run {
+            dry_run,
+            hosted: context.is_some(),
+            nonce: if dry_run {
                 0
             } else {
                 wasip2::random::random::get_random_u64()
             },
+            journal: Journal::nowhere(),
             report: empty_report(),
+            sample: BTreeMap::new(),
+            created_dirs: Vec::new(),
+            staged: Vec::new(),
             changes: None,
             leave: Vec::new(),
         };
+        if let Some(c) = context {
+            run.nonce = c.nonce;
+            if !dry_run {
+                run.journal = Journal::to_host(tgt.path_of(&journal_name(c.nonce)));
+            }
+            run.left = Left {
+                adopted: c.adopted.iter().cloned().collect(),
+                staging: c.staging.iter().cloned().collect(),
+                leftovers: c.leftovers.clone(),
+                upgrade: c
+                    .unfinished_upgrade
+                    .as_ref()
+                    .map(|v| (v.from.clone(), v.to.clone())),
+                journals: Vec::new(),
+            };
+            run.mounts = c.mounts.iter().cloned().collect();
+            run.core_record = c.core_record.as_ref().map(|r| r.iter().cloned().collect());
+        }
         Ok((run, src, tgt))
     }
 
     /// Whether `rel` is left to another instance: a part's path or staging directory.
     pub fn leaves(&self, rel: &str) -> bool {
         self.leave.iter().any(|p| p.path == rel || p.staging == rel)
+    }
+
+    /// Whether a volume is mounted at `rel`, or below it.
+    pub fn mount_at_or_below(&self, rel: &str) -> bool {
+        self.mounts
+            .range(rel.to_owned()..)
+            .next()
+            .is_some_and(|m| m == rel || m.strip_prefix(rel).is_some_and(|r| r.starts_with('/')))
     }
 
     /// Prints a message to stderr (marked as a plan in a dry run).
@@ -146,53 +224,63 @@ impl Run {
     }
 
     /// What this run may do to TARGET's directories: nothing in a dry run.
-    pub fn access(&self) -> Access {
+    pub fn access(&self) -> crate::fs::Access {
         if self.dry_run {
-            Access::Read
+            crate::fs::Access::Read
         } else {
-            Access::Change
+            crate::fs::Access::Change
         }
     }
 
-    /// Starts this run's log of created entries at TARGET's root (see
-    /// `core::commit::CREATED_LOG_PREFIX`).
-    pub fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
-        let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
-        self.log = Some((tgt.create_new(&name, &tgt.path_of(&name))?, 0));
-        Ok(())
-    }
-
-    /// Logs, before it is created, an entry a later run must know to be wp-init's.
-    /// Entries adopted from an earlier log are already listed; a dry run logs nothing.
-    pub fn log_created(&mut self, rel: &str) -> Result<(), Error> {
-        let Some((file, len)) = self.log.as_mut().filter(|_| !self.adopted.contains(rel)) else {
-            return Ok(());
-        };
-        let line = created_log_line(rel);
-        file.write_all(line.as_bytes(), *len)?;
-        *len += line.len() as u64;
-        Ok(())
-    }
-
-    /// Closes this run's created-log (before the commit removes it).
-    pub fn close_log(&mut self) {
-        self.log = None;
-    }
-
-    /// The finished report, `created` sorted by path (parents before children, in the
-    /// same order however many instances copied).
-    pub fn into_report(mut self) -> Report {
-        self.report.created.sort_by(|a, b| a.path.cmp(&b.path));
-        self.report
-    }
-
-    /// Records an entry created in TARGET.
-    pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) {
-        self.report.created.push(CreatedEntry {
+    /// Records an entry created (or, in a dry run, to be created) in TARGET: in the
+    /// journal, and in the report's sample. Call [`Run::flush`] before creating it when
+    /// a later run must know it for wp-init's (a directory, an excludable entry).
+    pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) -> Result<(), Error> {
+        self.journal.record(&Line::Created {
             path: path.to_owned(),
-            kind,
-            source_path: source_path.to_owned(),
-        });
+            kind: match kind {
+                EntryKind::File => Kind::File,
+                EntryKind::Directory => Kind::Directory,
+                EntryKind::Symlink => Kind::Symlink,
+            },
+            source: source_path.to_owned(),
+        })?;
+        if kind == EntryKind::Directory && !self.hosted {
+            self.created_dirs
+                .push((path.to_owned(), source_path.to_owned()));
+        }
+        let full = self.sample.len() >= CREATED_SAMPLE;
+        if !full || self.sample.last_key_value().is_some_and(|(last, _)| path < last.as_str()) {
+            self.sample.insert(
+                path.to_owned(),
+                CreatedEntry {
+                    path: path.to_owned(),
+                    kind,
+                    source_path: source_path.to_owned(),
+                },
+            );
+            if self.sample.len() > CREATED_SAMPLE {
+                self.sample.pop_last();
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a line in the journal and writes it out now (before what it announces).
+    pub fn announce(&mut self, line: &Line) -> Result<(), Error> {
+        self.journal.record(line)?;
+        self.flush()
+    }
+
+    /// Writes out the journal lines recorded so far.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        Ok(self.journal.flush()?)
+    }
+
+    /// The finished report, with its sample of created entries.
+    pub fn into_report(mut self) -> Report {
+        self.report.created = std::mem::take(&mut self.sample).into_values().collect();
+        self.report
     }
 
     /// The user-visible path of a TARGET-relative path.
@@ -254,36 +342,21 @@ pub fn open_source(name: &str) -> Result<Dir, Error> {
     }
 }
 
-/// The entries listed in the created-logs of interrupted runs (the logs stay until a
-/// commit removes them, so a run interrupted again still knows them).
-fn read_created_logs(tgt: &Dir) -> Result<BTreeSet<String>, Error> {
-    let mut found = BTreeSet::new();
-    for (name, ty) in tgt.entries()? {
-        if name.starts_with(CREATED_LOG_PREFIX) && ty == DescriptorType::RegularFile {
-            let bytes = tgt.open_read(&name)?.read_to_end(LOG_CAP)?;
-            found.extend(parse_created_log(&String::from_utf8_lossy(&bytes)));
-        }
-    }
-    Ok(found)
-}
-
-/// Largest created-log read (one line per directory of the tree).
-const LOG_CAP: u64 = 256 << 20;
-
-/// The installed test: either sentinel exists in TARGET, following symlinks. One behind a
-/// symlink the sandbox cannot follow (it leads out of TARGET) counts as present, with a
-/// warning: wp-init does not replace what it cannot see.
-pub fn installed(run: &mut Run, tgt: &Dir) -> Result<bool, Error> {
+/// The installed test: either sentinel exists in TARGET, following symlinks inside TARGET
+/// (the shell's `-e`: a dangling symlink is absent). One behind a symlink leading out of
+/// TARGET is refused: wp-init can neither see nor replace it, so it cannot tell.
+pub fn installed(run: &Run, tgt: &Dir) -> Result<bool, Error> {
     for s in SENTINELS {
         match tgt.presence(s)? {
             Presence::Present(_) => return Ok(true),
             Presence::Unseen => {
-                run.warn(&format!(
-                    "'{}' lies behind a symlink leading out of {}; counting WordPress as installed",
+                return Err(Error::InvalidTarget(path_error(
                     run.in_target(s),
-                    run.target
-                ));
-                return Ok(true);
+                    format!(
+                        "lies behind a symlink leading out of {}, so wp-init cannot tell whether WordPress is installed; remove the symlink or make it point inside {}",
+                        run.target, run.target
+                    ),
+                )));
             }
             Presence::Absent => {}
         }
@@ -307,6 +380,5 @@ fn empty_report() -> Report {
         },
         warnings: Vec::new(),
         created: Vec::new(),
-        staged: Vec::new(),
     }
 }
