@@ -55,6 +55,24 @@ pub fn before_commit(path: &str, renames: &[Rename]) -> String {
     now
 }
 
+/// Where the entry now at `path` is once the commit has done `renames` (the inverse of
+/// [`before_commit`]): each rename, first first, that names `path` or a directory above
+/// it is done.
+pub fn after_commit(path: &str, renames: &[Rename]) -> String {
+    let mut now = path.to_owned();
+    for r in renames {
+        if now == r.temporary {
+            now.clone_from(&r.path);
+        } else if let Some(rest) = now
+            .strip_prefix(r.temporary.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            now = format!("{}/{rest}", r.path);
+        }
+    }
+    now
+}
+
 /// A directory created by the run, finished after everything inside it is in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirFinal {
@@ -161,6 +179,7 @@ mod tests {
         ];
         for (path, now) in [
             ("wp-includes", ".t.7.wp-includes"),
+            ("wp-includes/js", ".t.7.wp-includes/js"),
             ("wp-includes/js/a.js", ".t.7.wp-includes/js/a.js"),
             (
                 "wp-includes/version.php",
@@ -171,6 +190,7 @@ mod tests {
             ("wp-admin/index.php", "wp-admin/index.php"),
         ] {
             assert_eq!(before_commit(path, &renames), now, "{path}");
+            assert_eq!(after_commit(now, &renames), path, "{now}");
         }
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::exit_codes::ExitCode;
 
+pub mod messages;
 pub mod upgrade;
 pub mod verify;
 

@@ -127,7 +127,6 @@ fn parse(args: &[String]) -> Result<Command, String> {
         source,
         target,
         dry_run,
-        stage_final: false,
         mount_points,
     };
     Ok(match command {
@@ -156,7 +155,7 @@ pub fn main() {
             return;
         }
         Ok(Command::Install { options, json }) => (
-            install::install(&options, Vec::new())
+            install::install(&options, None, Vec::new()).map(|(r, _)| r)
                 .map(|r| to_json(&wp_init_core::report_from_wit!(wit, r), ExitCode::Success)),
             json,
         ),
@@ -165,7 +164,7 @@ pub fn main() {
             upgrade,
             json,
         }) => (
-            upgrade::upgrade(&options, &upgrade).map(|r| {
+            upgrade::upgrade(&options, None, &upgrade).map(|(r, _)| {
                 to_json(
                     &wp_init_core::upgrade_report_from_wit!(wit, r),
                     ExitCode::Success,
@@ -232,6 +231,7 @@ fn exit(code: ExitCode) -> ! {
 
 /// An error's message (path and cause) and exit code.
 fn describe_error(err: &Error) -> (String, ExitCode) {
+    use wp_init_core::report::messages;
     match err {
         Error::InvalidSource(pe) | Error::InvalidTarget(pe) => {
             (format!("{}: {}", pe.path, pe.cause), ExitCode::Usage)
@@ -240,11 +240,9 @@ fn describe_error(err: &Error) -> (String, ExitCode) {
             (format!("{}: {}", pe.path, pe.cause), ExitCode::Failure)
         }
         Error::RandomUnavailable(msg) => (msg.clone(), ExitCode::Failure),
-        Error::DowngradeRefused(v) => (
-            format!(
-                "refusing to downgrade WordPress {} to {} (use --allow-downgrade to force it)",
-                v.from, v.to
-            ),
+        Error::DowngradeRefused(v) => (messages::downgrade_refused(&v.from, &v.to), ExitCode::Refused),
+        Error::UpgradeUnfinished(u) => (
+            messages::upgrade_unfinished(&u.interrupted.from, &u.interrupted.to, &u.source),
             ExitCode::Refused,
         ),
     }
@@ -263,7 +261,6 @@ mod tests {
             source: source.into(),
             target: target.into(),
             dry_run,
-            stage_final: false,
             mount_points: Vec::new(),
         };
         Command::Install { options, json }
@@ -307,7 +304,6 @@ mod tests {
                     source: source.clone(),
                     target: target.clone(),
                     dry_run: true,
-                    stage_final: false,
                     mount_points: vec![mount.clone()],
                 },
                 json: false,

@@ -3,13 +3,12 @@
 //! `wp-config-docker.php`, else SOURCE's, else the built-in one) with fresh salts and
 //! stage it for the commit.
 
-use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, EntryKind, Error, StagedEntry,
-};
+use crate::bindings::exports::wp_init::installer::installer::{ConfigAction, EntryKind, Error};
 use crate::fs::{Dir, FsError, Presence};
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
+use wp_init_core::commit::Rename;
 use wp_init_core::layout::temp_name;
 
 /// Largest template read (the official one is about 5 KiB).
@@ -23,9 +22,12 @@ enum Found {
     Nothing,
     /// A non-empty regular file: an existing config, or a usable template.
     NonEmptyFile,
-    /// Anything else `-s` calls non-empty (a directory), or a symlink the sandbox will
-    /// not follow: left alone, never used as a template.
+    /// Anything else `-s` calls non-empty (a directory): left alone, never used as a
+    /// template.
     SomethingElse,
+    /// A symlink leading out of the directory, which the sandbox will not follow: wp-init
+    /// cannot tell what is there, so it is left alone, never used as a template.
+    Unseen,
 }
 
 /// Looks at `name` in `dir`, following symlinks.
@@ -35,7 +37,8 @@ fn look(dir: &Dir, name: &str) -> Result<Found, FsError> {
         Presence::Present(st) if st.type_ == DescriptorType::Directory => Found::SomethingElse,
         Presence::Present(st) if st.size == 0 => Found::Nothing,
         Presence::Present(st) if st.type_ == DescriptorType::RegularFile => Found::NonEmptyFile,
-        Presence::Present(_) | Presence::Unseen => Found::SomethingElse,
+        Presence::Present(_) => Found::SomethingElse,
+        Presence::Unseen => Found::Unseen,
     })
 }
 
@@ -66,6 +69,13 @@ pub fn configure(
     let mut existing = look(tgt, CONFIG_FILE)?;
     if planned && existing == Found::Nothing && look(src, CONFIG_FILE)? != Found::Nothing {
         existing = Found::SomethingElse;
+    }
+    if existing == Found::Unseen {
+        run.warn(&format!(
+            "'{}' is a symlink leading out of {}; wp-init cannot tell whether it is a config, so it writes none",
+            run.in_target(CONFIG_FILE),
+            run.target
+        ));
     }
     if existing != Found::Nothing {
         run.report.config.action = ConfigAction::KeptExisting;
@@ -107,7 +117,7 @@ pub fn configure(
         write_staged(run, tgt, rendered.as_bytes())?;
         run.report.config.action = ConfigAction::Written;
     }
-    run.created(CONFIG_FILE, EntryKind::File, "");
+    run.created(CONFIG_FILE, EntryKind::File, "")?;
     Ok(())
 }
 
@@ -141,7 +151,7 @@ fn write_staged(run: &mut Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
         let _ = tgt.unlink(&tmp);
         return Err(e.into());
     }
-    run.report.staged.push(StagedEntry {
+    run.staged.push(Rename {
         temporary: tmp,
         path: CONFIG_FILE.to_owned(),
     });

@@ -3,7 +3,7 @@
 //! runs the walk and the sentinels in order.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::fs::{Access, Dir, Presence};
+use crate::fs::{Dir, Presence};
 use crate::run::{Run, path_error};
 use crate::sentinels;
 use crate::walk::{Target, walk};
@@ -17,24 +17,35 @@ use wp_init_core::plan::{Resolved, Scope};
 pub fn populate(run: &mut Run, src: &Dir, tgt: &Dir, scope: Scope) -> Result<(), Error> {
     let mut deferred = Vec::new();
     walk(run, scope, "", src, Target::Existing(tgt), &mut deferred)?;
-    let extra = std::mem::take(&mut run.mount_points);
+    let extra = run.mount_points.clone();
     for m in DEFAULT_MOUNT_POINTS
         .iter()
         .copied()
         .chain(extra.iter().map(String::as_str))
     {
-        mount_point(run, tgt, m)?;
+        let walked = |p: &str| src.lstat(p).is_ok_and(|st| st.type_ == DescriptorType::Directory);
+        mount_point(run, tgt, m, &walked)?;
     }
     check_created_symlinks(run, tgt, &[])?;
     sentinels::copy_sentinels(run, src, tgt, "", &deferred)
 }
 
 /// Removes (or, in a dry run, lists) leftover temporaries directly in `dir`, whose path
-/// relative to TARGET is `rel`.
+/// relative to TARGET is `rel`: files and symlinks with wp-init's temporary prefix, and
+/// the temporary directories an interrupted run's journal names. Any other directory
+/// with that prefix is left alone, with a warning: wp-init did not make it, and removing
+/// it whole could remove what its maker could not.
 pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
-    for (name, _) in dir.entries()? {
+    for (name, ty) in dir.entries()? {
         let child = join(rel, &name);
-        if !is_temp_name(&name) || run.leaves(&child) {
+        if !is_temp_name(&name) || run.leaves(&child) || run.mount_at_or_below(&child) {
+            continue;
+        }
+        if ty == DescriptorType::Directory && !run.left.staging.contains(&child) {
+            run.warn(&format!(
+                "'{}' has the name of a wp-init temporary but no interrupted run of wp-init made it; left alone (remove it if it is not yours)",
+                run.in_target(&child)
+            ));
             continue;
         }
         if !run.dry_run {
@@ -50,16 +61,30 @@ pub fn clean_temps(run: &mut Run, dir: &Dir, rel: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Removes the temporaries an interrupted run may have left in its directory `rel`
+/// (gone or replaced since, it is skipped).
+pub fn clean_leftovers(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
+    if run.mount_at_or_below(rel) {
+        return Ok(());
+    }
+    match tgt.lstat(rel) {
+        Ok(st) if st.type_ == DescriptorType::Directory => {}
+        _ => return Ok(()),
+    }
+    let dir = tgt.open_dir(rel, run.access())?;
+    clean_temps(run, &dir, rel)
+}
+
 /// Copies the file `name` of `src` (`rel`) over TARGET's, logging it first when the
 /// exclusion rule looks at it.
 pub fn copy_file(run: &mut Run, src: &Dir, tgt: &Dir, name: &str, rel: &str) -> Result<(), Error> {
     let staged = stage_file(run, src, tgt, name, rel)?;
+    count_file(run, rel, staged.bytes)?;
     if is_excludable(rel, false) {
-        run.log_created(rel)?;
+        // Journaled before it is in place: a rerun would take it for the user's.
+        run.flush()?;
     }
-    rename_staged(tgt, &staged.tmp, name)?;
-    count_file(run, rel, staged.bytes);
-    Ok(())
+    rename_staged(tgt, &staged.tmp, name)
 }
 
 /// Renames a staged entry over `name` (removing the temporary if that fails).
@@ -70,17 +95,17 @@ pub fn rename_staged(tgt: &Dir, tmp: &str, name: &str) -> Result<(), Error> {
     })
 }
 
-/// Counts a copied (or planned) file of `bytes` and lists it as created.
-pub fn count_file(run: &mut Run, rel: &str, bytes: u64) {
+/// Counts a copied (or planned) file of `bytes` and records it as created.
+pub fn count_file(run: &mut Run, rel: &str, bytes: u64) -> Result<(), Error> {
     run.report.files_copied += 1;
     run.report.bytes_copied += bytes;
-    run.created(rel, EntryKind::File, rel);
+    run.created(rel, EntryKind::File, rel)
 }
 
-/// Counts a recreated (or planned) symlink and lists it as created.
-pub fn count_link(run: &mut Run, rel: &str) {
+/// Counts a recreated (or planned) symlink and records it as created.
+pub fn count_link(run: &mut Run, rel: &str) -> Result<(), Error> {
     run.report.symlinks_copied += 1;
-    run.created(rel, EntryKind::Symlink, rel);
+    run.created(rel, EntryKind::Symlink, rel)
 }
 
 /// `upgrade`: records a file or symlink as replaced or added.
@@ -95,15 +120,16 @@ pub fn note_change(run: &mut Run, rel: &str, replaces: bool) {
     }
 }
 
-/// `upgrade`: removes TARGET's `name` (`rel`) and all it holds, recording each entry
-/// removed (children first); a dry run only records.
+/// `upgrade`: removes TARGET's `name` (`rel`) and what it holds that was core,
+/// recording each entry removed (children first) and kept; a dry run only records. A
+/// directory that keeps something (a user's file, a mount point) stays.
 pub fn remove_stale(run: &mut Run, tgt: &Dir, name: &str, rel: &str) -> Result<(), Error> {
     let before = run.changes.as_ref().map_or(0, |c| c.removed.len());
-    list_tree(run, tgt, name, rel)?;
-    if !run.dry_run {
-        tgt.remove_tree(name)?;
-    }
+    remove_core(run, tgt, name, rel)?;
     let n = run.changes.as_ref().map_or(0, |c| c.removed.len()) - before;
+    if n == 0 {
+        return Ok(());
+    }
     let done = run.real_or_dry("Removed", "Would remove");
     let what = if n > 1 {
         format!(" ({n} entries)")
@@ -117,19 +143,37 @@ pub fn remove_stale(run: &mut Run, tgt: &Dir, name: &str, rel: &str) -> Result<(
     Ok(())
 }
 
-/// Records `name` (`rel`) of `dir` and, for a directory, everything in it, children
-/// before their directory.
-fn list_tree(run: &mut Run, dir: &Dir, name: &str, rel: &str) -> Result<(), Error> {
-    if dir.lstat(name)?.type_ == DescriptorType::Directory {
-        let sub = dir.open_dir(name, Access::Read)?;
+/// Removes `name` (`rel`) of `dir` if it was core (children first, each recorded), and
+/// says whether it is gone: never across a mount point, never a user's entry, never a
+/// temporary directory wp-init did not make.
+fn remove_core(run: &mut Run, dir: &Dir, name: &str, rel: &str) -> Result<bool, Error> {
+    let ty = dir.lstat(name)?.type_;
+    let ours = is_temp_name(name)
+        && (ty != DescriptorType::Directory || run.left.staging.contains(rel));
+    if run.mounts.contains(rel) || !(ours || run.was_core(rel)) {
+        run.kept(rel);
+        return Ok(false);
+    }
+    if ty == DescriptorType::Directory {
+        let sub = dir.open_dir(name, run.access())?;
+        let mut all = true;
         for (child, _) in sub.entries()? {
-            list_tree(run, &sub, &child, &join(rel, &child))?;
+            all &= remove_core(run, &sub, &child, &join(rel, &child))?;
         }
+        if !all {
+            run.kept(rel);
+            return Ok(false);
+        }
+        if !run.dry_run {
+            dir.rmdir(name)?;
+        }
+    } else if !run.dry_run {
+        dir.unlink(name)?;
     }
     if let Some(c) = run.changes.as_mut() {
         c.removed.push(rel.to_owned());
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A file copied under a temporary name, waiting to be renamed into place.
@@ -200,8 +244,14 @@ pub fn unsafe_link(run: &Run, src: &Dir, name: &str, resolved: Resolved) -> Erro
 
 /// Leaves a directory at `rel` (and its missing parents) for a volume to be mounted on:
 /// a container runtime cannot create a mount point inside a read-only mount. What is
-/// already there, of any kind, is left alone.
-fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
+/// already there, of any kind, is left alone. `walked` says whether the walk met a path
+/// of SOURCE (it then created or planned it).
+fn mount_point(
+    run: &mut Run,
+    tgt: &Dir,
+    rel: &str,
+    walked: &dyn Fn(&str) -> bool,
+) -> Result<(), Error> {
     // The directory reached so far (`None`: TARGET itself), and whether, in a dry run,
     // it is only planned (then nothing below it exists yet).
     let mut dir: Option<Dir> = None;
@@ -217,10 +267,11 @@ fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
         };
         match found {
             Some(Ok(st)) if st.type_ == DescriptorType::Directory => {
-                // Made by an interrupted run: finished as this run's own.
-                if run.adopted.contains(&at) && !run.report.created.iter().any(|c| c.path == at) {
+                // Made by an interrupted run, and not met by the walk: finished as
+                // this run's own.
+                if run.left.adopted.contains(&at) && !walked(&at) {
                     run.report.dirs_created += 1;
-                    run.created(&at, EntryKind::Directory, "");
+                    run.created(&at, EntryKind::Directory, "")?;
                 }
             }
             Some(Ok(_)) => {
@@ -235,13 +286,13 @@ fn mount_point(run: &mut Run, tgt: &Dir, rel: &str) -> Result<(), Error> {
                 return Err(e.at(&run.in_target(&at)).into());
             }
             // Absent. In a dry run the copy may already plan it.
-            _ if run.report.created.iter().any(|c| c.path == at) => planned = true,
+            _ if run.dry_run && walked(&at) => planned = true,
             _ => {
                 run.report.dirs_created += 1;
-                run.created(&at, EntryKind::Directory, "");
+                run.created(&at, EntryKind::Directory, "")?;
                 planned = run.dry_run;
                 if !run.dry_run {
-                    run.log_created(&at)?;
+                    run.flush()?;
                     here.mkdir(comp).map_err(|e| e.at(&run.in_target(&at)))?;
                 }
             }
@@ -261,17 +312,12 @@ pub fn check_created_symlinks(run: &Run, tgt: &Dir, staged: &[Rename]) -> Result
     if run.dry_run {
         return Ok(());
     }
-    for c in run
-        .report
-        .created
-        .iter()
-        .filter(|c| c.kind == EntryKind::Symlink)
-    {
-        let now = before_commit(&c.path, staged);
+    for path in &run.created_links {
+        let now = before_commit(path, staged);
         if let Presence::Unseen = tgt.presence(&now)? {
             tgt.unlink(&now)?;
             return Err(Error::UnsafeSymlink(path_error(
-                run.in_target(&c.path),
+                run.in_target(path),
                 "resolves outside TARGET through an entry already there; removed",
             )));
         }

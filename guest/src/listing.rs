@@ -46,12 +46,19 @@ fn resolve(root: &Dir, dir: &Dir, name: &str, rel: &str) -> Result<Resolved, Err
     })
 }
 
-/// TARGET's directory `dir`; a symlink is `Dangling` or not (the shell's `-e`; one the
-/// sandbox cannot follow counts as present).
-pub fn target(dir: &Dir) -> Result<Vec<Entry>, Error> {
+/// TARGET's directory `dir` at `rel`; a symlink is `Dangling` or not (the shell's `-e`;
+/// one the sandbox cannot follow counts as present); an entry `mounted` says is a mount
+/// point is [`Kind::Mounted`], whatever it looks like.
+pub fn target(dir: &Dir, rel: &str, mounted: &dyn Fn(&str) -> bool) -> Result<Vec<Entry>, Error> {
     dir.entries()?
         .into_iter()
         .map(|(name, ty)| {
+            if mounted(&join(rel, &name)) {
+                return Ok(Entry {
+                    name,
+                    kind: Kind::Mounted,
+                });
+            }
             let kind = kind(ty, || {
                 Ok(match dir.presence(&name)? {
                     Presence::Absent => Resolved::Dangling,

@@ -2,8 +2,9 @@
 //!
 //! Built for `wasm32-wasip2`, this one binary is a WASI 0.2 component that exports
 //! - `wasi:cli/run` (from `fn main`): `install`, `upgrade` and `verify`, see `cli.rs`;
-//! - `wp-init:installer/installer@0.4.0`: the same commands, typed, for embedders, and
-//!   the two halves of an install split over instances (`install-leaving`, `part.rs`).
+//! - `wp-init:installer/installer@1.0.0`: the same commands, typed, for embedders;
+//! - `wp-init:installer/hosted@1.0.0`: the `wp-init` host's own protocol (the journal on
+//!   stdout, staged files for its commit, an install split over instances: `part.rs`).
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
 //! that SOURCE and TARGET name; see `install.rs` for the steps and `core::plan` for the
@@ -15,6 +16,7 @@ mod config;
 mod copy;
 mod fs;
 mod install;
+mod journal;
 mod listing;
 mod part;
 mod run;
@@ -23,12 +25,12 @@ mod upgrade;
 mod verify;
 mod walk;
 
-/// The typed interface, generated from `wit/installer.wit` (world `embed`, so that it does
+/// The typed interfaces, generated from `wit/installer.wit` (world `host`, so that it does
 /// not clash with the `wasi:cli/run` export std makes from `fn main`).
 #[allow(unsafe_code, missing_docs, clippy::all)]
 mod bindings {
     wit_bindgen::generate!({
-        world: "embed",
+        world: "host",
         path: "../wit",
         additional_derives: [PartialEq, Eq],
     });

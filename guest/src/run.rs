@@ -67,6 +67,9 @@ pub struct Run {
     pub mount_points: Vec<String>,
     /// What wp-init recorded as core when it last installed TARGET (from the host).
     pub core_record: Option<BTreeSet<String>>,
+    /// Without that record: the files WordPress lists as old core (SOURCE's
+    /// `update-core.php`), read by an upgrade.
+    pub old_files: BTreeSet<String>,
     /// SOURCE as given.
     pub source: String,
     /// TARGET as given.
@@ -89,6 +92,8 @@ pub struct Run {
     pub created_dirs: Vec<(String, String)>,
     /// Files left under temporary names for the commit, in commit order.
     pub staged: Vec<Rename>,
+    /// Symlinks created (checked at the end: none may resolve out of TARGET).
+    pub created_links: Vec<String>,
     /// `upgrade`: what was replaced, added, removed and kept (`None` for `install`).
     pub changes: Option<Changes>,
     /// Subtrees other instances copy at the same time (`install` with parts).
@@ -150,6 +155,7 @@ impl Run {
             mounts: BTreeSet::new(),
             mount_points: options.mount_points.clone(),
             core_record: None,
+            old_files: BTreeSet::new(),
             source: options.source.clone(),
             target: options.target.clone(),
             dry_run,
@@ -164,6 +170,7 @@ impl Run {
             sample: BTreeMap::new(),
             created_dirs: Vec::new(),
             staged: Vec::new(),
+            created_links: Vec::new(),
             changes: None,
             leave: Vec::new(),
         };
@@ -199,6 +206,34 @@ impl Run {
             .range(rel.to_owned()..)
             .next()
             .is_some_and(|m| m == rel || m.strip_prefix(rel).is_some_and(|r| r.starts_with('/')))
+    }
+
+    /// Whether `rel`, in a core tree, was core: recorded by wp-init when it last installed
+    /// TARGET or, without that record, listed by WordPress as an old file (or below an old
+    /// directory). Only those are removed by an upgrade.
+    pub fn was_core(&self, rel: &str) -> bool {
+        match &self.core_record {
+            Some(record) => record.contains(rel),
+            None => {
+                let mut at = rel;
+                loop {
+                    if self.old_files.contains(at) || self.old_files.contains(&format!("{at}/")) {
+                        return true;
+                    }
+                    match at.rsplit_once('/') {
+                        Some((parent, _)) => at = parent,
+                        None => return false,
+                    }
+                }
+            }
+        }
+    }
+
+    /// `upgrade`: records an entry of TARGET that SOURCE lacks, kept.
+    pub fn kept(&mut self, rel: &str) {
+        if let Some(c) = self.changes.as_mut() {
+            c.kept.push(rel.to_owned());
+        }
     }
 
     /// Prints a message to stderr (marked as a plan in a dry run).
@@ -350,7 +385,7 @@ pub fn installed(run: &Run, tgt: &Dir) -> Result<bool, Error> {
         match tgt.presence(s)? {
             Presence::Present(_) => return Ok(true),
             Presence::Unseen => {
-                return Err(Error::InvalidTarget(path_error(
+                return Err(Error::Io(path_error(
                     run.in_target(s),
                     format!(
                         "lies behind a symlink leading out of {}, so wp-init cannot tell whether WordPress is installed; remove the symlink or make it point inside {}",

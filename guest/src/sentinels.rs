@@ -3,11 +3,12 @@
 //! after everything else and left staged under temporary names, for the commit to
 //! rename into place (`index.php` last).
 
-use crate::bindings::exports::wp_init::installer::installer::{Error, StagedEntry};
+use crate::bindings::exports::wp_init::installer::installer::Error;
 use crate::copy::{count_file, count_link, link_text, note_change, stage_file, stage_symlink};
 use crate::fs::{Access, Dir};
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
+use wp_init_core::commit::Rename;
 use wp_init_core::layout::{SENTINELS, join};
 
 /// Copies the deferred sentinels, `wp-includes/version.php` then `index.php`, staging
@@ -50,20 +51,21 @@ pub(crate) fn copy_sentinels(
         let tmp = match (t.filter(|_| !run.dry_run), st.type_) {
             (Some(t), DescriptorType::RegularFile) => {
                 let staged = stage_file(run, s, t, name, rel)?;
-                count_file(run, rel, staged.bytes);
+                count_file(run, rel, staged.bytes)?;
                 staged.tmp
             }
             (Some(t), DescriptorType::SymbolicLink) => {
                 let tmp = stage_symlink(run, t, &link_text(s, name)?, name, rel)?;
-                count_link(run, rel);
+                count_link(run, rel)?;
+                run.created_links.push((*rel).to_owned());
                 tmp
             }
             (None, DescriptorType::RegularFile) => {
-                count_file(run, rel, st.size);
+                count_file(run, rel, st.size)?;
                 continue;
             }
             (None, DescriptorType::SymbolicLink) => {
-                count_link(run, rel);
+                count_link(run, rel)?;
                 continue;
             }
             // The planner defers only files and symlinks: SOURCE changed under us.
@@ -74,7 +76,7 @@ pub(crate) fn copy_sentinels(
                 )));
             }
         };
-        run.report.staged.push(StagedEntry {
+        run.staged.push(Rename {
             temporary: join(parent, &tmp),
             path: (*rel).to_owned(),
         });

@@ -1,16 +1,20 @@
 //! The upgrade command: compare the versions, then install, do nothing, refuse, or
 //! replace core (the walk at `Scope::UpgradeRoot`), configure and commit.
 
+use crate::bindings::exports::wp_init::installer::hosted::{Context, StagedEntry};
 use crate::bindings::exports::wp_init::installer::installer::{
-    Error, InstallStatus, Options, PathError, UpgradeOptions, UpgradeReport, UpgradeStatus,
-    VersionChange,
+    Error, InstallStatus, Options, PathError, UnfinishedUpgrade, UpgradeOptions, UpgradeReport,
+    UpgradeStatus, VersionChange,
 };
 use crate::copy;
 use crate::fs::Dir;
-use crate::install::{copy_wordpress, finish, requested_variables};
+use crate::install::{copy_wordpress, finish, requested_variables, staged_entries};
 use crate::run::{Changes, Run, installed, path_error};
+use wasip2::filesystem::types::DescriptorType;
+use wp_init_core::journal::Line;
 use wp_init_core::layout::SENTINELS;
 use wp_init_core::plan::{Scope, Upgrade, upgrade_decision};
+use wp_init_core::report::messages;
 use wp_init_core::version::{self, Versions};
 
 /// Largest `version.php` read.
@@ -21,6 +25,16 @@ const VERSION_FILE_CAP: u64 = 1 << 20;
 fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result<Versions, Error> {
     let file = SENTINELS[0];
     let at = wp_init_core::layout::join(shown, file);
+    // Only a regular file is opened: opening a fifo would wait for a writer forever.
+    let st = dir
+        .stat(file)
+        .map_err(|e| wrap(path_error(at.clone(), e.cause())))?;
+    if st.type_ != DescriptorType::RegularFile {
+        return Err(wrap(path_error(
+            at,
+            format!("is {}, not a regular file", crate::walk::kind_words(st.type_)),
+        )));
+    }
     let bytes = dir
         .open_read_following(file)
         .and_then(|f| f.read_to_end(VERSION_FILE_CAP))
@@ -34,12 +48,17 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
     })
 }
 
-/// The upgrade (README: "Upgrade and verify").
-pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, Error> {
-    let (mut run, src, tgt) = Run::start(options, Vec::new())?;
+/// The upgrade (README: "Upgrade and verify"); hosted (`context`), the staged files are
+/// returned for the host's commit.
+pub fn upgrade(
+    options: &Options,
+    context: Option<&Context>,
+    up: &UpgradeOptions,
+) -> Result<(UpgradeReport, Vec<StagedEntry>), Error> {
+    let (mut run, src, tgt) = Run::start(options, context, Vec::new())?;
     let vars = requested_variables();
     let to = read_versions(&src, &run.source, Error::InvalidSource)?;
-    let from = if installed(&mut run, &tgt)? {
+    let from = if installed(&run, &tgt)? {
         Some(read_versions(&tgt, &run.target, Error::InvalidTarget)?)
     } else {
         None
@@ -47,13 +66,25 @@ pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, 
     let order = from
         .as_ref()
         .map(|f| version::compare(&to.wp_version, &f.wp_version));
-    let decision = upgrade_decision(order, up.allow_downgrade);
-    let from_version = from.as_ref().map(|f| f.wp_version.clone());
+    let unfinished = run.left.upgrade.clone();
+    let decision = upgrade_decision(
+        order,
+        up.allow_downgrade,
+        unfinished.as_ref().map(|(_, t)| *t == to.wp_version),
+    );
+    let mut from_version = from.as_ref().map(|f| f.wp_version.clone());
     let status = match decision {
         Upgrade::Refuse => {
             return Err(Error::DowngradeRefused(VersionChange {
                 from: from_version.unwrap_or_default(),
                 to: to.wp_version,
+            }));
+        }
+        Upgrade::RefuseUnfinished => {
+            let (from, to_was) = unfinished.unwrap_or_default();
+            return Err(Error::UpgradeUnfinished(UnfinishedUpgrade {
+                interrupted: VersionChange { from, to: to_was },
+                source: to.wp_version,
             }));
         }
         Upgrade::UpToDate => {
@@ -69,8 +100,12 @@ pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, 
             pick(&run, UpgradeStatus::Installed, UpgradeStatus::WouldInstall)
         }
         Upgrade::Upgrade | Upgrade::Downgrade => {
-            let old = from_version.as_deref().unwrap_or_default();
-            replace_core(&mut run, &src, &tgt, old, &to)?;
+            // Half upgraded, the tree's `from` is the interrupted upgrade's.
+            if let Some((was, _)) = &unfinished {
+                from_version = Some(was.clone());
+            }
+            let old = from_version.clone().unwrap_or_default();
+            replace_core(&mut run, &src, &tgt, &old, &to)?;
             match decision {
                 Upgrade::Upgrade => {
                     pick(&run, UpgradeStatus::Upgraded, UpgradeStatus::WouldUpgrade)
@@ -90,19 +125,34 @@ pub fn upgrade(options: &Options, up: &UpgradeOptions) -> Result<UpgradeReport, 
             "The database schema changes ({a} -> {b}): WordPress runs its upgrade at the next admin visit (wp-admin/upgrade.php)"
         ));
     }
-    finish(&mut run, &src, &tgt, vars, decision == Upgrade::Install)?;
+    let complete = match status {
+        UpgradeStatus::Installed => Some(messages::copied(&run.target)),
+        UpgradeStatus::Upgraded | UpgradeStatus::Downgraded => {
+            let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
+                (c.replaced.len(), c.added.len(), c.removed.len())
+            });
+            Some(messages::upgraded(&run.target, &to.wp_version, c))
+        }
+        _ => None,
+    };
+    finish(&mut run, &src, &tgt, vars, decision == Upgrade::Install, complete)?;
     let changes = run.changes.take().unwrap_or_default();
-    Ok(UpgradeReport {
-        status,
-        from: from_version,
-        to: to.wp_version,
-        db_version_from: db_from,
-        db_version_to: to.wp_db_version,
-        replaced: changes.replaced,
-        added: changes.added,
-        removed: changes.removed,
-        install: run.into_report(),
-    })
+    let staged = staged_entries(&mut run);
+    Ok((
+        UpgradeReport {
+            status,
+            from: from_version,
+            to: to.wp_version,
+            db_version_from: db_from,
+            db_version_to: to.wp_db_version,
+            replaced: changes.replaced,
+            added: changes.added,
+            removed: changes.removed,
+            kept: changes.kept,
+            install: run.into_report(),
+        },
+        staged,
+    ))
 }
 
 /// Picks the status of a run or of a plan.
@@ -129,22 +179,23 @@ fn replace_core(
         run.target, to.wp_version
     ));
     run.changes = Some(Changes::default());
-    if !run.dry_run {
-        run.open_log(tgt)?;
-    }
+    // Until its commit is done, the tree holds two versions: a later run must know.
+    run.announce(&Line::Upgrade {
+        from: from.to_owned(),
+        to: to.wp_version.clone(),
+    })?;
     copy::populate(run, src, tgt, Scope::UpgradeRoot)?;
-    run.report.status = if run.dry_run {
-        InstallStatus::WouldCopy
+    if run.dry_run {
+        run.report.status = InstallStatus::WouldCopy;
+        let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
+            (c.replaced.len(), c.added.len(), c.removed.len())
+        });
+        run.say(&format!(
+            "Complete! WordPress in {} would be upgraded to {} ({} replaced, {} added, {} removed)",
+            run.target, to.wp_version, c.0, c.1, c.2
+        ));
     } else {
-        InstallStatus::Copied
-    };
-    let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
-        (c.replaced.len(), c.added.len(), c.removed.len())
-    });
-    let done = run.real_or_dry("has been upgraded", "would be upgraded");
-    run.say(&format!(
-        "Complete! WordPress in {} {done} to {} ({} replaced, {} added, {} removed)",
-        run.target, to.wp_version, c.0, c.1, c.2
-    ));
+        run.report.status = InstallStatus::Copied;
+    }
     Ok(())
 }

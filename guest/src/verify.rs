@@ -70,7 +70,7 @@ impl Verifier {
         let plan = plan_verify(
             rel,
             &listing::source(&self.src_root, src, rel)?,
-            &listing::target(tgt)?,
+            &listing::target(tgt, rel, &|_| false)?,
         );
         for (name, check) in plan {
             let path = join(rel, &name);

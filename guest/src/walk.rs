@@ -9,7 +9,9 @@ use crate::listing;
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::layout::{is_excludable, join, temp_name};
-use wp_init_core::plan::{Entry, Kind, Planned, Resolved, Scope, Step, plan_dir};
+use wp_init_core::journal::Line;
+use wp_init_core::layout::DEFAULT_MOUNT_POINTS;
+use wp_init_core::plan::{Entry, Known, Kind, Planned, Resolved, Scope, Step, plan_dir};
 
 /// TARGET's side of the directory being walked.
 #[derive(Clone, Copy)]
@@ -44,12 +46,14 @@ pub fn walk(
 ) -> Result<(), Error> {
     let src_list = listing::source(&run.src_root, src, rel)?;
     let tgt_list = match tgt {
-        Target::Existing(t) => listing::target(t)?,
+        Target::Existing(t) => listing::target(t, rel, &|p| run.mounts.contains(p))?,
         Target::New(_) | Target::Planned => Vec::new(),
     };
-    let plan = plan_dir(scope, rel, &src_list, &tgt_list, &|p: &str| {
-        run.adopted.contains(p)
-    });
+    let known = Known {
+        adopted: &|p: &str| run.left.adopted.contains(p),
+        was_core: &|p: &str| run.was_core(p),
+    };
+    let plan = plan_dir(scope, rel, &src_list, &tgt_list, &known);
     for Planned { name, step } in plan {
         let path = join(rel, &name);
         if run.leaves(&path) {
@@ -61,7 +65,7 @@ pub fn walk(
                 run.in_source(&path)
             )),
             Step::SkipSpecial => {
-                let what = special(src.lstat(&name)?.type_);
+                let what = kind_words(src.lstat(&name)?.type_);
                 run.warn(&format!("'{}' is {what}; not copied", run.in_source(&path)));
             }
             Step::UnsafeLink => {
@@ -84,7 +88,7 @@ pub fn walk(
             Step::Enter { scope, adopted } => {
                 if adopted {
                     run.report.dirs_created += 1;
-                    run.created(&path, EntryKind::Directory, &path);
+                    run.created(&path, EntryKind::Directory, &path)?;
                 }
                 let s = src.open_dir(&name, Access::Read)?;
                 let sub = match tgt {
@@ -93,6 +97,9 @@ pub fn walk(
                 };
                 let next = match &sub {
                     Some(t) => {
+                        if !adopted && !run.dry_run {
+                            run.announce(&Line::Entered { path: path.clone() })?;
+                        }
                         copy::clean_temps(run, t, &path)?;
                         Target::Existing(t)
                     }
@@ -119,7 +126,7 @@ pub fn walk(
                     Some(t) => copy::copy_file(run, src, t, &name, &path)?,
                     None => {
                         let size = src.lstat(&name)?.size;
-                        copy::count_file(run, &path, size);
+                        copy::count_file(run, &path, size)?;
                     }
                 }
                 copy::note_change(run, &path, replaces);
@@ -128,14 +135,17 @@ pub fn walk(
                 let text = link_text(src, &name)?;
                 if let Some(t) = tgt.writable(run) {
                     let tmp = copy::stage_symlink(run, t, &text, &name, &path)?;
+                    copy::count_link(run, &path)?;
                     // A link where the exclusion rule looks (`wp-content/themes/default`)
-                    // would be taken for the user's by a rerun: log it first.
+                    // would be taken for the user's by a rerun: journal it first.
                     if is_excludable(&path, true) {
-                        run.log_created(&path)?;
+                        run.flush()?;
                     }
                     copy::rename_staged(t, &tmp, &name)?;
+                } else {
+                    copy::count_link(run, &path)?;
                 }
-                copy::count_link(run, &path);
+                run.created_links.push(path.clone());
                 copy::note_change(run, &path, replaces);
             }
             Step::DirInTheWay => {
@@ -149,9 +159,38 @@ pub fn walk(
                     copy::remove_stale(run, t, &name, &path)?;
                 }
             }
+            Step::KeepExtra => {
+                let keep = run.real_or_dry("kept", "would keep");
+                run.warn(&format!(
+                    "'{}' is not in the new WordPress and not known to be part of the old one; {keep}",
+                    run.in_target(&path)
+                ));
+                run.kept(&path);
+            }
+            Step::LeaveMount => {
+                let named = DEFAULT_MOUNT_POINTS.contains(&path.as_str())
+                    || run.mount_points.contains(&path);
+                if !named {
+                    run.warn(&format!(
+                        "'{}' is a volume mounted inside {}; left alone",
+                        run.in_target(&path),
+                        run.target
+                    ));
+                }
+                run.kept(&path);
+            }
+            Step::KeepSymlink => run.warn(&format!(
+                "'{}' is a symlink; left alone (an upgrade never replaces a symlinked directory outside wp-admin/ and wp-includes/)",
+                run.in_target(&path)
+            )),
         }
     }
     Ok(())
+}
+
+/// The directory part of a relative path (`""` at the root).
+fn parent_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 /// The kind of a SOURCE entry in its listing.
@@ -161,9 +200,12 @@ fn find(list: &[Entry], name: &str) -> Option<Kind> {
         .map(|i| list[i].kind)
 }
 
-/// A special file's kind in words.
-fn special(ty: DescriptorType) -> &'static str {
+/// An entry's kind in words.
+pub fn kind_words(ty: DescriptorType) -> &'static str {
     match ty {
+        DescriptorType::RegularFile => "a regular file",
+        DescriptorType::Directory => "a directory",
+        DescriptorType::SymbolicLink => "a symlink",
         DescriptorType::Fifo => "a fifo",
         DescriptorType::Socket => "a socket",
         DescriptorType::BlockDevice => "a block device",
@@ -202,7 +244,7 @@ fn make_dir(
         ));
     }
     run.report.dirs_created += 1;
-    run.created(rel, EntryKind::Directory, rel);
+    run.created(rel, EntryKind::Directory, rel)?;
     let s = src.open_dir(name, Access::Read)?;
     let Some(t) = tgt.writable(run) else {
         return walk(run, scope, rel, &s, Target::Planned, deferred);
@@ -216,7 +258,13 @@ fn make_dir(
     if replace && !staged {
         t.unlink(name)?;
     }
-    run.log_created(rel)?;
+    if staged {
+        run.journal.record(&Line::Staging {
+            path: join(parent_of(rel), &build),
+        })?;
+    }
+    // Journaled before it exists: a later run must know it for wp-init's.
+    run.flush()?;
     t.mkdir(&build).map_err(|e| e.at(&shown))?;
     {
         let sub = t.open_dir(&build, Access::Change)?.known_as(shown.clone());

@@ -8,37 +8,52 @@
 //! every step is made durable (`fsync` of the directory it changed): after a power loss,
 //! TARGET looks installed only if the whole copy reached the disk.
 
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
-use std::collections::HashMap;
-
+use crate::journal::{JournalStream, read_text};
 use crate::owner::Owner;
 use crate::permissions::{self, PermissionsReport};
 use crate::roots::Root;
+use crate::state::{CORE_RECORD, record_text};
 use crate::{Error, PathError};
 use wp_init_core::commit::{
-    self, CREATED_LOG_PREFIX, DirFinal, Finisher, JOURNAL, Journal, Rename, before_commit,
+    self, DirFinal, Finisher, Journal, Rename, after_commit, before_commit,
 };
+use wp_init_core::journal::{Line, lines};
 use wp_init_core::layout::temp_name;
+use wp_init_core::plan::CORE_TREES;
 use wp_init_core::report::Created;
 
-/// [`Finisher`] on TARGET's open directory.
+/// A journal file to remove once a commit is done: its name at TARGET's root, and the
+/// file itself (emptied first, so that a copy renamed away meanwhile says nothing).
+pub(crate) struct Retired {
+    /// Its name.
+    pub name: String,
+    /// The open file.
+    pub file: File,
+}
+
+/// [`Finisher`] on TARGET's open directory, appending the commit to `journal` and
+/// retiring `retired` when done.
 struct OnDisk<'a> {
     target: &'a Root,
-    nonce: u64,
     dirs: DirCache,
+    journal: Option<&'a JournalStream>,
+    retired: Vec<Retired>,
 }
 
 impl<'a> OnDisk<'a> {
-    fn new(target: &'a Root) -> Self {
+    fn new(target: &'a Root, journal: Option<&'a JournalStream>, retired: Vec<Retired>) -> Self {
         OnDisk {
             target,
-            nonce: nonce(),
             dirs: DirCache::default(),
+            journal,
+            retired,
         }
     }
 
@@ -154,94 +169,153 @@ impl Finisher for OnDisk<'_> {
         Ok(())
     }
 
-    fn write_journal(&mut self, text: &str) -> Result<(), Error> {
-        let root = self.target.fd();
-        let tmp = temp_name(JOURNAL, self.nonce);
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        let fd = rustix::fs::openat(root, &tmp, flags | OFlags::CLOEXEC, Mode::from(0o600))
-            .map_err(|e| self.fail(JOURNAL, "creating", e))?;
-        let mut file = std::fs::File::from(fd);
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| self.fail(JOURNAL, "writing", e))?;
-        rustix::fs::renameat(root, &tmp, root, JOURNAL)
-            .map_err(|e| self.fail(JOURNAL, "renaming into place", e))?;
-        rustix::fs::fsync(root).map_err(|e| self.fail("", "flushing to disk", e))
+    fn write_commit(&mut self, journal: &Journal) -> Result<(), Error> {
+        match self.journal {
+            Some(j) => j.append_durably(&Line::Commit(journal.clone())),
+            None => Ok(()),
+        }
     }
 
-    fn remove_journal(&mut self) -> Result<(), Error> {
+    fn retire(&mut self) -> Result<(), Error> {
         let root = self.target.fd();
-        let dir = rustix::fs::Dir::read_from(root).map_err(|e| self.fail("", "listing", e))?;
-        for entry in dir {
-            let entry = entry.map_err(|e| self.fail("", "listing", e))?;
-            let name = entry.file_name().to_string_lossy();
-            if name.starts_with(CREATED_LOG_PREFIX) {
-                rustix::fs::unlinkat(root, entry.file_name(), AtFlags::empty())
-                    .map_err(|e| self.fail(&name, "removing", e))?;
+        for r in std::mem::take(&mut self.retired) {
+            let failed = |what: &str, e: std::io::Error| fail(self.target, &r.name, what, e);
+            r.file.set_len(0).map_err(|e| failed("emptying", e))?;
+            // Only the file itself: whatever else was renamed to its name stays.
+            let mine = rustix::fs::fstat(&r.file).map_err(|e| failed("examining", e.into()))?;
+            match rustix::fs::statat(root, r.name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino) => {
+                    rustix::fs::unlinkat(root, r.name.as_str(), AtFlags::empty())
+                        .map_err(|e| failed("removing", e.into()))?;
+                }
+                _ => {}
             }
         }
-        rustix::fs::unlinkat(root, JOURNAL, AtFlags::empty())
-            .map_err(|e| self.fail(JOURNAL, "removing", e))?;
         rustix::fs::fsync(root).map_err(|e| self.fail("", "flushing to disk", e))
     }
 }
 
+/// Finishes the commit `journal` an interrupted run appended to its journal file
+/// `retired`, then retires that file.
+pub(crate) fn finish_left(target: &Root, journal: &Journal, retired: Retired) -> Result<(), Error> {
+    commit::finish(journal, &mut OnDisk::new(target, None, vec![retired]))
+}
+
+/// How many created entries the pass takes at once (its memory, not the tree's).
+const PASS_CHUNK: usize = 64 * 1024;
+
 /// The host's part of a run that wrote TARGET, as one transaction: owners and file modes
-/// on exactly the `created` entries (found where they are before the commit: staged
-/// entries under their temporary names), then the commit of the `staged` renames and of
-/// each new directory's final mode and time, by its final name.
+/// on exactly the entries the component's `journal` names (found where they are before
+/// the commit: staged entries under their temporary names), then the commit of the
+/// `staged` renames (after the core record's, with `record`) and of each new directory's
+/// final mode and time, by its final name; then the journals retire, this run's and the
+/// interrupted ones it took over (`left`).
 pub(crate) fn pass_then_commit(
     source: &Root,
     target: &Root,
-    created: &[Created],
-    staged: Vec<Rename>,
-    owner: Option<Owner>,
-    config_mode: u32,
+    journal: &JournalStream,
+    mut staged: Vec<Rename>,
+    (owner, config_mode): (Option<Owner>, u32),
+    left: Vec<Retired>,
+    record: bool,
 ) -> Result<PermissionsReport, Error> {
-    let mut on_disk = created.to_vec();
-    let mut final_path = HashMap::new();
-    for c in &mut on_disk {
-        let now = before_commit(&c.path, &staged);
-        if now != c.path {
-            final_path.insert(now.clone(), std::mem::replace(&mut c.path, now));
+    let mut done = PermissionsReport::default();
+    let mut dirs = Vec::new();
+    let mut core = Vec::new();
+    let mut retired = left;
+    if let Some(file) = journal.reopen()? {
+        let name = journal.name();
+        let text = read_text(&file, &target.path_of(&name).display().to_string())?;
+        let mut chunk = Vec::new();
+        for line in lines(&text) {
+            let Ok(line) = serde_json::from_str::<Line>(line) else {
+                return Err(fail(target, &name, "reading the journal", line));
+            };
+            match line {
+                Line::Created { path, kind, source } => {
+                    if in_core_tree(&path) {
+                        core.push(path.clone());
+                    }
+                    chunk.push(Created {
+                        path: before_commit(&path, &staged),
+                        kind,
+                        source_path: source,
+                    });
+                }
+                Line::Entered { path } if in_core_tree(&path) => core.push(path),
+                _ => {}
+            }
+            if chunk.len() == PASS_CHUNK {
+                pass(source, target, &mut chunk, (owner, config_mode), &mut done, &mut dirs)?;
+            }
         }
+        pass(source, target, &mut chunk, (owner, config_mode), &mut done, &mut dirs)?;
+        retired.push(Retired { name, file });
     }
-    let (done, mut dirs) = permissions::apply(source, target, &on_disk, owner, config_mode)?;
     for d in &mut dirs {
-        if let Some(path) = final_path.remove(&d.path) {
-            d.path = path;
-        }
+        d.path = after_commit(&d.path, &staged);
     }
-    if !staged.is_empty() || !dirs.is_empty() {
-        commit(target, &Journal::new(staged, dirs))?;
+    if record {
+        core.sort_unstable();
+        core.dedup();
+        let tmp = temp_name(CORE_RECORD, nonce());
+        write_private(target, &tmp, record_text(core.iter().map(String::as_str)).as_bytes())?;
+        staged.insert(
+            0,
+            Rename {
+                temporary: tmp,
+                path: CORE_RECORD.to_owned(),
+            },
+        );
+    }
+    let mut f = OnDisk::new(target, Some(journal), retired);
+    if staged.is_empty() && dirs.is_empty() {
+        f.retire()?;
+    } else {
+        rustix::fs::syncfs(target.fd()).map_err(|e| f.fail("", "flushing the copy to disk", e))?;
+        commit::commit(&Journal::new(staged, dirs), &mut f)?;
     }
     Ok(done)
 }
 
-/// Flushes the copy to disk, then commits `journal` (see `core::commit`).
-pub(crate) fn commit(target: &Root, journal: &Journal) -> Result<(), Error> {
-    let mut f = OnDisk::new(target);
-    rustix::fs::syncfs(target.fd()).map_err(|e| f.fail("", "flushing the copy to disk", e))?;
-    commit::commit(journal, &mut f)
+/// The pass over one chunk of created entries (emptied), adding to `done` and `dirs`.
+fn pass(
+    source: &Root,
+    target: &Root,
+    chunk: &mut Vec<Created>,
+    (owner, config_mode): (Option<Owner>, u32),
+    done: &mut PermissionsReport,
+    dirs: &mut Vec<DirFinal>,
+) -> Result<(), Error> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    // Instances journal concurrently: in path order, each pass makes the same calls on
+    // the same threads from run to run (parents before children, as the pass wants).
+    chunk.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    let (report, more) = permissions::apply(source, target, chunk, owner, config_mode)?;
+    done.modes_set += report.modes_set;
+    done.owners_set += report.owners_set;
+    dirs.extend(more);
+    chunk.clear();
+    Ok(())
 }
 
-/// Finishes the commit of an interrupted run, if TARGET holds its journal; returns
-/// whether there was one.
-pub(crate) fn recover(target: &Root) -> Result<bool, Error> {
-    let mut f = OnDisk::new(target);
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = match rustix::fs::openat(target.fd(), JOURNAL, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(false),
-        Err(e) => return Err(f.fail(JOURNAL, "opening", e)),
-    };
-    let mut text = String::new();
-    std::fs::File::from(fd)
-        .read_to_string(&mut text)
-        .map_err(|e| f.fail(JOURNAL, "reading", e))?;
-    let journal = Journal::parse(&text).map_err(|cause| f.fail(JOURNAL, "reading", cause))?;
-    commit::finish(&journal, &mut f)?;
-    Ok(true)
+/// Whether `path` is a core tree or inside one.
+fn in_core_tree(path: &str) -> bool {
+    let top = path.split('/').next().unwrap_or_default();
+    CORE_TREES.contains(&top)
+}
+
+/// Writes a new file `name` at TARGET's root, private to this user, to disk.
+fn write_private(target: &Root, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(target.fd(), name, flags, Mode::from(0o600))
+        .map_err(|e| fail(target, name, "creating", e))?;
+    let mut file = File::from(fd);
+    file.write_all(bytes)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| fail(target, name, "writing", e))
 }
 
 /// Makes temporary names of concurrent unlocked runs distinct.
@@ -257,61 +331,3 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wp_init_core::commit::Rename;
-
-    fn staged_journal() -> Journal {
-        Journal::new(
-            vec![Rename {
-                temporary: "wp-includes/.wp-init-tmp.1.version.php".into(),
-                path: "wp-includes/version.php".into(),
-            }],
-            vec![DirFinal {
-                path: "wp-includes".into(),
-                mode: Some(0o555),
-                mtime: None,
-            }],
-        )
-    }
-
-    #[test]
-    fn commits_in_place_then_read_only_dir() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir(t.path().join("wp-includes")).unwrap();
-        std::fs::write(
-            t.path().join("wp-includes/.wp-init-tmp.1.version.php"),
-            b"v",
-        )
-        .unwrap();
-        std::fs::write(t.path().join(".wp-init-created.1"), b"\"wp-includes\"\n").unwrap();
-        let root = Root::open(t.path().to_str().unwrap()).unwrap();
-        commit(&root, &staged_journal()).unwrap();
-        let inc = t.path().join("wp-includes");
-        assert_eq!(std::fs::read(inc.join("version.php")).unwrap(), b"v");
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&inc).unwrap().permissions().mode();
-        assert_eq!(mode & 0o7777, 0o555);
-        let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "journal and log removed: {left:?}");
-        assert!(!recover(&root).unwrap(), "nothing left to finish");
-    }
-
-    #[test]
-    fn refuses_a_directory_swapped_for_a_symlink() {
-        let t = tempfile::tempdir().unwrap();
-        let (dst, elsewhere) = (t.path().join("dst"), t.path().join("elsewhere"));
-        std::fs::create_dir_all(&dst).unwrap();
-        std::fs::create_dir(&elsewhere).unwrap();
-        std::fs::write(elsewhere.join(".wp-init-tmp.1.version.php"), b"x").unwrap();
-        std::os::unix::fs::symlink(&elsewhere, dst.join("wp-includes")).unwrap();
-        let root = Root::open(dst.to_str().unwrap()).unwrap();
-        let err = commit(&root, &staged_journal()).unwrap_err();
-        assert!(err.to_string().contains("wp-includes"), "{err}");
-        assert!(!elsewhere.join("version.php").exists());
-        // The journal stays for the next run.
-        assert!(dst.join(JOURNAL).exists());
-    }
-}

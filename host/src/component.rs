@@ -14,7 +14,7 @@ use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 use crate::engine_config::engine_config;
 use crate::roots::Root;
-use crate::sandbox::{Grants, Host, Sandbox};
+use crate::sandbox::{Grants, Host as StoreData, Sandbox};
 use crate::{DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, Error};
 
 /// The wp-init component (`wasm32-wasip2`), built from `guest/` by the build script.
@@ -23,16 +23,17 @@ pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wp-i
 /// [`COMPONENT_WASM`] compiled ahead of time by the build script for this target.
 const COMPONENT_CWASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wp-init.cwasm"));
 
+// World `host`: the public `installer` interface and the host's own `hosted` one.
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "embed",
+    world: "host",
 });
 
 /// The loaded component with a linker holding WASI 0.2.
 pub(crate) struct Prepared {
     pub engine: Engine,
     pub component: Component,
-    pub linker: Linker<Host>,
+    pub linker: Linker<StoreData>,
     alarm: Arc<Alarm>,
 }
 
@@ -106,7 +107,7 @@ fn load_precompiled(
 /// The engine's epoch only advances when some run's deadline passes (one sleeping
 /// thread per process, woken by nothing else), and each store checks its own clock then,
 /// so runs sharing the engine never cut each other short.
-pub(crate) fn arm_deadline(prepared: &Prepared, store: &mut Store<Host>, timeout: Duration) {
+pub(crate) fn arm_deadline(prepared: &Prepared, store: &mut Store<StoreData>, timeout: Duration) {
     let deadline = Instant::now().checked_add(timeout);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| match deadline {
@@ -212,22 +213,31 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         timeout: DEFAULT_TIMEOUT,
         capture_stderr: true,
         stdout: false,
+        journal: None,
     };
     let mut sb = Sandbox::new(&prepared, &grants)?;
     lap("store");
-    let inst = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
+    let inst = Host_::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
         .map_err(|e| sb.failure(e))?;
     lap("instantiate");
     let options = exports::wp_init::installer::installer::Options {
         source: source.to_owned(),
         target: target.to_owned(),
         dry_run: true,
-        stage_final: true,
         mount_points: Vec::new(),
     };
+    let context = exports::wp_init::installer::hosted::Context {
+        nonce: 0,
+        adopted: Vec::new(),
+        leftovers: Vec::new(),
+        staging: Vec::new(),
+        mounts: Vec::new(),
+        core_record: None,
+        unfinished_upgrade: None,
+    };
     let result = inst
-        .wp_init_installer_installer()
-        .call_install(&mut sb.store, &options)
+        .wp_init_installer_hosted()
+        .call_install(&mut sb.store, &options, &context, &[])
         .map_err(|e| sb.failure(e))?;
     result.map_err(Error::from)?;
     lap("install call");
@@ -279,7 +289,7 @@ mod tests {
         assert!(
             exports
                 .iter()
-                .any(|n| n == "wp-init:installer/installer@0.4.0"),
+                .any(|n| n == "wp-init:installer/installer@1.0.0"),
             "{exports:?}"
         );
     }

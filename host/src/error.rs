@@ -3,6 +3,7 @@
 use std::fmt;
 
 pub use wp_init_core::report::ExitCode;
+use wp_init_core::report::messages;
 
 use crate::lock::LockError;
 use crate::owner::OwnerError;
@@ -45,12 +46,23 @@ pub enum Error {
     #[error("no random bytes available: {0}")]
     RandomUnavailable(String),
     /// `upgrade`: SOURCE's WordPress is older than TARGET's; nothing was changed.
-    #[error("refusing to downgrade WordPress {from} to {to} (use --allow-downgrade to force it)")]
+    #[error("{}", messages::downgrade_refused(from, to))]
     DowngradeRefused {
         /// TARGET's version.
         from: String,
         /// SOURCE's version.
         to: String,
+    },
+    /// `upgrade`: an interrupted upgrade from `from` to `to` left core half-replaced and
+    /// SOURCE holds neither; nothing was changed.
+    #[error("{}", messages::upgrade_unfinished(from, to, source_version))]
+    UpgradeUnfinished {
+        /// The version the interrupted upgrade started from.
+        from: String,
+        /// The version it was bringing.
+        to: String,
+        /// SOURCE's version.
+        source_version: String,
     },
     /// The component needed more memory than allowed.
     #[error(
@@ -101,7 +113,9 @@ impl Error {
             | Error::InvalidTarget(_)
             | Error::Usage(_)
             | Error::Owner(_) => ExitCode::Usage,
-            Error::Lock(LockError::Timeout { .. }) | Error::DowngradeRefused { .. } => {
+            Error::Lock(LockError::Timeout { .. })
+            | Error::DowngradeRefused { .. }
+            | Error::UpgradeUnfinished { .. } => {
                 ExitCode::Refused
             }
             Error::UnsafeSymlink(_)

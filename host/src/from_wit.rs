@@ -7,7 +7,7 @@ use wp_init_core::report::upgrade::UpgradeReport;
 use crate::component::exports::wp_init::installer::installer as wit;
 use crate::{Error, PathError};
 
-/// The report without its `staged` list (the host handles that itself).
+/// The install report.
 pub(crate) fn report(report: wit::Report) -> Report {
     wp_init_core::report_from_wit!(
         crate::component::exports::wp_init::installer::installer,
@@ -15,7 +15,7 @@ pub(crate) fn report(report: wit::Report) -> Report {
     )
 }
 
-/// The upgrade report, its install part without `staged`.
+/// The upgrade report.
 pub(crate) fn upgrade_report(report: wit::UpgradeReport) -> UpgradeReport {
     wp_init_core::upgrade_report_from_wit!(
         crate::component::exports::wp_init::installer::installer,
@@ -38,6 +38,11 @@ impl From<wit::Error> for Error {
             wit::Error::DowngradeRefused(v) => Error::DowngradeRefused {
                 from: v.from,
                 to: v.to,
+            },
+            wit::Error::UpgradeUnfinished(u) => Error::UpgradeUnfinished {
+                from: u.interrupted.from,
+                to: u.interrupted.to,
+                source_version: u.source,
             },
         }
     }

@@ -6,14 +6,17 @@ use serde::Serialize;
 
 use wasmtime::Store;
 
+use crate::component::exports::wp_init::installer::hosted;
 use crate::component::exports::wp_init::installer::installer as wit;
-use crate::component::{self, Embed};
+use crate::component::{self, Host_ as Bindings};
+use crate::journal::JournalStream;
 use crate::owner::Owner;
 use crate::roots::Root;
 use crate::sandbox::{Grants, Host, PrivateUmask, Sandbox};
-use crate::{Error, commit, from_wit, lock, permissions};
+use crate::{Error, commit, from_wit, lock, permissions, state};
 use wp_init_core::commit::Rename;
-use wp_init_core::report::{Created, Report};
+use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};
+use wp_init_core::report::{Report, Status, messages};
 
 /// What a call of the typed interface returns.
 pub(crate) type CallResult<W> = wasmtime::Result<Result<W, wit::Error>>;
@@ -30,15 +33,49 @@ pub(crate) struct Ran<W> {
     pub instances: u64,
 }
 
-/// Takes the staged files out of a WIT report, for the host's commit.
-pub(crate) fn take_staged(report: &mut wit::Report) -> Vec<Rename> {
-    std::mem::take(&mut report.staged)
-        .into_iter()
-        .map(|s| Rename {
-            temporary: s.temporary,
-            path: s.path,
-        })
-        .collect()
+/// What a call of the host's protocol returns: the report and the staged files.
+pub(crate) type Staged<W> = (W, Vec<hosted::StagedEntry>);
+
+/// A report of a command that writes TARGET, as the host's transaction needs it.
+pub(crate) trait Written {
+    /// Its warnings, which the host adds to.
+    fn warnings(&mut self) -> &mut Vec<String>;
+    /// The line that ends a run that changed TARGET, once committed (`target` as given).
+    fn complete(&self, target: &str) -> Option<String>;
+    /// Whether core was installed or replaced (the commit records it).
+    fn installed_core(&self) -> bool;
+}
+
+impl Written for Report {
+    fn warnings(&mut self) -> &mut Vec<String> {
+        &mut self.warnings
+    }
+    fn complete(&self, target: &str) -> Option<String> {
+        (self.status == Status::Copied).then(|| messages::copied(target))
+    }
+    fn installed_core(&self) -> bool {
+        self.status == Status::Copied
+    }
+}
+
+impl Written for UpgradeReport {
+    fn warnings(&mut self) -> &mut Vec<String> {
+        &mut self.install.warnings
+    }
+    fn complete(&self, target: &str) -> Option<String> {
+        match self.status {
+            UpgradeStatus::Installed => Some(messages::copied(target)),
+            UpgradeStatus::Upgraded | UpgradeStatus::Downgraded => Some(messages::upgraded(
+                target,
+                &self.to,
+                (self.replaced.len(), self.added.len(), self.removed.len()),
+            )),
+            _ => None,
+        }
+    }
+    fn installed_core(&self) -> bool {
+        self.complete("").is_some()
+    }
 }
 
 /// Default cap on the component's linear memory.
@@ -214,21 +251,18 @@ impl Installer {
     pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
         let (report, host, messages) = self.transact(
             on_wait,
-            |grants, options| {
+            |grants, options, context| {
                 let parts = self.parts(grants)?;
                 if parts.is_empty() {
                     self.call_component(grants, grants.target, |inst, store| {
-                        inst.call_install(store, options)
+                        inst.wp_init_installer_hosted()
+                            .call_install(store, options, context, &[])
                     })
                 } else {
-                    self.install_in_parts(grants, options, &parts)
+                    self.install_in_parts(grants, options, context, &parts)
                 }
             },
-            |mut r| {
-                let staged = take_staged(&mut r);
-                (from_wit::report(r), staged)
-            },
-            |r| &r.created,
+            from_wit::report,
         )?;
         Ok(Outcome {
             report,
@@ -246,44 +280,64 @@ impl Installer {
     }
 
     /// One run of a command that writes TARGET, as one transaction: opens SOURCE and
-    /// TARGET once, takes the lock, finishes an interrupted commit, runs the component
-    /// (`call`, with the grants and options) under a private umask, sets owners and file modes on exactly the entries
-    /// it created (`created` of the report `convert` makes, which also hands over the
-    /// staged files), then commits.
-    pub(crate) fn transact<W, U>(
+    /// TARGET once, takes the lock, finishes the commit an interrupted run left and takes
+    /// what the others left (`state`: only what is wp-init's own), runs the component
+    /// (`call`, with the grants, options and that context) under a private umask with
+    /// its journal going to this run's journal file, sets owners and file modes on
+    /// exactly the entries the journal names, then commits, and says it is complete.
+    pub(crate) fn transact<W, U: Written>(
         &self,
         on_wait: impl FnOnce(),
-        call: impl FnOnce(&Grants<'_>, &wit::Options) -> Result<Ran<W>, Error>,
-        convert: impl FnOnce(W) -> (U, Vec<Rename>),
-        created: impl Fn(&U) -> &[Created],
+        call: impl FnOnce(&Grants<'_>, &wit::Options, &hosted::Context) -> Result<Ran<Staged<W>>, Error>,
+        convert: impl FnOnce(W) -> U,
     ) -> Result<(U, HostActions, Option<String>), Error> {
         let (source, target) = self.open_roots()?;
         let (_lock, waited) = self.lock_target(&target, on_wait)?;
+        let id = state::identity(&target)?;
+        let found = state::scan(&target, &id, self.dry_run)?;
         let mut messages = String::new();
-        if !self.dry_run && commit::recover(&target)? {
-            let line = format!(
-                "Finished the run that an interrupted run left unfinished in {}\n",
-                self.target
+        if found.finished {
+            let done = if self.dry_run { "Would finish" } else { "Finished" };
+            self.say(
+                &mut messages,
+                &format!(
+                    "{done} the run that an interrupted run left unfinished in {}",
+                    self.target
+                ),
             );
-            match self.capture_messages {
-                true => messages.push_str(&line),
-                false => eprint!("{line}"),
-            }
         }
+        let notes: Vec<String> = found.notes.iter().map(|n| format!("WARNING: {n}")).collect();
+        for note in &notes {
+            self.say(&mut messages, note);
+        }
+        let nonce = commit::nonce();
+        let journal = JournalStream::new(&target, nonce, id)?;
+        let left = found.left;
+        let context = hosted::Context {
+            nonce,
+            adopted: left.adopted,
+            leftovers: left.leftovers,
+            staging: left.staging,
+            mounts: Vec::new(),
+            core_record: found.core_record,
+            unfinished_upgrade: left.upgrade.map(|(from, to)| wit::VersionChange { from, to }),
+        };
         let ran = {
             let _private = PrivateUmask::set();
-            let grants = self.grants(&source, &target, !self.dry_run, &[]);
+            let mut grants = self.grants(&source, &target, !self.dry_run, &[]);
+            grants.journal = (!self.dry_run).then(|| journal.clone());
             let options = wit::Options {
                 source: self.source.clone(),
                 target: self.target.clone(),
                 dry_run: self.dry_run,
-                stage_final: true,
                 mount_points: self.mount_points.clone(),
             };
-            call(&grants, &options)?
+            call(&grants, &options, &context)?
         };
-        let (report, staged) = convert(ran.report);
-        let messages = ran.messages.map(|c| messages + &c);
+        let (report, staged) = ran.report;
+        let mut report = convert(report);
+        report.warnings().splice(0..0, notes);
+        let mut messages = ran.messages.map(|c| messages + &c);
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: waited.as_secs_f64(),
@@ -292,18 +346,42 @@ impl Installer {
             ..HostActions::default()
         };
         if !self.dry_run {
+            let staged = staged
+                .into_iter()
+                .map(|s| Rename {
+                    temporary: s.temporary,
+                    path: s.path,
+                })
+                .collect();
             let done = commit::pass_then_commit(
                 &source,
                 &target,
-                created(&report),
+                &journal,
                 staged,
-                self.owner,
-                self.config_mode,
+                (self.owner, self.config_mode),
+                found.journals,
+                report.installed_core(),
             )?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
+            if let Some(line) = report.complete(&self.target) {
+                match messages.as_mut() {
+                    Some(m) => m.push_str(&format!("{line}\n")),
+                    None => eprintln!("{line}"),
+                }
+            }
         }
         Ok((report, host, messages))
+    }
+
+    /// Prints a line of the host's (or keeps it with the component's, when captured).
+    fn say(&self, messages: &mut String, line: &str) {
+        if self.capture_messages {
+            messages.push_str(line);
+            messages.push('\n');
+        } else {
+            eprintln!("{line}");
+        }
     }
 
     /// Takes the lock on TARGET unless told not to; returns it and the time waited.
@@ -324,12 +402,12 @@ impl Installer {
         &self,
         grants: &Grants<'_>,
         target: &Root,
-        call: impl FnOnce(&wit::Guest, &mut Store<Host>) -> CallResult<W>,
+        call: impl FnOnce(&Bindings, &mut Store<Host>) -> CallResult<W>,
     ) -> Result<Ran<W>, Error> {
         let prepared = component::prepared()?;
         let mut sb = Sandbox::new(prepared, grants)?;
-        let result = Embed::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
-            .and_then(|inst| call(inst.wp_init_installer_installer(), &mut sb.store));
+        let result = Bindings::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
+            .and_then(|inst| call(&inst, &mut sb.store));
         match result {
             Ok(Ok(report)) => Ok(Ran {
                 report,
@@ -375,6 +453,7 @@ impl Installer {
             timeout: self.timeout,
             capture_stderr: self.capture_messages,
             stdout: false,
+            journal: None,
         }
     }
 

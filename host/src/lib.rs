@@ -44,12 +44,14 @@ mod engine_config;
 mod error;
 mod from_wit;
 mod installer;
+mod journal;
 pub mod lock;
 pub mod owner;
 mod parts;
 pub mod permissions;
 pub mod roots;
 mod sandbox;
+mod state;
 mod upgrade;
 
 pub use command::CommandOutput;

@@ -5,8 +5,9 @@
 
 use rustix::fs::{AtFlags, FileType};
 
+use crate::component::exports::wp_init::installer::hosted;
 use crate::component::exports::wp_init::installer::installer as wit;
-use crate::installer::{Installer, Ran};
+use crate::installer::{Installer, Ran, Staged};
 use crate::roots::Root;
 use crate::sandbox::Grants;
 use crate::{Error, commit, component};
@@ -17,7 +18,7 @@ use wp_init_core::plan::CORE_TREES;
 impl Installer {
     /// The parts of this install for its extra instances (none for a dry run, one core,
     /// or a TARGET that is not a fresh install).
-    pub(crate) fn parts(&self, grants: &Grants<'_>) -> Result<Vec<wit::Part>, Error> {
+    pub(crate) fn parts(&self, grants: &Grants<'_>) -> Result<Vec<hosted::Part>, Error> {
         if self.dry_run || self.instances < 2 {
             return Ok(Vec::new());
         }
@@ -34,7 +35,7 @@ impl Installer {
         Ok(
             parallel_parts(self.instances, &source_dirs, &names, &self.mount_points)
                 .into_iter()
-                .map(|p| wit::Part {
+                .map(|p| hosted::Part {
                     path: p.to_owned(),
                     staging: temp_name(p, nonce),
                 })
@@ -42,19 +43,20 @@ impl Installer {
         )
     }
 
-    /// Runs `install-leaving` here and `install-part` for each part on a thread of its
-    /// own, and merges the reports (`created` sorted by path, as one instance's is): the
-    /// parts' staged entries (each staging directory, then what it staged inside) go
-    /// before the first instance's, so that `index.php` stays last. A first instance that
-    /// found TARGET installed after all (a writer outside wp-init's lock) keeps its report
+    /// Runs the install here, leaving `parts` to `install-part` calls on threads of their
+    /// own, all writing one journal, and merges the reports ([`merge`]): the parts'
+    /// staged entries (each staging directory, then what it staged inside) go before the
+    /// first instance's, so that `index.php` stays last. A first instance that found
+    /// TARGET installed after all (a writer outside wp-init's lock) keeps its report
     /// alone: the parts' staging directories are never renamed into place, and the next
     /// run removes them.
     pub(crate) fn install_in_parts(
         &self,
         grants: &Grants<'_>,
         options: &wit::Options,
-        parts: &[wit::Part],
-    ) -> Result<Ran<wit::Report>, Error> {
+        context: &hosted::Context,
+        parts: &[hosted::Part],
+    ) -> Result<Ran<Staged<wit::Report>>, Error> {
         // The component's memory image is made once per process, by whichever thread
         // instantiates first: made here, it is always this thread, and every thread's
         // system calls are the same from run to run (the crash suites count on it).
@@ -68,15 +70,17 @@ impl Installer {
                 .map(|part| {
                     s.spawn(move || {
                         self.call_component(grants, grants.target, |inst, store| {
-                            inst.call_install_part(store, options, part)
+                            inst.wp_init_installer_hosted()
+                                .call_install_part(store, options, context, part)
                         })
                     })
                 })
                 .collect();
             let main = self.call_component(grants, grants.target, |inst, store| {
-                inst.call_install_leaving(store, options, parts)
+                inst.wp_init_installer_hosted()
+                    .call_install(store, options, context, parts)
             });
-            let others: Vec<Result<Ran<wit::Report>, Error>> = threads
+            let others: Vec<Result<Ran<Staged<wit::Report>>, Error>> = threads
                 .into_iter()
                 .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect();
@@ -84,33 +88,56 @@ impl Installer {
         });
         let mut ran = main?;
         let others = others.into_iter().collect::<Result<Vec<_>, _>>()?;
-        if ran.report.status != wit::InstallStatus::Copied {
+        if ran.report.0.status != wit::InstallStatus::Copied {
             return Ok(ran);
         }
-        let report = &mut ran.report;
         let mut staged = Vec::new();
         for other in others {
-            let part = other.report;
-            report.files_copied += part.files_copied;
-            report.dirs_created += part.dirs_created;
-            report.symlinks_copied += part.symlinks_copied;
-            report.bytes_copied += part.bytes_copied;
-            report.excluded.extend(part.excluded);
-            report.warnings.extend(part.warnings);
-            report.created.extend(part.created);
-            staged.extend(part.staged);
+            let (part, part_staged) = other.report;
+            merge(&mut ran.report.0, part);
+            staged.extend(part_staged);
             if let (Some(m), Some(c)) = (ran.messages.as_mut(), other.messages) {
                 m.push_str(&c);
             }
             ran.memory_peak = ran.memory_peak.max(other.memory_peak);
             ran.instances += 1;
         }
-        staged.append(&mut report.staged);
-        report.staged = staged;
-        report.created.sort_by(|a, b| a.path.cmp(&b.path));
+        staged.append(&mut ran.report.1);
+        ran.report.1 = staged;
         Ok(ran)
     }
 }
+
+/// Adds a part's report to the first instance's. Every field is named: a field added to
+/// the WIT report does not compile here until it is merged.
+fn merge(into: &mut wit::Report, part: wit::Report) {
+    let wit::Report {
+        status: _,
+        files_copied,
+        dirs_created,
+        symlinks_copied,
+        bytes_copied,
+        excluded,
+        temporaries_removed,
+        config: _,
+        warnings,
+        created,
+    } = part;
+    into.files_copied += files_copied;
+    into.dirs_created += dirs_created;
+    into.symlinks_copied += symlinks_copied;
+    into.bytes_copied += bytes_copied;
+    into.excluded.extend(excluded);
+    into.temporaries_removed.extend(temporaries_removed);
+    into.warnings.extend(warnings);
+    // The sample stays the first entries by path, however many instances copied.
+    into.created.extend(created);
+    into.created.sort_by(|a, b| a.path.cmp(&b.path));
+    into.created.truncate(CREATED_SAMPLE);
+}
+
+/// How many created entries a report names (as the component's own sample).
+const CREATED_SAMPLE: usize = 100;
 
 /// The names at the root of `dir`.
 fn root_names(dir: &Root) -> Result<Vec<String>, Error> {

@@ -1,7 +1,8 @@
 //! What the component is granted, and the limits it runs under.
 //!
 //! Grants: SOURCE read-only, TARGET read-write (read-only in a dry run), the chosen
-//! environment variables, stderr (and stdout for the `wasi:cli/run` path), random and
+//! environment variables, stderr (stdout for the `wasi:cli/run` path; in the host's own
+//! calls, stdout is the run's journal file), random and
 //! clocks. Nothing else: no stdin, no
 //! network (the component imports no sockets and the context allows none), no other
 //! directory.
@@ -15,6 +16,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::Error;
 use crate::component::{self, Prepared};
+use crate::journal::JournalStream;
 use crate::roots::Root;
 
 /// Most bytes of captured guest stderr kept in memory.
@@ -87,6 +89,8 @@ pub(crate) struct Grants<'a> {
     pub capture_stderr: bool,
     /// Grant stdout (only the `wasi:cli/run` path prints there: `--json`).
     pub stdout: bool,
+    /// Where stdout goes in the host's own calls: this run's journal file.
+    pub journal: Option<JournalStream>,
 }
 
 /// A store ready to instantiate the component, and the pipes holding captured output.
@@ -117,6 +121,9 @@ impl Sandbox {
         b.preopened_dir(g.target.proc_path(), &g.target.given, perms)
             .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
         b.envs(g.env).args(g.args);
+        if let Some(journal) = &g.journal {
+            b.stdout(journal.clone());
+        }
         let (stderr, stdout) = if g.capture_stderr {
             let (err, out) = (
                 MemoryOutputPipe::new(CAPTURE_LIMIT),

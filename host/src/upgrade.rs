@@ -2,7 +2,7 @@
 //! builder and, for `upgrade`, the same transaction as the install.
 
 use crate::component::exports::wp_init::installer::installer as wit;
-use crate::installer::{HostActions, Installer, take_staged};
+use crate::installer::{HostActions, Installer};
 use crate::{Error, from_wit};
 use wp_init_core::report::upgrade::UpgradeReport;
 use wp_init_core::report::verify::VerifyReport;
@@ -47,17 +47,17 @@ impl Installer {
     ) -> Result<UpgradeOutcome, Error> {
         let (report, host, messages) = self.transact(
             on_wait,
-            |grants, options| {
+            |grants, options, context| {
                 self.call_component(grants, grants.target, |inst, store| {
-                    inst.call_upgrade(store, options, wit::UpgradeOptions { allow_downgrade })
+                    inst.wp_init_installer_hosted().call_upgrade(
+                        store,
+                        options,
+                        context,
+                        wit::UpgradeOptions { allow_downgrade },
+                    )
                 })
             },
-            |mut r| {
-                let staged = take_staged(&mut r.install);
-                let report = from_wit::upgrade_report(r);
-                (report, staged)
-            },
-            |r| &r.install.created,
+            from_wit::upgrade_report,
         )?;
         Ok(UpgradeOutcome {
             report,
@@ -88,7 +88,8 @@ impl Installer {
                 source: self.source.clone(),
                 target: self.target.clone(),
             };
-            inst.call_verify(store, &options)
+            inst.wp_init_installer_installer()
+                .call_verify(store, &options)
         })?;
         Ok(VerifyOutcome {
             report: wp_init_core::verify_report_from_wit!(ran.report),

@@ -16,13 +16,10 @@ use common::expect::{Before, Want, differences, looks_installed, secret_files, s
 use common::mount::Mount;
 use common::points::{KINDS, MIN_POINTS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
-use common::stderr;
+use common::{committing, stderr};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::tree_hash;
 
-/// The journal an unfinished commit leaves at TARGET's root: with it, a tree may pass the
-/// installed test while incomplete, because the next run finishes the commit.
-const JOURNAL: &str = ".wp-init-commit";
 
 /// The run every point makes: as root (default owner www-data), with a config requested,
 /// split over two component instances whatever the machine (`wp-includes/` in the second).
@@ -69,11 +66,11 @@ fn crash_point(src: &Path, dst: &Path, call: &Call) -> Result<(), String> {
             "salts readable by others after the crash: {readable:?}"
         ));
     }
-    if looks_installed(dst) && !dst.join(JOURNAL).exists() {
+    if looks_installed(dst) && !committing(dst) {
         let d = differences(src, dst, &before, &WANT, false);
         if !d.is_empty() {
             return Err(format!(
-                "looks installed but incomplete, no {JOURNAL}: {}",
+                "looks installed but incomplete, no commit journal: {}",
                 summary(&d)
             ));
         }

@@ -20,10 +20,8 @@ use common::points::{KINDS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
-use common::{stderr, write};
+use common::{committing, stderr, write};
 
-/// The commit journal: with it, an interrupted run may look done; the next finishes it.
-const JOURNAL: &str = ".wp-init-commit";
 
 /// The new version's `version.php`.
 const NEW_VERSION: &[u8] = b"<?php\n$wp_version = '6.9';\n$wp_db_version = 60000;\n";
@@ -168,7 +166,7 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
         return Err("salts readable by others after the crash".into());
     }
     let reads_new = fs::read(dst.join("wp-includes/version.php")).is_ok_and(|v| v == NEW_VERSION);
-    if reads_new && !dst.join(JOURNAL).exists() {
+    if reads_new && !committing(dst) {
         let d = core_differences(new, dst);
         if !d.is_empty() {
             return Err(format!(

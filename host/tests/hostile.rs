@@ -28,10 +28,8 @@ use common::mount::Mount;
 use common::run::{Call, Invocation, NOBODY, kill_at, killed, record, require_strace};
 use common::synth::chmod;
 use common::tree::{Kind, listing, tree_hash};
-use common::{build_source, stderr, write};
+use common::{build_source, committing, stderr, write};
 
-/// The journal an unfinished commit leaves at TARGET's root (see crash.rs).
-const JOURNAL: &str = ".wp-init-commit";
 
 /// One case and the runs it makes, in order.
 struct Row {
@@ -565,7 +563,7 @@ fn run_row(row: &Row) -> Result<(), String> {
             }
         } else if !installed_before
             && looks_installed(&case.dst)
-            && !case.dst.join(JOURNAL).exists()
+            && !committing(&case.dst)
         {
             let d = differences(&case.src, &case.dst, &before, &want, false);
             if !d.is_empty() {

@@ -43,6 +43,9 @@ pub struct UpgradeReport {
     pub added: Vec<String>,
     /// Entries removed from `wp-admin/` and `wp-includes/`, children first.
     pub removed: Vec<String>,
+    /// Entries of `wp-admin/` and `wp-includes/` that SOURCE lacks, kept: not known to be
+    /// core (a user's files), or a volume mounted there.
+    pub kept: Vec<String>,
     /// The copy's report.
     pub install: Report,
 }
@@ -70,6 +73,7 @@ macro_rules! upgrade_report_from_wit {
             replaced: r.replaced,
             added: r.added,
             removed: r.removed,
+            kept: r.kept,
             install: $crate::report_from_wit!($($wit)::+, r.install),
         }
     }};

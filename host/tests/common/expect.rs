@@ -68,6 +68,9 @@ enum Expect {
     Config(u32),
     /// The `wp-content/uploads` mount point, created empty when SOURCE has none.
     MountPoint,
+    /// wp-init's record of the core it installed: a regular file, private to the user
+    /// that ran it (so that no one else can make it say what was core).
+    Record,
 }
 
 /// `wp-content/*/*`, neither level hidden: the directories the exclusion rule looks at.
@@ -101,6 +104,7 @@ fn plan(src: &Path, before: &Before, want: &Want) -> BTreeMap<PathBuf, Expect> {
     }
     let uploads = PathBuf::from("wp-content/uploads");
     out.entry(uploads).or_insert(Expect::MountPoint);
+    out.insert(PathBuf::from(super::CORE_RECORD), Expect::Record);
     if let Some(mode) = want.config_mode {
         let config = PathBuf::from("wp-config.php");
         let empty = before
@@ -129,7 +133,7 @@ pub fn differences(
         let p = dst.join(rel);
         let shown = rel.display();
         if fs::symlink_metadata(&p).is_err() {
-            if strict || !matches!(e, Expect::Config(_)) {
+            if strict || !matches!(e, Expect::Config(_) | Expect::Record) {
                 out.push(format!("{shown}: missing"));
             }
             continue;
@@ -149,6 +153,13 @@ pub fn differences(
             Expect::Copied => copied(&src.join(rel), &p, &got, want.owner),
             Expect::Config(mode) if strict => config(&p, &got, *mode, want.owner),
             Expect::Config(_) => None,
+            // Written by the commit: complete once the rerun is.
+            Expect::Record if !strict => None,
+            Expect::Record => {
+                let me = rustix::process::geteuid().as_raw();
+                (got.kind != Kind::File || got.mode != 0o600 || got.uid != me)
+                    .then(|| format!("not a file private to uid {me}: {got:?}"))
+            }
             Expect::MountPoint => {
                 (got.kind != Kind::Dir || got.mode != 0o755 || (got.uid, got.gid) != want.owner)
                     .then(|| format!("not an empty 0755 directory of the owner: {got:?}"))

@@ -214,9 +214,14 @@ pub enum Entry {
 }
 
 /// Every entry below `root`, by relative path, without following symlinks.
+/// wp-init's record of the core it installed, at TARGET's root (not part of the tree
+/// copied; `hostile.rs` checks it).
+pub const CORE_RECORD: &str = ".wp-init-core";
+
 pub fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
     let mut out = BTreeMap::new();
     walk(root, root, &mut out);
+    out.remove(CORE_RECORD);
     out
 }
 
@@ -294,3 +299,17 @@ pub mod points;
 pub mod run;
 pub mod synth;
 pub mod tree;
+
+/// Whether TARGET holds the journal of a commit in progress (a `.wp-init-journal.*` file
+/// with its commit line): then a tree may pass the installed test while incomplete, and
+/// the next run finishes the commit.
+pub fn committing(dst: &Path) -> bool {
+    fs::read_dir(dst).unwrap().any(|e| {
+        let e = e.unwrap();
+        e.file_name().to_string_lossy().starts_with(".wp-init-journal.")
+            && fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.starts_with("{\"commit\":"))
+    })
+}

@@ -1,0 +1,231 @@
+//! What earlier runs left at TARGET's root, taken only when it is wp-init's own.
+//!
+//! Whoever can write the docroot (the user PHP runs as) can plant files with wp-init's
+//! names. So a journal or the core record is opened relative to TARGET's descriptor with
+//! `O_NOFOLLOW|O_NONBLOCK` (a symlink is refused, a fifo never blocks) and acted on only
+//! if `fstat` says it is a regular file of this process's user, with one link, not
+//! writable by group or others, and within [`MAX_JOURNAL_BYTES`]; a journal must also
+//! name its own nonce and this TARGET's identity (`core::journal`). Anything else is
+//! reported by path and never obeyed; a planted file is removed (which its planter could
+//! do too), a planted directory left alone.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::commit::{self, Retired};
+use crate::journal::read_text;
+use crate::roots::Root;
+use crate::{Error, PathError};
+use wp_init_core::journal::{MAX_JOURNAL_BYTES, Unfinished, journal_nonce, lines};
+use wp_init_core::layout::{OWN_PREFIX, is_plain_relative};
+
+/// The core record's name at TARGET's root: the core entries wp-init installed last.
+pub(crate) const CORE_RECORD: &str = ".wp-init-core";
+/// The first line of a core record.
+pub(crate) const CORE_RECORD_MAGIC: &str = "{\"wp-init-core-record\":1}";
+/// Names earlier wp-init versions used; never obeyed now.
+const LEGACY: [&str; 2] = [".wp-init-commit", ".wp-init-created."];
+
+/// What earlier runs left, for this run.
+#[derive(Default)]
+pub(crate) struct Found {
+    /// What their unfinished journals say, merged.
+    pub left: Unfinished,
+    /// Those journals: retired when this run's commit is done.
+    pub journals: Vec<Retired>,
+    /// The core record, when it is wp-init's.
+    pub core_record: Option<Vec<String>>,
+    /// Whether a commit an interrupted run left was finished (or, in a plan, would be).
+    pub finished: bool,
+    /// What was found and not obeyed, in words.
+    pub notes: Vec<String>,
+}
+
+/// TARGET's identity, as journals name it: `device:inode`.
+pub(crate) fn identity(target: &Root) -> Result<String, Error> {
+    let st = rustix::fs::fstat(target.fd()).map_err(|e| {
+        Error::InvalidTarget(PathError {
+            path: target.given.clone(),
+            cause: std::io::Error::from(e).to_string(),
+        })
+    })?;
+    Ok(format!("{}:{}", st.st_dev, st.st_ino))
+}
+
+/// Looks at what earlier runs left at TARGET's root: finishes the commits they got to
+/// (not in a plan), and gathers what the others left, and the core record.
+pub(crate) fn scan(target: &Root, id: &str, plan: bool) -> Result<Found, Error> {
+    let mut found = Found::default();
+    for name in own_names(target)? {
+        if let Some(nonce) = journal_nonce(&name) {
+            journal(target, id, plan, &name, nonce, &mut found)?;
+        } else if name == CORE_RECORD {
+            match open_trusted(target, &name, false)?.and_then(|f| read_record(&f, target, &name)) {
+                Ok(record) => found.core_record = Some(record),
+                Err(why) => found.notes.push(format!(
+                    "'{}' is not wp-init's record of core ({why}); ignored",
+                    target.path_of(&name).display()
+                )),
+            }
+        } else if LEGACY.iter().any(|l| name.starts_with(l)) {
+            refuse(target, &name, "left by an older wp-init, or not by wp-init", plan, &mut found)?;
+        }
+    }
+    Ok(found)
+}
+
+/// One journal: finished, taken, or refused.
+fn journal(
+    target: &Root,
+    id: &str,
+    plan: bool,
+    name: &str,
+    nonce: u64,
+    found: &mut Found,
+) -> Result<(), Error> {
+    let read = open_trusted(target, name, !plan)?.and_then(|file| {
+        let text = read_text(&file, &target.path_of(name).display().to_string())
+            .map_err(|e| e.to_string())?;
+        Unfinished::read(lines(&text), nonce, Some(id)).map(|u| (file, u))
+    });
+    let (file, unfinished) = match read {
+        Ok(taken) => taken,
+        Err(why) => return refuse(target, name, &why, plan, found),
+    };
+    let retired = Retired {
+        name: name.to_owned(),
+        file,
+    };
+    match unfinished.commit {
+        Some(journal) => {
+            found.finished = true;
+            if !plan {
+                commit::finish_left(target, &journal, retired)?;
+            }
+        }
+        None => {
+            let left = &mut found.left;
+            left.adopted.extend(unfinished.adopted);
+            left.leftovers.extend(unfinished.leftovers);
+            left.staging.extend(unfinished.staging);
+            left.upgrade = left.upgrade.take().or(unfinished.upgrade);
+            found.journals.push(retired);
+        }
+    }
+    Ok(())
+}
+
+/// Reports `name` as not wp-init's, and removes it unless it is a directory (or this is a
+/// plan).
+fn refuse(target: &Root, name: &str, why: &str, plan: bool, found: &mut Found) -> Result<(), Error> {
+    let shown = target.path_of(name).display().to_string();
+    let dir = rustix::fs::statat(target.fd(), name, AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory);
+    let done = match (dir, plan) {
+        (true, _) => "left alone (remove it if it is not yours)",
+        (false, true) => "would be removed",
+        (false, false) => {
+            rustix::fs::unlinkat(target.fd(), name, AtFlags::empty()).map_err(|e| {
+                Error::Io(PathError {
+                    path: shown.clone(),
+                    cause: format!("removing it: {}", std::io::Error::from(e)),
+                })
+            })?;
+            "removed"
+        }
+    };
+    found.notes.push(format!(
+        "'{shown}' is not wp-init's own state ({why}); not acted on, {done}"
+    ));
+    Ok(())
+}
+
+/// The names at TARGET's root with wp-init's prefix.
+fn own_names(target: &Root) -> Result<Vec<String>, Error> {
+    let fail = |e: Errno| {
+        Error::Io(PathError {
+            path: target.given.clone(),
+            cause: format!("listing the directory: {}", std::io::Error::from(e)),
+        })
+    };
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(target.fd()).map_err(fail)? {
+        let name = entry.map_err(fail)?.file_name().to_string_lossy().into_owned();
+        if name.starts_with(OWN_PREFIX) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Opens `name` at TARGET's root if it is a file wp-init would have made: `Ok(Err(why))`
+/// when it is not. `write`: opened read-write, to be retired later.
+fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, String>, Error> {
+    let access = if write { OFlags::RDWR } else { OFlags::RDONLY };
+    let flags = access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = match rustix::fs::openat(target.fd(), name, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::LOOP) => return Ok(Err("a symlink".into())),
+        Err(Errno::ISDIR) => return Ok(Err("a directory".into())),
+        Err(Errno::NOENT) => return Ok(Err("gone".into())),
+        Err(e) => {
+            return Err(Error::Io(PathError {
+                path: target.path_of(name).display().to_string(),
+                cause: format!("opening it: {}", std::io::Error::from(e)),
+            }));
+        }
+    };
+    let st = rustix::fs::fstat(fd.as_fd()).map_err(|e| {
+        Error::Io(PathError {
+            path: target.path_of(name).display().to_string(),
+            cause: format!("examining it: {}", std::io::Error::from(e)),
+        })
+    })?;
+    let me = rustix::process::geteuid().as_raw();
+    let why = match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile if st.st_uid != me => Some(format!(
+            "owned by uid {}, not by this user (uid {me})",
+            st.st_uid
+        )),
+        FileType::RegularFile if st.st_mode & 0o022 != 0 => {
+            Some(format!("writable by others (mode {:04o})", st.st_mode & 0o7777))
+        }
+        FileType::RegularFile if st.st_nlink != 1 => Some(format!("{} hard links", st.st_nlink)),
+        FileType::RegularFile if st.st_size as u64 > MAX_JOURNAL_BYTES => {
+            Some(format!("{} bytes, more than wp-init ever writes", st.st_size))
+        }
+        FileType::RegularFile => None,
+        other => Some(format!("not a regular file ({other:?})")),
+    };
+    Ok(match why {
+        None => Ok(File::from(fd)),
+        Some(why) => Err(why),
+    })
+}
+
+/// The paths of a core record.
+fn read_record(file: &File, target: &Root, name: &str) -> Result<Vec<String>, String> {
+    let text = read_text(file, &target.path_of(name).display().to_string()).map_err(|e| e.to_string())?;
+    let mut all = lines(&text);
+    if all.next() != Some(CORE_RECORD_MAGIC) {
+        return Err("does not begin as one".into());
+    }
+    all.map(|line| match serde_json::from_str::<String>(line) {
+        Ok(p) if is_plain_relative(&p) => Ok(p),
+        _ => Err(format!("a line that is not a path inside TARGET: {line:?}")),
+    })
+    .collect()
+}
+
+/// The text of a core record of `paths`.
+pub(crate) fn record_text<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+    let mut text = format!("{CORE_RECORD_MAGIC}\n");
+    for p in paths {
+        text.push_str(&serde_json::to_string(p).unwrap_or_default());
+        text.push('\n');
+    }
+    text
+}
