@@ -20,7 +20,7 @@ use common::points::{KINDS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
-use common::{committing, stderr, write};
+use common::{CORE_RECORD, committing, stderr, write};
 
 
 /// The new version's `version.php`.
@@ -196,10 +196,14 @@ fn crash_point(new: &Path, dst: &Path, call: &Call) -> Result<(), String> {
     let own: Vec<_> = listing(dst)
         .into_keys()
         .filter(|p| {
-            p.components()
-                .any(|c| c.as_os_str().to_string_lossy().starts_with(".wp-init-"))
+            p.as_os_str() != CORE_RECORD
+                && p.components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with(".wp-init-"))
         })
         .collect();
+    if !dst.join(CORE_RECORD).is_file() {
+        d.push("no record of core".into());
+    }
     if !own.is_empty() {
         d.push(format!("left behind: {own:?}"));
     }
