@@ -218,7 +218,10 @@ pub fn kind_words(ty: DescriptorType) -> &'static str {
 /// non-directory when `replace`; under a temporary name, renamed into place when
 /// complete, when `staged` (a `wp-content/*/*` directory). Its mode and time are set by
 /// the commit, after everything inside is in place.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the walk's state at this directory, passed down as the other steps take it"
+)]
 fn make_dir(
     run: &mut Run,
     src: &Dir,

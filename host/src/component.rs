@@ -5,7 +5,7 @@
 //! (about 0.1 s). Should the artifact not load here, the embedded `.wasm` is compiled
 //! instead, after a one-line notice: slower, never wrong.
 
-use std::sync::{Arc, Condvar, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -37,13 +37,14 @@ pub(crate) struct Prepared {
     alarm: Arc<Alarm>,
 }
 
-/// Loads the component on first use; later calls share the result.
+/// Loads the component on first use; later calls share the result (a failure too).
 pub(crate) fn prepared() -> Result<&'static Prepared, Error> {
-    static PREPARED: OnceLock<Result<Prepared, String>> = OnceLock::new();
+    type Shared = Arc<dyn std::error::Error + Send + Sync>;
+    static PREPARED: OnceLock<Result<Prepared, Shared>> = OnceLock::new();
     PREPARED
-        .get_or_init(|| prepare(&mut |_| {}).map_err(|e| format!("{e:#}")))
+        .get_or_init(|| prepare(&mut |_| {}).map_err(|e| e.into_boxed_dyn_error().into()))
         .as_ref()
-        .map_err(|e| Error::Runtime(e.clone()))
+        .map_err(|e| Error::Runtime(Box::new(Arc::clone(e))))
 }
 
 /// Builds the engine, loads the component and links WASI, calling `lap` after each stage.
@@ -95,7 +96,7 @@ fn load_precompiled(
     // same settings via `engine_config`), embedded in this binary and so as trusted as the
     // binary itself; bytes that are no artifact at all, or one from another version,
     // settings or CPU, are refused with an `Err` before any code is used.
-    #[allow(unsafe_code)]
+    #[expect(unsafe_code, reason = "deserializing native code; see SAFETY above")]
     let component = unsafe { Component::deserialize(&engine, cwasm)? };
     lap("deserialize");
     Ok((engine, component))
@@ -107,15 +108,40 @@ fn load_precompiled(
 /// The engine's epoch only advances when some run's deadline passes (one sleeping
 /// thread per process, woken by nothing else), and each store checks its own clock then,
 /// so runs sharing the engine never cut each other short.
-pub(crate) fn arm_deadline(prepared: &Prepared, store: &mut Store<StoreData>, timeout: Duration) {
+///
+/// # Errors
+/// The thread that advances the epoch cannot be started.
+pub(crate) fn arm_deadline(
+    prepared: &Prepared,
+    store: &mut Store<StoreData>,
+    timeout: Duration,
+) -> Result<(), Error> {
     let deadline = Instant::now().checked_add(timeout);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| match deadline {
         Some(d) if Instant::now() >= d => Err(Trap::Interrupt.into()),
         _ => Ok(UpdateDeadline::Continue(1)),
     });
-    if let Some(d) = deadline {
-        prepared.alarm.set(d);
+    match deadline {
+        Some(d) => prepared.alarm.set(d),
+        None => Ok(()),
+    }
+}
+
+/// A thread or runtime the host needs could not be started.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot start {what}")]
+struct CannotStart {
+    what: &'static str,
+    source: Arc<std::io::Error>,
+}
+
+impl CannotStart {
+    fn error(what: &'static str, e: std::io::Error) -> Error {
+        Error::Runtime(Box::new(CannotStart {
+            what,
+            source: Arc::new(e),
+        }))
     }
 }
 
@@ -125,7 +151,8 @@ struct Alarm {
     engine: Engine,
     pending: Mutex<Vec<Instant>>,
     changed: Condvar,
-    started: OnceLock<()>,
+    /// Whether the thread runs.
+    started: Mutex<bool>,
 }
 
 impl Alarm {
@@ -134,22 +161,25 @@ impl Alarm {
             engine,
             pending: Mutex::new(Vec::new()),
             changed: Condvar::new(),
-            started: OnceLock::new(),
+            started: Mutex::new(false),
         })
     }
 
-    /// Adds a deadline, starting the thread on first use.
-    fn set(self: &Arc<Self>, deadline: Instant) {
+    /// Adds a deadline, starting the thread on first use. Without the thread no deadline
+    /// fires: a failure to start it fails the run.
+    fn set(self: &Arc<Self>, deadline: Instant) -> Result<(), Error> {
         self.lock().push(deadline);
         self.changed.notify_one();
-        self.started.get_or_init(|| {
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        if !*started {
             let me = Arc::clone(self);
-            // Without the thread no deadline fires: a failure to start one is fatal.
             thread::Builder::new()
                 .name("wp-init-deadline".into())
                 .spawn(move || me.run())
-                .expect("cannot start the deadline thread");
-        });
+                .map_err(|e| CannotStart::error("the thread that enforces the time limit", e))?;
+            *started = true;
+        }
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Instant>> {
@@ -197,7 +227,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         laps.push((name, now - last));
         last = now;
     };
-    let prepared = prepare(&mut lap).map_err(|e| Error::Runtime(format!("{e:#}")))?;
+    let prepared = prepare(&mut lap).map_err(Error::runtime)?;
     let (source_root, target_root) = (
         Root::open(source).map_err(Error::InvalidSource)?,
         Root::open(target).map_err(Error::InvalidTarget)?,
@@ -251,13 +281,23 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
 /// per core, on the first call. With the file system calls blocking on the calling
 /// thread (`allow_blocking_current_thread`), a current-thread runtime is all they need:
 /// no thread is started.
-pub(crate) fn enter_runtime() -> tokio::runtime::EnterGuard<'static> {
-    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+///
+/// # Errors
+/// The runtime cannot be built (once per process; later calls give the same error).
+pub(crate) fn enter_runtime() -> Result<tokio::runtime::EnterGuard<'static>, Error> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, CannotStart>> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_current_thread()
             .build()
-            .expect("a current-thread Tokio runtime")
+            .map_err(|e| CannotStart {
+                what: "a current-thread Tokio runtime",
+                source: Arc::new(e),
+            })
     });
-    RUNTIME.enter()
+    match runtime {
+        Ok(runtime) => Ok(runtime.enter()),
+        Err(e) => Err(Error::Runtime(Box::new(e.clone()))),
+    }
 }
 
 #[cfg(test)]

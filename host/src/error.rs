@@ -10,6 +10,8 @@ use crate::owner::OwnerError;
 use crate::permissions::PermissionsError;
 
 /// A path and what went wrong with it.
+///
+/// The cause is text: the component's errors cross the WIT boundary as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathError {
     /// The path, as the user gave it (SOURCE or TARGET joined with the entry).
@@ -24,8 +26,14 @@ impl fmt::Display for PathError {
     }
 }
 
-/// Why an install failed.
+/// Why a run failed.
+///
+/// Each error names the path (where there is one) and the cause once: in its message, or,
+/// when the cause is an error of its own (the runtime's, the system's), as its
+/// [`source`](std::error::Error::source). Print the chain to show both, as the CLI does
+/// (`{:#}` of an `anyhow::Error`). More variants may come in a minor version.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// SOURCE is missing, not a directory, or not a WordPress tree.
     #[error("invalid SOURCE {0}")]
@@ -80,9 +88,10 @@ pub enum Error {
         /// The limit in seconds.
         secs: f64,
     },
-    /// The runtime failed to compile, instantiate or run the component.
-    #[error("the component failed: {0}")]
-    Runtime(String),
+    /// The runtime failed to load, instantiate or run the component; the source is the
+    /// runtime's error, with its own causes.
+    #[error("the component failed")]
+    Runtime(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The lock on TARGET could not be taken.
     #[error(transparent)]
     Lock(#[from] LockError),
@@ -99,6 +108,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failure of the runtime, its causes kept.
+    pub(crate) fn runtime(e: wasmtime::Error) -> Error {
+        Error::Runtime(e.into_boxed_dyn_error())
+    }
+
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> ExitCode {
         match self {
@@ -155,5 +169,41 @@ mod tests {
         assert_eq!(u8::from(Error::UnsafeSymlink(p()).exit_code()), 4);
         assert_eq!(u8::from(Error::Timeout { secs: 1.0 }.exit_code()), 4);
         assert_eq!(Error::Io(p()).to_string(), "/x: c");
+    }
+
+    /// The message and its causes, as the CLI prints them.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out = format!("{out}: {c}");
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn causes_are_sources_named_once() {
+        let inner = wasmtime::Error::msg("out of fuel").context("calling install");
+        let e = Error::runtime(inner);
+        assert_eq!(e.to_string(), "the component failed");
+        assert_eq!(
+            chain(&e),
+            "the component failed: calling install: out of fuel"
+        );
+        assert_eq!(u8::from(e.exit_code()), 4);
+
+        let lookup = OwnerError::Lookup {
+            name: "www-data".into(),
+            source: nix::Error::ENOENT,
+        };
+        let e = Error::Owner(OwnerError::NoDefault(Box::new(lookup)));
+        let text = chain(&e);
+        assert_eq!(text.matches("www-data:www-data").count(), 1, "{text}");
+        assert!(
+            text.ends_with(&format!(": {}", nix::Error::ENOENT)),
+            "{text}"
+        );
+        assert_eq!(u8::from(e.exit_code()), 4);
     }
 }

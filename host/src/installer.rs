@@ -169,14 +169,14 @@ impl Installer {
         self
     }
 
-    /// Gives every created entry this owner and group (see [`crate::owner::resolve`] for
+    /// Gives every created entry this owner and group (see [`Owner::resolve`] for
     /// the CLI's rules). `None`, the default, leaves them to the running user.
     pub fn owner(mut self, owner: Option<Owner>) -> Self {
         self.owner = owner;
         self
     }
 
-    /// The mode of a written `wp-config.php` (default [`permissions::CONFIG_MODE`], 0640).
+    /// The mode of a written `wp-config.php` (default 0640).
     /// It is private to its owner from the first byte until this mode is set.
     pub fn config_mode(mut self, mode: u32) -> Self {
         self.config_mode = mode;

@@ -12,9 +12,9 @@
 //! | upgrade core in TARGET to SOURCE's version, never downgrading unless allowed | [`Installer::upgrade`]: an [`UpgradeOutcome`] with the [`UpgradeReport`] |
 //! | check TARGET's core against SOURCE's, offline, writing nothing | [`Installer::verify`]: a [`VerifyOutcome`] with the [`VerifyReport`] |
 //! | read what happened | [`Outcome`]: the component's [`Report`] and the host's [`HostActions`] |
-//! | handle a failure | [`Error`]: names the path and the cause; [`Error::exit_code`] is the CLI's [`ExitCode`] |
+//! | handle a failure | [`Error`]: names the path and the cause (a cause that is an error of its own is its `source`); [`Error::exit_code`] is the CLI's [`ExitCode`] |
+//! | give the created entries an owner, as the CLI's `--user` does | [`Owner::resolve`], then [`Installer::owner`] |
 //! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
-//! | do the host's passes yourself | [`roots::Root`] (SOURCE or TARGET opened once: the handle everything works relative to), [`owner`] (who owns the created entries), [`permissions`] (their modes and owners, never through a symlink), [`lock`] (one run per TARGET) |
 //! | run the component in another runtime | [`COMPONENT_WASM`] (or `wp-init component --output FILE`) and the contract `wit/installer.wit` (world `embed`) |
 //!
 //! The repository has a runnable example of each way in: `examples/embed-library` (this
@@ -37,6 +37,11 @@
 //! `guest/`; it carries the component built for its version as `component/wp-init.wasm` and
 //! the WIT it implements under `wit/` (the README's "Supply chain" says how it is made).
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod command;
 mod commit;
 mod component;
@@ -45,11 +50,11 @@ mod error;
 mod from_wit;
 mod installer;
 mod journal;
-pub mod lock;
-pub mod owner;
+mod lock;
+mod owner;
 mod parts;
-pub mod permissions;
-pub mod roots;
+mod permissions;
+mod roots;
 mod sandbox;
 mod state;
 mod upgrade;
@@ -62,6 +67,9 @@ pub use error::{Error, ExitCode, PathError};
 pub use installer::{
     DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions, Installer, Outcome,
 };
+pub use lock::LockError;
+pub use owner::{Owner, OwnerError};
+pub use permissions::{Cause as PermissionsCause, PermissionsError};
 pub use upgrade::{UpgradeOutcome, VerifyOutcome};
 pub use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 pub use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};

@@ -109,7 +109,7 @@ struct VerifyHost {
 /// The library's builder from the install and upgrade flags.
 fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
     // Resolved before anything is written: an unknown user fails early.
-    let owner = wp_init::owner::resolve(args.user.as_deref()).map_err(wp_init::Error::from)?;
+    let owner = wp_init::Owner::resolve(args.user.as_deref()).map_err(wp_init::Error::from)?;
     let mut installer = wp_init::Installer::new(&args.source, &args.target)
         .dry_run(args.dry_run)
         .memory_limit(args.memory_limit)

@@ -1,13 +1,14 @@
 //! Who owns what the install creates: `--user USER[:GROUP]` and the root default.
 //!
 //! Names are resolved through the system user and group databases (`getpwnam_r`,
-//! `getgrnam_r`, so NSS sources work too); numbers are taken as they are, like `chown`.
+//! `getgrnam_r`, so NSS sources work too); numbers are taken as they are, like `chown`,
+//! and need no database (only a user number alone is looked up, for its primary group).
 //! Resolution happens before anything is written, so an unknown name fails early.
 
 use std::fmt;
 
 /// The user that runs the web server in the official image; the default owner as root.
-pub const DEFAULT_USER: &str = "www-data";
+const DEFAULT_USER: &str = "www-data";
 
 /// A numeric owner and group, as `chown` takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +19,24 @@ pub struct Owner {
     pub gid: u32,
 }
 
+impl Owner {
+    /// The owner for a run, as the CLI's `--user USER[:GROUP]` gives it: `None` for no
+    /// specification and not root (files belong to the running user); `www-data:www-data`
+    /// for none as root. Names are resolved through the system user and group databases
+    /// now, before anything is written; numbers are taken as they are (`USER` alone, or
+    /// `USER:`, means the user's primary group, as for `chown USER:`, so a number alone
+    /// must be in the user database).
+    ///
+    /// # Errors
+    /// A malformed specification, an unknown name, or a database that cannot be read.
+    pub fn resolve(spec: Option<&str>) -> Result<Option<Owner>, OwnerError> {
+        match spec {
+            Some(spec) => parse_user(spec).map(Some),
+            None => default_owner(),
+        }
+    }
+}
+
 impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.uid, self.gid)
@@ -26,6 +45,7 @@ impl fmt::Display for Owner {
 
 /// Why an owner specification could not be resolved.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OwnerError {
     /// The specification is malformed (empty user, too many colons, out-of-range number).
     #[error("invalid --user '{spec}': {reason} (expected USER[:GROUP], names or numbers)")]
@@ -54,18 +74,19 @@ pub enum OwnerError {
         /// The error from the C library.
         source: nix::Error,
     },
-    /// Running as root and no `--user` given, but the default user does not exist.
+    /// Running as root and no `--user` given, but the default user does not resolve
+    /// (why: the source).
     #[error(
-        "running as root, files would belong to {DEFAULT_USER}:{DEFAULT_USER}, but {0}; pass --user USER[:GROUP]"
+        "running as root, files would belong to {DEFAULT_USER}:{DEFAULT_USER} (pass --user USER[:GROUP] for another owner)"
     )]
-    NoDefault(Box<OwnerError>),
+    NoDefault(#[source] Box<OwnerError>),
 }
 
 /// Parses `USER[:GROUP]`: each a name (resolved through the system databases) or a number.
 ///
 /// `USER` alone, or `USER:` with an empty group, means the user's primary group (as for
 /// `chown USER:`); a numeric user alone must therefore exist in the user database.
-pub fn parse_user(spec: &str) -> Result<Owner, OwnerError> {
+fn parse_user(spec: &str) -> Result<Owner, OwnerError> {
     let invalid = |reason| OwnerError::Invalid {
         spec: spec.to_owned(),
         reason,
@@ -81,6 +102,8 @@ pub fn parse_user(spec: &str) -> Result<Owner, OwnerError> {
         return Err(invalid("more than one ':'"));
     }
     let (uid, primary_gid) = match numeric(user).map_err(invalid)? {
+        // A number with a group given needs no database (a minimal root may have none).
+        Some(uid) if group.is_some() => (uid, None),
         Some(uid) => {
             let entry =
                 nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).map_err(|source| {
@@ -122,21 +145,13 @@ pub fn parse_user(spec: &str) -> Result<Owner, OwnerError> {
 /// when the effective user is root, else `None` (files belong to the running user).
 ///
 /// Errors when running as root and `www-data` does not resolve.
-pub fn default_owner() -> Result<Option<Owner>, OwnerError> {
+fn default_owner() -> Result<Option<Owner>, OwnerError> {
     if !rustix::process::geteuid().is_root() {
         return Ok(None);
     }
     parse_user(&format!("{DEFAULT_USER}:{DEFAULT_USER}"))
         .map(Some)
         .map_err(|e| OwnerError::NoDefault(Box::new(e)))
-}
-
-/// The owner for a run: `--user` when given, else [`default_owner`].
-pub fn resolve(user: Option<&str>) -> Result<Option<Owner>, OwnerError> {
-    match user {
-        Some(spec) => parse_user(spec).map(Some),
-        None => default_owner(),
-    }
 }
 
 /// `Some(n)` for an all-digit string (a numeric ID), `None` for a name.
@@ -236,9 +251,9 @@ mod tests {
             None
         };
         assert_eq!(default_owner().unwrap(), expected);
-        assert_eq!(resolve(None).unwrap(), expected);
+        assert_eq!(Owner::resolve(None).unwrap(), expected);
         assert_eq!(
-            resolve(Some("1:2")).unwrap(),
+            Owner::resolve(Some("1:2")).unwrap(),
             Some(Owner { uid: 1, gid: 2 })
         );
     }

@@ -63,7 +63,7 @@ impl Installer {
         component::prepared()?
             .component
             .initialize_copy_on_write_image()
-            .map_err(|e| Error::Runtime(format!("{e:#}")))?;
+            .map_err(Error::runtime)?;
         let (main, others) = std::thread::scope(|s| {
             let threads: Vec<_> = parts
                 .iter()

@@ -251,7 +251,10 @@ impl Pass<'_> {
             return Err(fail(Cause::ChangedType));
         }
         if expected == FileType::RegularFile && stat.st_nlink != 1 {
-            #[allow(clippy::useless_conversion)] // `st_nlink` is u32 on some targets
+            #[allow(
+                clippy::useless_conversion,
+                reason = "`st_nlink` is u32 on some targets"
+            )]
             return Err(fail(Cause::HardLinked(stat.st_nlink.into())));
         }
         if let Some(owner @ Owner { uid, gid }) = self.owner {
@@ -384,3 +387,6 @@ fn io_cause(op: &str, e: Errno) -> Cause {
         error: e.into(),
     }
 }
+
+#[cfg(test)]
+mod tests;

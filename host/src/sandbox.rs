@@ -110,15 +110,17 @@ impl Sandbox {
         let mut b = WasiCtxBuilder::new();
         // Must come before the preopens: each preopen copies the flag when it is made.
         b.allow_blocking_current_thread(true);
-        // The open directories themselves, not their paths looked up again.
-        b.preopened_dir(g.source.proc_path(), &g.source.given, FsPerms::ReadOnly)
+        // The open directories themselves (or paths checked to name them: `Root`).
+        let source = g.source.grant_path().map_err(Error::InvalidSource)?;
+        b.preopened_dir(source, &g.source.given, FsPerms::ReadOnly)
             .map_err(|e| invalid(Error::InvalidSource, g.source, e))?;
         let perms = if g.target_writable {
             FsPerms::ReadWrite
         } else {
             FsPerms::ReadOnly
         };
-        b.preopened_dir(g.target.proc_path(), &g.target.given, perms)
+        let target = g.target.grant_path().map_err(Error::InvalidTarget)?;
+        b.preopened_dir(target, &g.target.given, perms)
             .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
         b.envs(g.env).args(g.args);
         if let Some(journal) = &g.journal {
@@ -154,14 +156,14 @@ impl Sandbox {
         };
         let mut store = Store::new(&prepared.engine, host);
         store.limiter(|h| &mut h.limits);
-        component::arm_deadline(prepared, &mut store, g.timeout);
+        component::arm_deadline(prepared, &mut store, g.timeout)?;
         Ok(Sandbox {
             store,
             stderr,
             stdout,
             memory_limit: g.memory_limit,
             timeout: g.timeout,
-            _runtime: component::enter_runtime(),
+            _runtime: component::enter_runtime()?,
         })
     }
 
@@ -184,7 +186,7 @@ impl Sandbox {
                 secs: self.timeout.as_secs_f64(),
             }
         } else {
-            Error::Runtime(format!("{e:#}"))
+            Error::runtime(e)
         }
     }
 
@@ -206,7 +208,7 @@ fn text(pipe: Option<&MemoryOutputPipe>) -> Option<String> {
 fn invalid(kind: fn(crate::PathError) -> Error, root: &Root, e: impl std::fmt::Display) -> Error {
     kind(crate::PathError {
         path: root.given.clone(),
-        cause: format!("cannot grant the opened directory (is /proc mounted?): {e}"),
+        cause: format!("cannot grant the opened directory: {e}"),
     })
 }
 

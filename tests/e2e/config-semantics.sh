@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # config-semantics.sh WP_CONFIG_PHP [LABEL] — check a generated wp-config.php against the
-# runtime semantics of the official image's template (shared/spec/upstream-entrypoint.md §4),
-# on real PHP.
+# runtime semantics of the official image's template (`wp-config-docker.php` in
+# docker-library/wordpress; tests/fixtures/wp-config-docker.php lists them), on real PHP.
 #
 # The file is copied into a scratch dir next to a stub wp-settings.php that does nothing;
 # config-semantics.php loads it and prints the resulting constants, $table_prefix and

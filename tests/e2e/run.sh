@@ -127,7 +127,7 @@ run_variant() {
 	diff -rq --no-dereference "$src" "$target" > "$dir/content.diff" 2>&1 || true
 	[[ $(sort "$dir/content.diff") == "$(sort <<<"$extra")" ]] \
 		|| die "TARGET's content differs from SOURCE: $(head -n 6 "$dir/content.diff")"
-	# Owner and config mode (behaviour.md: www-data as root; 0640, never readable by others).
+	# Owner and config mode (README, "What the host adds": www-data as root; 0640, never readable by others).
 	if ((is_root)); then
 		for f in . index.php wp-includes/version.php wp-content/themes/twentytwentythree/style.css wp-config.php; do
 			[[ $f == . ]] && continue # TARGET existed before: it keeps its owner

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # upgrade.sh WP_INIT_BIN — end-to-end proof of `wp-init upgrade` and `wp-init verify` on two
-# real WordPress releases (behaviour.md, sections `wp-init upgrade` and `wp-init verify`).
+# real WordPress releases (README, "Upgrade and verify").
 #
 # 1. Installs what is missing (as run.sh) and builds (or reuses) two image-like SOURCE trees
 #    with build-source.sh: OLD from the machine's release (bookworm: wordpress 6.1.9) and NEW
@@ -271,7 +271,7 @@ cut -f1 "$work/wp-content.after" | LC_ALL=C comm -13 "$work/wp-content.before.pa
 while IFS= read -r p; do
 	top=$(cut -d/ -f1-2 <<<"$p")
 	grep -qxF "$top" "$work/wp-content.before.paths" && [[ $top != "$p" ]] \
-		&& die "wp-content/$p was added inside wp-content/$top, which TARGET already had (behaviour.md: what TARGET has is left alone)"
+		&& die "wp-content/$p was added inside wp-content/$top, which TARGET already had (README, "Upgrade and verify": what wp-content has is left alone)"
 	[[ -e $new/wp-content/$p || -L $new/wp-content/$p ]] || die "wp-content/$p appeared but NEW has no such entry"
 done < "$work/wp-content.new"
 added_themes=()

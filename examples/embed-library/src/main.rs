@@ -43,8 +43,16 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            // Every error names the path and the cause; its exit code is the CLI's.
-            eprintln!("error: {err}");
+            // Every error names the path and the cause, once: in its message or, when the
+            // cause is an error of its own, in its chain of sources. The exit code is the
+            // CLI's.
+            let mut message = err.to_string();
+            let mut cause = std::error::Error::source(&err);
+            while let Some(c) = cause {
+                message = format!("{message}: {c}");
+                cause = c.source();
+            }
+            eprintln!("error: {message}");
             ExitCode::from(u8::from(err.exit_code()))
         }
     }

@@ -3,15 +3,15 @@
 
 use std::path::Path;
 
+use super::{CONFIG_MODE, Cause, PermissionsError, PermissionsReport};
+use crate::owner::Owner;
+use crate::roots::Root;
 use rustix::fs::{Gid, Uid};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::time::{Duration, SystemTime};
-use wp_init::owner::Owner;
-use wp_init::permissions::{CONFIG_MODE, Cause, PermissionsError, PermissionsReport};
-use wp_init::roots::Root;
-use wp_init::{Created, EntryKind};
 use wp_init_core::commit::DirFinal;
+use wp_init_core::report::{Created, EntryKind};
 
 const OWNER: Owner = Owner {
     uid: 12345,
@@ -27,7 +27,7 @@ fn pass(
     owner: Option<Owner>,
 ) -> Result<(PermissionsReport, Vec<DirFinal>), PermissionsError> {
     let open = |p: &Path| Root::open(p.to_str().unwrap()).unwrap();
-    wp_init::permissions::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
+    super::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
 }
 
 fn apply(
