@@ -20,6 +20,7 @@ pub mod commit;
 pub mod config;
 pub mod exit_codes;
 pub mod layout;
+pub mod old_files;
 pub mod parts;
 pub mod plan;
 pub mod report;
