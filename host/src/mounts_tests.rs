@@ -67,7 +67,8 @@ fn decodes_only_three_digit_octal_escapes() {
 
 #[test]
 fn inside_is_strictly_under_the_target() {
-    let cases: [(&[u8], &[u8], Option<&[u8]>); 9] = [
+    type Case = (&'static [u8], &'static [u8], Option<&'static [u8]>);
+    let cases: [Case; 9] = [
         (b"/srv/t", b"/srv/t/a", Some(b"a")),
         (b"/srv/t", b"/srv/t/a/b c", Some(b"a/b c")),
         (b"/srv/t", b"/srv/t", None),
