@@ -265,9 +265,10 @@ fn reads_the_real_update_core_php_of_6_1_and_6_8() {
         listed
     };
     let (listed_6_1, listed_6_8) = (read(&old), read(&new));
-    // PHP 8.2 counts (`include` the file, then `array_unique(array_merge($_old_files,
-    // $_old_requests_files ?? []))`): 783 in 6.1.9, 735 + 66 in 6.8.12.
-    assert_eq!((listed_6_1.len(), listed_6_8.len()), (783, 801));
+    // PHP 8.2 read the same sets from 6.1.9's and 6.8.12's files (`include` it, then
+    // `array_unique(array_merge($_old_files, $_old_requests_files ?? []))`: 783 and
+    // 735 + 66 paths); a later point release may list a few more, never fewer.
+    assert!(listed_6_1.len() >= 783 && listed_6_8.len() >= 801);
     for listed in [&listed_6_1, &listed_6_8] {
         assert!(
             listed.contains("wp-admin/import-b2.php"),
