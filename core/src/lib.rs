@@ -22,6 +22,7 @@ pub mod config;
 pub mod exit_codes;
 pub mod journal;
 pub mod layout;
+pub mod old_files;
 pub mod parts;
 pub mod plan;
 pub mod report;

@@ -1,12 +1,12 @@
 //! WordPress versions: reading `$wp_version` and `$wp_db_version` from
 //! `wp-includes/version.php`, and comparing versions as PHP's `version_compare` does.
 
-mod php;
+pub(crate) mod php;
 
 use std::cmp::Ordering;
 use std::fmt;
 
-use php::{Kind, Lexer};
+use php::{Kind, Lexer, Statements};
 
 /// The versions a `wp-includes/version.php` declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct ParseError {
 
 impl ParseError {
     /// An error at the byte offset `at` of `src` (reported as its 1-based line).
-    fn at(cause: impl Into<String>, src: &[u8], at: usize) -> Self {
+    pub(crate) fn at(cause: impl Into<String>, src: &[u8], at: usize) -> Self {
         let before = src.get(..at).unwrap_or(src);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
         Self {
@@ -125,26 +125,20 @@ impl<T> Variable<T> {
 pub fn parse_versions(php: &str) -> Result<Versions, ParseError> {
     let mut lexer = Lexer::new(php.as_bytes());
     let (mut version, mut db_version) = (None, None);
-    let (mut depth, mut at_start) = (0usize, true);
+    let mut statements = Statements::new();
     while let Some(token) = lexer.next_token()? {
-        let statement_start = at_start && depth == 0;
-        at_start = false;
+        if !statements.starts(&token.kind) {
+            continue;
+        }
         match token.kind {
-            Kind::Var(name) if statement_start && WP_VERSION.is(name) => {
+            Kind::Var(name) if WP_VERSION.is(name) => {
                 version = Some(WP_VERSION.read(&mut lexer, token.at));
-                at_start = true;
+                statements.ended();
             }
-            Kind::Var(name) if statement_start && WP_DB_VERSION.is(name) => {
+            Kind::Var(name) if WP_DB_VERSION.is(name) => {
                 db_version = Some(WP_DB_VERSION.read(&mut lexer, token.at));
-                at_start = true;
+                statements.ended();
             }
-            Kind::Punct(b';') | Kind::Boundary => at_start = true,
-            Kind::Punct(b'{' | b'(' | b'[') => depth += 1,
-            Kind::Punct(b'}') => {
-                depth = depth.saturating_sub(1);
-                at_start = true;
-            }
-            Kind::Punct(b')' | b']') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }

@@ -214,18 +214,7 @@ impl Run {
     pub fn was_core(&self, rel: &str) -> bool {
         match &self.core_record {
             Some(record) => record.contains(rel),
-            None => {
-                let mut at = rel;
-                loop {
-                    if self.old_files.contains(at) || self.old_files.contains(&format!("{at}/")) {
-                        return true;
-                    }
-                    match at.rsplit_once('/') {
-                        Some((parent, _)) => at = parent,
-                        None => return false,
-                    }
-                }
-            }
+            None => wp_init_core::old_files::removable(rel, &self.old_files),
         }
     }
 

@@ -179,6 +179,9 @@ fn replace_core(
         run.target, to.wp_version
     ));
     run.changes = Some(Changes::default());
+    if run.core_record.is_none() {
+        run.old_files = old_files(run, src);
+    }
     // Until its commit is done, the tree holds two versions: a later run must know.
     run.announce(&Line::Upgrade {
         from: from.to_owned(),
@@ -198,4 +201,42 @@ fn replace_core(
         run.report.status = InstallStatus::Copied;
     }
     Ok(())
+}
+
+/// Where WordPress lists the files its own updater deletes.
+const UPDATE_CORE: &str = "wp-admin/includes/update-core.php";
+
+/// Without wp-init's record of core (a tree installed otherwise): the files SOURCE's
+/// WordPress lists as old core, the only ones its own updater removes. Unreadable, the
+/// upgrade removes nothing it cannot tell was core, and says so.
+fn old_files(run: &mut Run, src: &Dir) -> std::collections::BTreeSet<String> {
+    let read = src
+        .stat(UPDATE_CORE)
+        .map_err(|e| e.cause())
+        .and_then(|st| {
+            if st.type_ == DescriptorType::RegularFile {
+                Ok(())
+            } else {
+                Err("not a regular file".to_owned())
+            }
+        })
+        .and_then(|()| {
+            src.open_read_following(UPDATE_CORE)
+                .and_then(|f| f.read_to_end(VERSION_FILE_CAP * 4))
+                .map_err(|e| e.cause())
+        })
+        .and_then(|bytes| {
+            wp_init_core::old_files::old_files(&String::from_utf8_lossy(&bytes))
+        });
+    match read {
+        Ok(listed) => listed,
+        Err(why) => {
+            run.warn(&format!(
+                "{} has no record of the core wp-init installed, and '{}' gives no list of old files ({why}); files SOURCE no longer has are kept",
+                run.target,
+                run.in_source(UPDATE_CORE)
+            ));
+            Default::default()
+        }
+    }
 }

@@ -306,7 +306,15 @@ impl Installer {
                 ),
             );
         }
-        let notes: Vec<String> = found.notes.iter().map(|n| format!("WARNING: {n}")).collect();
+        let mounts = crate::mounts::mounts_inside(&target, &self.mount_points)?;
+        let mut notes = found.notes;
+        if let Some(why) = &mounts.incomplete {
+            notes.push(format!(
+                "cannot list what is mounted inside {} ({why}); only its first levels and the --mount-point paths were checked",
+                self.target
+            ));
+        }
+        let notes: Vec<String> = notes.iter().map(|n| format!("WARNING: {n}")).collect();
         for note in &notes {
             self.say(&mut messages, note);
         }
@@ -318,7 +326,7 @@ impl Installer {
             adopted: left.adopted,
             leftovers: left.leftovers,
             staging: left.staging,
-            mounts: Vec::new(),
+            mounts: mounts.points.into_iter().collect(),
             core_record: found.core_record,
             unfinished_upgrade: left.upgrade.map(|(from, to)| wit::VersionChange { from, to }),
         };

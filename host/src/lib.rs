@@ -51,6 +51,7 @@ mod from_wit;
 mod installer;
 mod journal;
 mod lock;
+mod mounts;
 mod owner;
 mod parts;
 mod permissions;

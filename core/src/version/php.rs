@@ -11,13 +11,13 @@
 use super::ParseError;
 
 /// A token and the byte offset where it starts.
-pub(super) struct Token<'a> {
-    pub(super) kind: Kind<'a>,
-    pub(super) at: usize,
+pub(crate) struct Token<'a> {
+    pub(crate) kind: Kind<'a>,
+    pub(crate) at: usize,
 }
 
 /// What a token is.
-pub(super) enum Kind<'a> {
+pub(crate) enum Kind<'a> {
     /// `$name`: the name.
     Var(&'a [u8]),
     /// A quoted string's value, unless it interpolates (a `$` in double quotes).
@@ -34,7 +34,7 @@ pub(super) enum Kind<'a> {
 
 /// Lexes PHP source from its start (inline HTML until the first open tag).
 #[derive(Clone)]
-pub(super) struct Lexer<'a> {
+pub(crate) struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
     in_php: bool,
@@ -54,7 +54,7 @@ fn is_ident(b: u8) -> bool {
 }
 
 impl<'a> Lexer<'a> {
-    pub(super) fn new(src: &'a [u8]) -> Self {
+    pub(crate) fn new(src: &'a [u8]) -> Self {
         Self {
             src,
             pos: 0,
@@ -64,7 +64,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The source being read.
-    pub(super) fn src(&self) -> &'a [u8] {
+    pub(crate) fn src(&self) -> &'a [u8] {
         self.src
     }
 
@@ -96,7 +96,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token, or `None` at the end of the source.
-    pub(super) fn next_token(&mut self) -> Result<Option<Token<'a>>, ParseError> {
+    pub(crate) fn next_token(&mut self) -> Result<Option<Token<'a>>, ParseError> {
         loop {
             if !self.in_php {
                 return Ok(self.open_tag());
@@ -356,6 +356,45 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Tells which tokens start a top-level statement (one outside braces, parentheses and
+/// brackets): the first token, and those after `;`, `<?php`, `?>` or a closing `}`.
+pub(crate) struct Statements {
+    depth: usize,
+    at_start: bool,
+}
+
+impl Statements {
+    pub(crate) fn new() -> Self {
+        Self {
+            depth: 0,
+            at_start: true,
+        }
+    }
+
+    /// Whether `kind`, the next token, starts a top-level statement; every token goes
+    /// through here, so that nesting is followed.
+    pub(crate) fn starts(&mut self, kind: &Kind) -> bool {
+        let start = self.at_start && self.depth == 0;
+        self.at_start = false;
+        match kind {
+            Kind::Punct(b';') | Kind::Boundary => self.at_start = true,
+            Kind::Punct(b'{' | b'(' | b'[') => self.depth += 1,
+            Kind::Punct(b'}') => {
+                self.depth = self.depth.saturating_sub(1);
+                self.at_start = true;
+            }
+            Kind::Punct(b')' | b']') => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        start
+    }
+
+    /// The caller read a statement to its end itself: the next token starts another.
+    pub(crate) fn ended(&mut self) {
+        self.at_start = true;
+    }
+}
+
 /// How many spaces and tabs `s` starts with.
 fn blanks(s: &[u8]) -> usize {
     s.iter().take_while(|&&b| b == b' ' || b == b'\t').count()
@@ -371,7 +410,7 @@ fn number(digits: &[u8], radix: u32) -> u32 {
 
 /// A PHP integer literal (`53496`, `53_496`, `0x1F`, `0o17`, `017`, `0b101`), or `None`
 /// if `raw` is not one or does not fit PHP's 64-bit integers.
-pub(super) fn int_literal(raw: &[u8]) -> Option<u64> {
+pub(crate) fn int_literal(raw: &[u8]) -> Option<u64> {
     let (radix, digits) = match raw {
         [b'0', b'x' | b'X', rest @ ..] => (16, rest),
         [b'0', b'o' | b'O', rest @ ..] => (8, rest),
