@@ -267,7 +267,7 @@ impl Installer {
             );
             match self.capture_messages {
                 true => messages.push_str(&line),
-                false => eprint!("{line}"),
+                false => crate::stderr::say(&line),
             }
         }
         let ran = {

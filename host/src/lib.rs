@@ -15,6 +15,7 @@
 //! | handle a failure | [`Error`]: names the path and the cause; [`Error::exit_code`] is the CLI's [`ExitCode`] |
 //! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
 //! | do the host's passes yourself | [`roots::Root`] (SOURCE or TARGET opened once: the handle everything works relative to), [`owner`] (who owns the created entries), [`permissions`] (their modes and owners, never through a symlink), [`lock`] (one run per TARGET) |
+//! | stop every run of this process (from a SIGTERM handler, as the CLI does) | [`interrupt::request`]: components interrupted, lock waits abandoned; the run fails with [`Error::Interrupted`] |
 //! | run the component in another runtime | [`COMPONENT_WASM`] (or `wp-init component --output FILE`) and the contract `wit/installer.wit` (world `embed`) |
 //!
 //! The repository has a runnable example of each way in: `examples/embed-library` (this
@@ -44,12 +45,14 @@ mod engine_config;
 mod error;
 mod from_wit;
 mod installer;
+pub mod interrupt;
 pub mod lock;
 pub mod owner;
 mod parts;
 pub mod permissions;
 pub mod roots;
 mod sandbox;
+mod stderr;
 mod upgrade;
 
 pub use command::CommandOutput;

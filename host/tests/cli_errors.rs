@@ -108,6 +108,14 @@ const ROWS: &[Row] = &[
         ..ROW
     },
     Row {
+        name: "memory limit of 1M, just below what the component needs to start",
+        args: &[INSTALL, "--memory-limit", "1M"],
+        says: &["--memory-limit 1048576 bytes is below the"],
+        not: &["run again"],
+        check: Some(target_untouched),
+        ..ROW
+    },
+    Row {
         name: "unknown user under --json",
         args: &[INSTALL, "--json", "--user", "no-such-user-23s"],
         says: &["no-such-user-23s"],
@@ -282,7 +290,10 @@ fn judge(f: &Fixture, row: &Row, out: &Output) -> Result<(), String> {
             if v["status"] != "error" || v["exit_code"] != row.code {
                 return Err(format!("not the error report of exit {}: {v}", row.code));
             }
-            texts.push(("the JSON error", v["error"].as_str().unwrap_or("").to_owned()));
+            texts.push((
+                "the JSON error",
+                v["error"].as_str().unwrap_or("").to_owned(),
+            ));
         }
     } else if !out.stdout.is_empty() {
         return Err("stdout is not empty".into());
