@@ -39,8 +39,11 @@ struct Row {
     says: &'static [&'static str],
     /// Never in the message.
     not: &'static [&'static str],
-    check: Option<fn(&Fixture) -> Result<(), String>>,
+    check: Option<Check>,
 }
+
+/// A row-specific check after the run; `Err` says what is wrong.
+type Check = fn(&Fixture) -> Result<(), String>;
 
 const ROW: Row = Row {
     name: "",
