@@ -19,10 +19,11 @@ step cargo test --release --locked --workspace "$@" -- --include-ignored
 
 # The static (musl) binary and its FROM-scratch image; a subset of the host tests again,
 # built for musl, covering what the binary does on its own (install, lock, modes, owners,
-# exec, copy-self; the crash, hostile and runner suites test the same component and run
-# once, above); then the Kubernetes examples as real Pods and the drop-in entrypoint
-# (tests/pod/run.sh), which run the image's binary on the real WordPress tree.
+# exec, copy-self, error paths, signals as PID 1; the crash, hostile and runner suites test
+# the same component and run once, above); then the Kubernetes examples as real Pods and
+# the drop-in entrypoint (tests/pod/run.sh), which run the image's binary on the real
+# WordPress tree.
 step scripts/image.sh >/dev/null
-musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self)
+musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self --test cli_errors --test signals)
 CC_x86_64_unknown_linux_musl=musl-gcc step cargo test --release --locked --target x86_64-unknown-linux-musl -p wp-init --lib --bins "${musl_tests[@]}" -- --include-ignored
 step tests/pod/run.sh target/image/wp-init-oci.tar

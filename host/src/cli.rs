@@ -33,7 +33,8 @@ pub enum Command {
     /// Compare TARGET's core files with SOURCE's by SHA-256, writing nothing (TARGET is
     /// granted read-only); exit 1 when anything is modified, missing or extra.
     Verify(VerifyArgs),
-    /// Write the embedded WebAssembly component to a file (for `wasmtime run`).
+    /// Write the embedded WebAssembly component to a file (for `wasmtime run`), atomically,
+    /// mode 0644 (a symlink there is replaced, never written through).
     Component {
         /// Where to write the `.wasm` file.
         #[arg(long, short)]
@@ -178,14 +179,21 @@ fn parse_mode(s: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("'{s}' is not an octal mode such as 0640"))
 }
 
+/// Most seconds a time flag takes (about 31 years): any more is no limit at all.
+const MAX_SECS: f64 = 999_999_999.0;
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if secs.is_finite() && secs > 0.0 && secs < 1e9 {
-        Ok(Duration::from_secs_f64(secs))
+        .ok()
+        .filter(|n: &f64| !n.is_nan())
+        .ok_or_else(|| format!("'{s}' is not a number of seconds"))?;
+    if secs <= 0.0 {
+        Err(format!("'{s}' must be more than 0 seconds"))
+    } else if secs > MAX_SECS {
+        Err(format!("'{s}' is too long: at most {MAX_SECS} seconds"))
     } else {
-        Err(format!("'{s}' must be a positive number of seconds"))
+        Ok(Duration::from_secs_f64(secs))
     }
 }
 
@@ -239,7 +247,17 @@ mod tests {
         assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_secs("0").is_err());
         assert!(parse_secs("-1").is_err());
-        assert!(parse_secs("inf").is_err());
+        assert!(
+            parse_secs("inf")
+                .unwrap_err()
+                .contains("at most 999999999 seconds")
+        );
+        assert!(parse_secs("NaN").unwrap_err().contains("not a number"));
+        assert_eq!(
+            parse_secs("999999999"),
+            Ok(Duration::from_secs(999_999_999))
+        );
+        assert!(parse_secs("1e9").is_err());
     }
 
     #[test]

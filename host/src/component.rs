@@ -71,9 +71,9 @@ fn load(cwasm: &[u8], lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<(En
     match load_precompiled(cwasm, lap) {
         Ok(loaded) => Ok(loaded),
         Err(e) => {
-            eprintln!(
-                "wp-init: notice: the precompiled component does not load on this host ({e}); compiling it instead"
-            );
+            crate::stderr::say(&format!(
+                "wp-init: notice: the precompiled component does not load on this host ({e}); compiling it instead\n"
+            ));
             let engine = Engine::new(&engine_config())?;
             let component = Component::new(&engine, COMPONENT_WASM)?;
             lap("compile (fallback)");
@@ -103,7 +103,8 @@ fn load_precompiled(
 }
 
 /// Gives `store` a deadline `timeout` from now: past it, the guest traps with
-/// [`Trap::Interrupt`] at its next function entry or loop head.
+/// [`Trap::Interrupt`] at its next function entry or loop head; likewise once a stop is
+/// requested ([`crate::interrupt`]).
 ///
 /// The engine's epoch only advances when some run's deadline passes (one sleeping
 /// thread per process, woken by nothing else), and each store checks its own clock then,
@@ -119,6 +120,7 @@ pub(crate) fn arm_deadline(
     let deadline = Instant::now().checked_add(timeout);
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| match deadline {
+        _ if crate::interrupt::requested().is_some() => Err(Trap::Interrupt.into()),
         Some(d) if Instant::now() >= d => Err(Trap::Interrupt.into()),
         _ => Ok(UpdateDeadline::Continue(1)),
     });

@@ -88,6 +88,19 @@ pub enum Error {
         /// The limit in seconds.
         secs: f64,
     },
+    /// A stop was asked for ([`crate::interrupt::request`]: the CLI's SIGTERM or SIGINT)
+    /// while the component ran on TARGET; like a kill at that instant, it leaves what
+    /// the next run completes.
+    #[error(
+        "{target}: interrupted by {} while the component ran; run again to complete the work",
+        crate::interrupt::signal_name(*signal)
+    )]
+    Interrupted {
+        /// TARGET, as given.
+        target: String,
+        /// The signal that asked for the stop.
+        signal: i32,
+    },
     /// The runtime failed to load, instantiate or run the component; the source is the
     /// runtime's error, with its own causes.
     #[error("the component failed")]
@@ -137,6 +150,7 @@ impl Error {
             | Error::RandomUnavailable(_)
             | Error::MemoryLimit { .. }
             | Error::Timeout { .. }
+            | Error::Interrupted { .. }
             | Error::Runtime(_)
             | Error::Lock(_)
             | Error::Permissions(_)

@@ -375,7 +375,7 @@ impl Installer {
             if let Some(line) = report.complete(&self.target) {
                 match messages.as_mut() {
                     Some(m) => m.push_str(&format!("{line}\n")),
-                    None => eprintln!("{line}"),
+                    None => crate::stderr::say(&line),
                 }
             }
         }
@@ -388,7 +388,7 @@ impl Installer {
             messages.push_str(line);
             messages.push('\n');
         } else {
-            eprintln!("{line}");
+            crate::stderr::say(line);
         }
     }
 

@@ -15,6 +15,7 @@
 //! | handle a failure | [`Error`]: names the path and the cause (a cause that is an error of its own is its `source`); [`Error::exit_code`] is the CLI's [`ExitCode`] |
 //! | give the created entries an owner, as the CLI's `--user` does | [`Owner::resolve`], then [`Installer::owner`] |
 //! | run the component's own command line (what `wasmtime run` runs) under the same grants | [`Installer::run_command`] |
+//! | stop every run of this process (from a SIGTERM handler, as the CLI does) | [`interrupt::request`]: components interrupted, lock waits abandoned; the run fails with [`Error::Interrupted`] |
 //! | run the component in another runtime | [`COMPONENT_WASM`] (or `wp-init component --output FILE`) and the contract `wit/installer.wit` (world `embed`) |
 //!
 //! The repository has a runnable example of each way in: `examples/embed-library` (this
@@ -49,6 +50,7 @@ mod engine_config;
 mod error;
 mod from_wit;
 mod installer;
+pub mod interrupt;
 mod journal;
 mod lock;
 mod mounts;
@@ -58,6 +60,7 @@ mod permissions;
 mod roots;
 mod sandbox;
 mod state;
+mod stderr;
 mod upgrade;
 
 pub use command::CommandOutput;

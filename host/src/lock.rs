@@ -52,6 +52,14 @@ pub enum LockError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A stop was asked for ([`crate::interrupt::request`]) while waiting.
+    #[error("{}: stopped waiting for the lock: interrupted by {}", path.display(), crate::interrupt::signal_name(*signal))]
+    Interrupted {
+        /// TARGET, as given.
+        path: PathBuf,
+        /// The signal that asked for the stop.
+        signal: i32,
+    },
     /// Another run held the lock for the whole timeout.
     #[error("{}: gave up after {:.1} s waiting for the lock held by another wp-init", path.display(), waited.as_secs_f64())]
     Timeout {
@@ -116,6 +124,12 @@ fn wait_for(
                     source: e.into(),
                 });
             }
+        }
+        if let Some(signal) = crate::interrupt::requested() {
+            return Err(LockError::Interrupted {
+                path: target.to_owned(),
+                signal,
+            });
         }
         let waited = start.elapsed();
         if waited >= timeout {

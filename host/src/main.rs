@@ -4,8 +4,18 @@
 //! run, print messages on stderr and (with `--json`) the report on stdout, exit with the
 //! documented code.
 
+/// Prints a line on stderr, best effort: a stderr nobody reads any more (`2>&1 | head -1`)
+/// must neither fail the run nor abort it, as `eprintln!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod copy_self;
+mod signals;
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -15,6 +25,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, InstallArgs, UpgradeArgs, VerifyArgs};
+use wp_init::interrupt;
 
 /// musl's own allocator is slow under Cranelift's many small allocations (the static
 /// binary's no-op run took 1.9x the glibc build's); the static build uses mimalloc.
@@ -23,36 +34,72 @@ use cli::{Cli, Command, InstallArgs, UpgradeArgs, VerifyArgs};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let json = match &cli.command {
-        Command::Install(a) | Command::Upgrade(UpgradeArgs { install: a, .. }) => a.json,
-        Command::Verify(a) => a.json,
-        _ => false,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
     };
-    match run(cli) {
+    let (json, runs) = match &cli.command {
+        Command::Install(a) | Command::Upgrade(UpgradeArgs { install: a, .. }) => (a.json, true),
+        Command::Verify(a) => (a.json, true),
+        Command::Component { .. } | Command::CopySelf { .. } => (false, false),
+    };
+    let result = match runs {
+        true => signals::watch().and_then(|()| run(cli)),
+        false => run(cli),
+    };
+    match result {
         Ok(code) => ExitCode::from(u8::from(code)),
         Err(err) => report_error(&err, json),
     }
 }
 
+/// A command line clap refused (or `--help`, `--version`): its message as clap prints it,
+/// and with `--json` (before any `--`) the error report on stdout too.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    // Help to stdout, errors to stderr; a failure to print is dropped.
+    let _ = err.print();
+    let code = u8::try_from(err.exit_code()).unwrap_or(2);
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if code != 0 && json {
+        let text = err.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        print_error_report(message, wp_init::ExitCode::Usage.into());
+    }
+    ExitCode::from(code)
+}
+
 /// The one error printer: the message and its causes, once each, on stderr (and with
 /// `--json` as an error report on stdout); returns the exit code the error stands for.
 fn report_error(err: &anyhow::Error, json: bool) -> ExitCode {
-    eprintln!("wp-init: error: {err:#}");
+    say!("wp-init: error: {err:#}");
     // The run itself succeeded (its report is printed); only the command after `--` failed.
     if let Some(exec) = err.downcast_ref::<ExecFailed>() {
         return ExitCode::from(exec.code());
     }
-    let code = err
-        .downcast_ref::<wp_init::Error>()
-        .map_or(wp_init::ExitCode::Failure, |e| e.exit_code());
+    let code = match interrupt::requested() {
+        Some(signal) => signals::exit_code(signal),
+        None => err
+            .downcast_ref::<wp_init::Error>()
+            .map_or(wp_init::ExitCode::Failure, |e| e.exit_code())
+            .into(),
+    };
     if json {
-        // Best effort: stdout may be the very thing that failed (a closed pipe).
-        let report = wp_init::ErrorReport::new(format!("{err:#}"), code);
-        let text = serde_json::to_string(&report).unwrap_or_default();
-        let _ = writeln!(std::io::stdout(), "{text}");
+        print_error_report(&format!("{err:#}"), code);
     }
-    ExitCode::from(u8::from(code))
+    ExitCode::from(code)
+}
+
+/// The JSON error report on stdout, best effort: stdout may be the very thing that failed
+/// (a closed pipe).
+fn print_error_report(message: &str, code: u8) {
+    let mut report = wp_init::ErrorReport::new(message, wp_init::ExitCode::Failure);
+    report.exit_code = code;
+    let text = serde_json::to_string(&report).unwrap_or_default();
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
@@ -60,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
     match cli.command {
         Command::Install(args) => {
             let outcome = installer(&args)?.install_with(|| waiting(&args.target))?;
+            signals::not_stopped(!args.exec.is_empty())?;
             print_json(args.json, &outcome.report, &outcome.host)?;
             exec(&args.exec).map(|()| done)
         }
@@ -69,20 +117,19 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
         }) => {
             let outcome =
                 installer(&args)?.upgrade_with(allow_downgrade, || waiting(&args.target))?;
+            signals::not_stopped(!args.exec.is_empty())?;
             print_json(args.json, &outcome.report, &outcome.host)?;
             exec(&args.exec).map(|()| done)
         }
         Command::Verify(args) => verify(&args),
-        Command::Component { output } => std::fs::write(&output, wp_init::COMPONENT_WASM)
-            .map(|()| done)
-            .with_context(|| format!("cannot write the component to {}", output.display())),
+        Command::Component { output } => copy_self::write_component(&output).map(|()| done),
         Command::CopySelf { output } => copy_self::copy_self(&output).map(|()| done),
     }
 }
 
 /// Says that another run holds the lock on `target`.
 fn waiting(target: &str) {
-    eprintln!("waiting for the lock on {target} held by another wp-init...");
+    say!("waiting for the lock on {target} held by another wp-init...");
 }
 
 /// `wp-init verify`: exit 0 when clean, 1 when anything differs.
@@ -93,6 +140,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout)
         .verify_with(|| waiting(&args.target))?;
+    signals::not_stopped(false)?;
     let host = VerifyHost {
         lock_wait_secs: outcome.lock_wait_secs,
     };

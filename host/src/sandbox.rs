@@ -14,10 +14,10 @@ use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::Error;
 use crate::component::{self, Prepared};
 use crate::journal::JournalStream;
 use crate::roots::Root;
+use crate::{Error, interrupt, stderr};
 
 /// Most bytes of captured guest stderr kept in memory.
 const CAPTURE_LIMIT: usize = 4 << 20;
@@ -71,7 +71,9 @@ impl ResourceLimiter for MemoryCap {
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
         // A table element costs a pointer; count it against the same cap.
-        Ok(desired.saturating_mul(size_of::<usize>()) <= self.limit)
+        let ok = desired.saturating_mul(size_of::<usize>()) <= self.limit;
+        self.refused |= !ok;
+        Ok(ok)
     }
 }
 
@@ -100,6 +102,8 @@ pub(crate) struct Sandbox {
     stdout: Option<MemoryOutputPipe>,
     memory_limit: u64,
     timeout: Duration,
+    /// TARGET, as given.
+    target: String,
     /// Last, so it is left after the store is dropped.
     _runtime: tokio::runtime::EnterGuard<'static>,
 }
@@ -107,6 +111,7 @@ pub(crate) struct Sandbox {
 impl Sandbox {
     /// Builds the WASI context and store for one run.
     pub fn new(prepared: &Prepared, g: &Grants<'_>) -> Result<Self, Error> {
+        check_memory_limit(prepared, g.memory_limit)?;
         let mut b = WasiCtxBuilder::new();
         // Must come before the preopens: each preopen copies the flag when it is made.
         b.allow_blocking_current_thread(true);
@@ -137,7 +142,7 @@ impl Sandbox {
             }
             (Some(err), g.stdout.then_some(out))
         } else {
-            b.inherit_stderr();
+            b.stderr(stderr::Stderr);
             if g.stdout {
                 b.inherit_stdout();
             }
@@ -157,12 +162,14 @@ impl Sandbox {
         let mut store = Store::new(&prepared.engine, host);
         store.limiter(|h| &mut h.limits);
         component::arm_deadline(prepared, &mut store, g.timeout)?;
+        interrupt::watch(&prepared.engine, &mut store);
         Ok(Sandbox {
             store,
             stderr,
             stdout,
             memory_limit: g.memory_limit,
             timeout: g.timeout,
+            target: g.target.given.clone(),
             _runtime: component::enter_runtime()?,
         })
     }
@@ -182,8 +189,14 @@ impl Sandbox {
             e.downcast_ref::<wasmtime::Trap>(),
             Some(wasmtime::Trap::Interrupt)
         ) {
-            Error::Timeout {
-                secs: self.timeout.as_secs_f64(),
+            match interrupt::requested() {
+                Some(signal) => Error::Interrupted {
+                    target: self.target.clone(),
+                    signal,
+                },
+                None => Error::Timeout {
+                    secs: self.timeout.as_secs_f64(),
+                },
             }
         } else {
             Error::runtime(e)
@@ -199,6 +212,24 @@ impl Sandbox {
     pub fn captured_stdout(&self) -> Option<String> {
         text(self.stdout.as_ref())
     }
+}
+
+/// Refuses a memory limit below what the component needs to be instantiated at all: the
+/// largest initial size of one of its memories or tables (the cap applies to each).
+fn check_memory_limit(prepared: &Prepared, limit: u64) -> Result<(), Error> {
+    let Some(needs) = prepared.component.resources_required() else {
+        return Ok(());
+    };
+    let memory = needs.max_initial_memory_size.unwrap_or(0) << 16;
+    let table = needs.max_initial_table_size.unwrap_or(0) * size_of::<usize>() as u64;
+    let least = memory.max(table);
+    if limit >= least {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--memory-limit {limit} bytes is below the {least} bytes the component needs to start (the default is {} bytes)",
+        crate::DEFAULT_MEMORY_LIMIT
+    )))
 }
 
 fn text(pipe: Option<&MemoryOutputPipe>) -> Option<String> {

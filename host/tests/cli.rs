@@ -102,14 +102,6 @@ fn unknown_flag_is_a_usage_error() {
 }
 
 #[test]
-fn memory_limit_is_enforced_with_a_clear_error() {
-    let f = Fixture::new();
-    let out = f.cli().args(["--memory-limit", "1M"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    assert!(stderr(&out).contains("memory limit"), "{}", stderr(&out));
-}
-
-#[test]
 fn time_limit_is_enforced_and_a_rerun_completes() {
     let f = Fixture::new();
     // A sparse 1 TiB file: no run can copy it within the limit, however fast the machine.

@@ -13,17 +13,6 @@ fn chmod(path: &std::path::Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Holds the lock `wp-init` takes on TARGET, as another run would: an exclusive `flock` on
-/// the directory itself, released when the descriptor is dropped.
-fn hold_lock(dir: &std::path::Path) -> std::os::fd::OwnedFd {
-    use rustix::fs::{FlockOperation, Mode, OFlags};
-    // Close-on-exec: a run spawned meanwhile must not inherit (and so hold) the lock.
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let fd = rustix::fs::open(dir, flags, Mode::empty()).unwrap();
-    rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
-    fd
-}
-
 fn json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", stderr(o));
     serde_json::from_slice(&o.stdout).unwrap()

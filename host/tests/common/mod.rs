@@ -313,3 +313,14 @@ pub fn committing(dst: &Path) -> bool {
                 .any(|l| l.starts_with("{\"commit\":"))
     })
 }
+
+/// Holds the lock `wp-init` takes on TARGET, as another run would: an exclusive `flock` on
+/// the directory itself, released when the descriptor is dropped.
+pub fn hold_lock(dir: &std::path::Path) -> std::os::fd::OwnedFd {
+    use rustix::fs::{FlockOperation, Mode, OFlags};
+    // Close-on-exec: a run spawned meanwhile must not inherit (and so hold) the lock.
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(dir, flags, Mode::empty()).unwrap();
+    rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
+    fd
+}
