@@ -282,7 +282,6 @@ mod tests {
         assert_eq!(paths, ["wp-includes/js/x", "wp-includes/js", "wp-includes"]);
     }
 
-
     #[test]
     fn commit_order() {
         let mut fs = staged();

@@ -232,7 +232,11 @@ mod tests {
         let name = journal_name(0xabc);
         assert_eq!(name, ".wp-init-journal.0000000000000abc");
         assert_eq!(journal_nonce(&name), Some(0xabc));
-        for bad in [".wp-init-journal.", ".wp-init-journal.xyz", ".wp-init-commit"] {
+        for bad in [
+            ".wp-init-journal.",
+            ".wp-init-journal.xyz",
+            ".wp-init-commit",
+        ] {
             assert_eq!(journal_nonce(bad), None, "{bad}");
         }
     }

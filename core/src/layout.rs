@@ -199,17 +199,36 @@ mod tests {
 
     #[test]
     fn mount_points() {
-        for ok in ["wp-content/uploads", "wp-content", "cache", "wp-content/x/y.php"] {
+        for ok in [
+            "wp-content/uploads",
+            "wp-content",
+            "cache",
+            "wp-content/x/y.php",
+        ] {
             assert_eq!(mount_point_problem(ok), None, "{ok}");
         }
         for bad in ["", "/abs", "a/../b", "..", "a//b", "a/", "./a", "a\0b"] {
-            assert!(mount_point_problem(bad).unwrap().contains("relative"), "{bad:?}");
+            assert!(
+                mount_point_problem(bad).unwrap().contains("relative"),
+                "{bad:?}"
+            );
         }
-        for file in ["index.php", "wp-includes/version.php", ".htaccess", "wp-login.php"] {
-            assert!(mount_point_problem(file).unwrap().contains("file"), "{file}");
+        for file in [
+            "index.php",
+            "wp-includes/version.php",
+            ".htaccess",
+            "wp-login.php",
+        ] {
+            assert!(
+                mount_point_problem(file).unwrap().contains("file"),
+                "{file}"
+            );
         }
         for core in ["wp-admin", "wp-includes/fonts", "wp-admin/css/x"] {
-            assert!(mount_point_problem(core).unwrap().contains("upgrade"), "{core}");
+            assert!(
+                mount_point_problem(core).unwrap().contains("upgrade"),
+                "{core}"
+            );
         }
         assert!(mount_point_problem(".wp-init-x").is_some());
     }

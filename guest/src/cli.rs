@@ -155,7 +155,8 @@ pub fn main() {
             return;
         }
         Ok(Command::Install { options, json }) => (
-            install::install(&options, None, Vec::new()).map(|(r, _)| r)
+            install::install(&options, None, Vec::new())
+                .map(|(r, _)| r)
                 .map(|r| to_json(&wp_init_core::report_from_wit!(wit, r), ExitCode::Success)),
             json,
         ),
@@ -240,7 +241,10 @@ fn describe_error(err: &Error) -> (String, ExitCode) {
             (format!("{}: {}", pe.path, pe.cause), ExitCode::Failure)
         }
         Error::RandomUnavailable(msg) => (msg.clone(), ExitCode::Failure),
-        Error::DowngradeRefused(v) => (messages::downgrade_refused(&v.from, &v.to), ExitCode::Refused),
+        Error::DowngradeRefused(v) => (
+            messages::downgrade_refused(&v.from, &v.to),
+            ExitCode::Refused,
+        ),
         Error::UpgradeUnfinished(u) => (
             messages::upgrade_unfinished(&u.interrupted.from, &u.interrupted.to, &u.source),
             ExitCode::Refused,

@@ -7,8 +7,8 @@ use crate::bindings::exports::wp_init::installer::installer::{ConfigAction, Entr
 use crate::fs::{Dir, FsError, Presence};
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::DescriptorType;
-use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
 use wp_init_core::commit::Rename;
+use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
 use wp_init_core::layout::temp_name;
 
 /// Largest template read (the official one is about 5 KiB).

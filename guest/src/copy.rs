@@ -23,7 +23,10 @@ pub fn populate(run: &mut Run, src: &Dir, tgt: &Dir, scope: Scope) -> Result<(),
         .copied()
         .chain(extra.iter().map(String::as_str))
     {
-        let walked = |p: &str| src.lstat(p).is_ok_and(|st| st.type_ == DescriptorType::Directory);
+        let walked = |p: &str| {
+            src.lstat(p)
+                .is_ok_and(|st| st.type_ == DescriptorType::Directory)
+        };
         mount_point(run, tgt, m, &walked)?;
     }
     check_created_symlinks(run, tgt, &[])?;
@@ -148,8 +151,8 @@ pub fn remove_stale(run: &mut Run, tgt: &Dir, name: &str, rel: &str) -> Result<(
 /// temporary directory wp-init did not make.
 fn remove_core(run: &mut Run, dir: &Dir, name: &str, rel: &str) -> Result<bool, Error> {
     let ty = dir.lstat(name)?.type_;
-    let ours = is_temp_name(name)
-        && (ty != DescriptorType::Directory || run.left.staging.contains(rel));
+    let ours =
+        is_temp_name(name) && (ty != DescriptorType::Directory || run.left.staging.contains(rel));
     if run.mounts.contains(rel) || !(ours || run.was_core(rel)) {
         run.kept(rel);
         return Ok(false);

@@ -1,9 +1,7 @@
 //! The typed interface's entry points, and the install command: validate SOURCE and
 //! TARGET, finish what an interrupted run left, decide, copy, configure, commit.
 
-use crate::bindings::exports::wp_init::installer::hosted::{
-    self, Context, Part, StagedEntry,
-};
+use crate::bindings::exports::wp_init::installer::hosted::{self, Context, Part, StagedEntry};
 use crate::bindings::exports::wp_init::installer::installer::{
     self, Error, InstallStatus, Options, Report, UpgradeOptions, UpgradeReport, VerifyOptions,
     VerifyReport,
@@ -91,8 +89,8 @@ pub fn install(
     } else {
         copy_wordpress(&mut run, &src, &tgt)?;
     }
-    let complete = (run.report.status == InstallStatus::Copied)
-        .then(|| messages::copied(&run.target));
+    let complete =
+        (run.report.status == InstallStatus::Copied).then(|| messages::copied(&run.target));
     finish(&mut run, &src, &tgt, vars, !installed, complete)?;
     let staged = staged_entries(&mut run);
     Ok((run.into_report(), staged))

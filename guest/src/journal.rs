@@ -10,8 +10,8 @@
 //! [`flush`]: Journal::flush
 
 use wasip2::cli::stdout::get_stdout;
-use wasip2::io::streams::OutputStream;
 use wasip2::filesystem::types::ErrorCode;
+use wasip2::io::streams::OutputStream;
 use wp_init_core::journal::Line;
 
 use crate::bindings::exports::wp_init::installer::installer::Error;
@@ -53,7 +53,6 @@ impl Journal {
         let shown = wp_init_core::layout::join(target, &journal_name(nonce));
         Self::new(Sink::File(None, target.to_owned(), nonce), shown)
     }
-
 
     /// A dry run's journal: nothing is kept.
     pub fn nowhere() -> Self {
@@ -117,8 +116,8 @@ impl Journal {
             Sink::Stdout(out) => {
                 let mut rest = &self.buf[..];
                 while !rest.is_empty() {
-                    let permit = usize::try_from(out.check_write().map_err(failed)?)
-                        .unwrap_or(usize::MAX);
+                    let permit =
+                        usize::try_from(out.check_write().map_err(failed)?).unwrap_or(usize::MAX);
                     // Whole lines only: up to the last newline that fits.
                     let fits = &rest[..permit.min(rest.len())];
                     let n = match fits.iter().rposition(|b| *b == b'\n') {

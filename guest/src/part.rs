@@ -5,9 +5,9 @@ use crate::bindings::exports::wp_init::installer::hosted::{Context, Part, Staged
 use crate::bindings::exports::wp_init::installer::installer::{
     EntryKind, Error, InstallStatus, Options, Report,
 };
-use crate::install::staged_entries;
 use crate::copy::check_created_symlinks;
 use crate::fs::Access;
+use crate::install::staged_entries;
 use crate::run::{Run, path_error};
 use crate::sentinels::copy_sentinels;
 use crate::walk::{Target, walk};

@@ -274,7 +274,12 @@ impl Run {
                 .push((path.to_owned(), source_path.to_owned()));
         }
         let full = self.sample.len() >= CREATED_SAMPLE;
-        if !full || self.sample.last_key_value().is_some_and(|(last, _)| path < last.as_str()) {
+        if !full
+            || self
+                .sample
+                .last_key_value()
+                .is_some_and(|(last, _)| path < last.as_str())
+        {
             self.sample.insert(
                 path.to_owned(),
                 CreatedEntry {

@@ -32,7 +32,10 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
     if st.type_ != DescriptorType::RegularFile {
         return Err(wrap(path_error(
             at,
-            format!("is {}, not a regular file", crate::walk::kind_words(st.type_)),
+            format!(
+                "is {}, not a regular file",
+                crate::walk::kind_words(st.type_)
+            ),
         )));
     }
     let bytes = dir
@@ -135,7 +138,14 @@ pub fn upgrade(
         }
         _ => None,
     };
-    finish(&mut run, &src, &tgt, vars, decision == Upgrade::Install, complete)?;
+    finish(
+        &mut run,
+        &src,
+        &tgt,
+        vars,
+        decision == Upgrade::Install,
+        complete,
+    )?;
     let changes = run.changes.take().unwrap_or_default();
     let staged = staged_entries(&mut run);
     Ok((
@@ -225,9 +235,7 @@ fn old_files(run: &mut Run, src: &Dir) -> std::collections::BTreeSet<String> {
                 .and_then(|f| f.read_to_end(VERSION_FILE_CAP * 4))
                 .map_err(|e| e.cause())
         })
-        .and_then(|bytes| {
-            wp_init_core::old_files::old_files(&String::from_utf8_lossy(&bytes))
-        });
+        .and_then(|bytes| wp_init_core::old_files::old_files(&String::from_utf8_lossy(&bytes)));
     match read {
         Ok(listed) => listed,
         Err(why) => {

@@ -8,10 +8,10 @@ use crate::fs::{Access, Dir, describe};
 use crate::listing;
 use crate::run::{Run, path_error};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
-use wp_init_core::layout::{is_excludable, join, temp_name};
 use wp_init_core::journal::Line;
 use wp_init_core::layout::DEFAULT_MOUNT_POINTS;
-use wp_init_core::plan::{Entry, Known, Kind, Planned, Resolved, Scope, Step, plan_dir};
+use wp_init_core::layout::{is_excludable, join, temp_name};
+use wp_init_core::plan::{Entry, Kind, Known, Planned, Resolved, Scope, Step, plan_dir};
 
 /// TARGET's side of the directory being walked.
 #[derive(Clone, Copy)]

@@ -246,10 +246,24 @@ pub(crate) fn pass_then_commit(
                 _ => {}
             }
             if chunk.len() == PASS_CHUNK {
-                pass(source, target, &mut chunk, (owner, config_mode), &mut done, &mut dirs)?;
+                pass(
+                    source,
+                    target,
+                    &mut chunk,
+                    (owner, config_mode),
+                    &mut done,
+                    &mut dirs,
+                )?;
             }
         }
-        pass(source, target, &mut chunk, (owner, config_mode), &mut done, &mut dirs)?;
+        pass(
+            source,
+            target,
+            &mut chunk,
+            (owner, config_mode),
+            &mut done,
+            &mut dirs,
+        )?;
         retired.push(Retired { name, file });
     }
     for d in &mut dirs {
@@ -259,7 +273,11 @@ pub(crate) fn pass_then_commit(
         core.sort_unstable();
         core.dedup();
         let tmp = temp_name(CORE_RECORD, nonce());
-        write_private(target, &tmp, record_text(core.iter().map(String::as_str)).as_bytes())?;
+        write_private(
+            target,
+            &tmp,
+            record_text(core.iter().map(String::as_str)).as_bytes(),
+        )?;
         staged.insert(
             0,
             Rename {

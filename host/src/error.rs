@@ -142,9 +142,7 @@ impl Error {
             | Error::Owner(_) => ExitCode::Usage,
             Error::Lock(LockError::Timeout { .. })
             | Error::DowngradeRefused { .. }
-            | Error::UpgradeUnfinished { .. } => {
-                ExitCode::Refused
-            }
+            | Error::UpgradeUnfinished { .. } => ExitCode::Refused,
             Error::UnsafeSymlink(_)
             | Error::Io(_)
             | Error::RandomUnavailable(_)

@@ -297,7 +297,11 @@ impl Installer {
         let found = state::scan(&target, &id, self.dry_run)?;
         let mut messages = String::new();
         if found.finished {
-            let done = if self.dry_run { "Would finish" } else { "Finished" };
+            let done = if self.dry_run {
+                "Would finish"
+            } else {
+                "Finished"
+            };
             self.say(
                 &mut messages,
                 &format!(
@@ -328,7 +332,9 @@ impl Installer {
             staging: left.staging,
             mounts: mounts.points.into_iter().collect(),
             core_record: found.core_record,
-            unfinished_upgrade: left.upgrade.map(|(from, to)| wit::VersionChange { from, to }),
+            unfinished_upgrade: left
+                .upgrade
+                .map(|(from, to)| wit::VersionChange { from, to }),
         };
         let ran = {
             let _private = PrivateUmask::set();
@@ -375,7 +381,7 @@ impl Installer {
             if let Some(line) = report.complete(&self.target) {
                 match messages.as_mut() {
                     Some(m) => m.push_str(&format!("{line}\n")),
-                    None => crate::stderr::say(&line),
+                    None => crate::stderr::say(&format!("{line}\n")),
                 }
             }
         }
@@ -388,7 +394,7 @@ impl Installer {
             messages.push_str(line);
             messages.push('\n');
         } else {
-            crate::stderr::say(line);
+            crate::stderr::say(&format!("{line}\n"));
         }
     }
 

@@ -106,7 +106,6 @@ impl JournalStream {
                 })
             })
     }
-
 }
 
 impl State {

@@ -71,7 +71,13 @@ pub(crate) fn scan(target: &Root, id: &str, plan: bool) -> Result<Found, Error> 
                 )),
             }
         } else if LEGACY.iter().any(|l| name.starts_with(l)) {
-            refuse(target, &name, "left by an older wp-init, or not by wp-init", plan, &mut found)?;
+            refuse(
+                target,
+                &name,
+                "left by an older wp-init, or not by wp-init",
+                plan,
+                &mut found,
+            )?;
         }
     }
     Ok(found)
@@ -120,7 +126,13 @@ fn journal(
 
 /// Reports `name` as not wp-init's, and removes it unless it is a directory (or this is a
 /// plan).
-fn refuse(target: &Root, name: &str, why: &str, plan: bool, found: &mut Found) -> Result<(), Error> {
+fn refuse(
+    target: &Root,
+    name: &str,
+    why: &str,
+    plan: bool,
+    found: &mut Found,
+) -> Result<(), Error> {
     let shown = target.path_of(name).display().to_string();
     let dir = rustix::fs::statat(target.fd(), name, AtFlags::SYMLINK_NOFOLLOW)
         .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory);
@@ -153,7 +165,11 @@ fn own_names(target: &Root) -> Result<Vec<String>, Error> {
     };
     let mut names = Vec::new();
     for entry in rustix::fs::Dir::read_from(target.fd()).map_err(fail)? {
-        let name = entry.map_err(fail)?.file_name().to_string_lossy().into_owned();
+        let name = entry
+            .map_err(fail)?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if name.starts_with(OWN_PREFIX) {
             names.push(name);
         }
@@ -190,13 +206,15 @@ fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, S
             "owned by uid {}, not by this user (uid {me})",
             st.st_uid
         )),
-        FileType::RegularFile if st.st_mode & 0o022 != 0 => {
-            Some(format!("writable by others (mode {:04o})", st.st_mode & 0o7777))
-        }
+        FileType::RegularFile if st.st_mode & 0o022 != 0 => Some(format!(
+            "writable by others (mode {:04o})",
+            st.st_mode & 0o7777
+        )),
         FileType::RegularFile if st.st_nlink != 1 => Some(format!("{} hard links", st.st_nlink)),
-        FileType::RegularFile if st.st_size as u64 > MAX_JOURNAL_BYTES => {
-            Some(format!("{} bytes, more than wp-init ever writes", st.st_size))
-        }
+        FileType::RegularFile if st.st_size as u64 > MAX_JOURNAL_BYTES => Some(format!(
+            "{} bytes, more than wp-init ever writes",
+            st.st_size
+        )),
         FileType::RegularFile => None,
         other => Some(format!("not a regular file ({other:?})")),
     };
@@ -208,7 +226,8 @@ fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, S
 
 /// The paths of a core record.
 fn read_record(file: &File, target: &Root, name: &str) -> Result<Vec<String>, String> {
-    let text = read_text(file, &target.path_of(name).display().to_string()).map_err(|e| e.to_string())?;
+    let text =
+        read_text(file, &target.path_of(name).display().to_string()).map_err(|e| e.to_string())?;
     let mut all = lines(&text);
     if all.next() != Some(CORE_RECORD_MAGIC) {
         return Err("does not begin as one".into());

@@ -62,15 +62,24 @@ const ROWS: &[Row] = &[
             plant(dst, &name, text.as_bytes());
         },
         check: |dst, out| {
-            ok(dst.join("wp-includes/version.php").is_file(), "version.php renamed")?;
-            ok(mode(&dst.join("wp-includes")) != 0o777, "wp-includes made 0777")?;
+            ok(
+                dst.join("wp-includes/version.php").is_file(),
+                "version.php renamed",
+            )?;
+            ok(
+                mode(&dst.join("wp-includes")) != 0o777,
+                "wp-includes made 0777",
+            )?;
             ok(
                 stderr(out).contains("not wp-init's own state"),
                 "the planted journal is not reported",
             )?;
             ok(
                 !fs::read_dir(dst).unwrap().any(|e| {
-                    e.unwrap().file_name().to_string_lossy().starts_with(".wp-init-journal.")
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".wp-init-journal.")
                 }),
                 "the planted journal is left",
             )
@@ -86,8 +95,14 @@ const ROWS: &[Row] = &[
             )
         },
         check: |dst, _| {
-            ok(dst.join("wp-includes/version.php").is_file(), "version.php renamed")?;
-            ok(mode(&dst.join("wp-includes")) != 0o777, "wp-includes made 0777")
+            ok(
+                dst.join("wp-includes/version.php").is_file(),
+                "version.php renamed",
+            )?;
+            ok(
+                mode(&dst.join("wp-includes")) != 0o777,
+                "wp-includes made 0777",
+            )
         },
     },
     Row {
@@ -95,15 +110,25 @@ const ROWS: &[Row] = &[
         plant: |dst| {
             fs::set_permissions(dst.join("wp-admin/css"), fs::Permissions::from_mode(0o700))
                 .unwrap();
-            plant(dst, ".wp-init-created.1", b"\"wp-admin\"\n\"wp-admin/css\"\n");
+            plant(
+                dst,
+                ".wp-init-created.1",
+                b"\"wp-admin\"\n\"wp-admin/css\"\n",
+            );
             // And the same as a journal of the new format, for a run that is not there.
             let text = "{\"begin\":{\"format\":1,\"nonce\":2,\"target\":null}}\n{\"created\":{\"path\":\"wp-admin/css\",\"kind\":\"directory\",\"source\":\"wp-admin/css\"}}\n";
             plant(dst, ".wp-init-journal.0000000000000002", text.as_bytes());
         },
         check: |dst, _| {
             let css = dst.join("wp-admin/css");
-            ok(owner(&css) == 0, format!("wp-admin/css now belongs to uid {}", owner(&css)))?;
-            ok(mode(&css) == 0o700, format!("wp-admin/css is now {:o}", mode(&css)))
+            ok(
+                owner(&css) == 0,
+                format!("wp-admin/css now belongs to uid {}", owner(&css)),
+            )?;
+            ok(
+                mode(&css) == 0o700,
+                format!("wp-admin/css is now {:o}", mode(&css)),
+            )
         },
     },
     Row {
@@ -115,8 +140,14 @@ const ROWS: &[Row] = &[
             std::os::unix::fs::lchown(&p, Some(WWW), Some(WWW)).unwrap();
         },
         check: |dst, out| {
-            ok(out.status.success(), format!("exit {:?}", out.status.code()))?;
-            ok(!dst.join(".wp-init-journal.0000000000000003").exists(), "fifo left")
+            ok(
+                out.status.success(),
+                format!("exit {:?}", out.status.code()),
+            )?;
+            ok(
+                !dst.join(".wp-init-journal.0000000000000003").exists(),
+                "fifo left",
+            )
         },
     },
     Row {
@@ -127,7 +158,10 @@ const ROWS: &[Row] = &[
             symlink("/nonexistent", dst.join("index.php")).unwrap();
         },
         check: |_, out| {
-            ok(out.status.code() == Some(4), format!("exit {:?}", out.status.code()))?;
+            ok(
+                out.status.code() == Some(4),
+                format!("exit {:?}", out.status.code()),
+            )?;
             ok(
                 stderr(out).contains("symlink leading out of"),
                 "the refusal does not say why",
@@ -138,11 +172,16 @@ const ROWS: &[Row] = &[
         what: "a directory with the temporary prefix that no run of wp-init made is left alone",
         plant: |dst| {
             // `www-data` moves root's own directory there, hoping root removes it whole.
-            fs::rename(dst.join("wp-admin"), dst.join(".wp-init-tmp.0000000000000009.x")).unwrap();
+            fs::rename(
+                dst.join("wp-admin"),
+                dst.join(".wp-init-tmp.0000000000000009.x"),
+            )
+            .unwrap();
         },
         check: |dst, out| {
             ok(
-                dst.join(".wp-init-tmp.0000000000000009.x/index.php").is_file(),
+                dst.join(".wp-init-tmp.0000000000000009.x/index.php")
+                    .is_file(),
                 "root removed a directory it did not make",
             )?;
             ok(stderr(out).contains("left alone"), "not reported")
@@ -157,12 +196,20 @@ fn root_obeys_nothing_www_data_plants() {
     for row in ROWS {
         let f = site();
         (row.plant)(&f.dst);
-        let out = f.cli().args(["--user", "0:0", "--timeout", "60"]).output().unwrap();
+        let out = f
+            .cli()
+            .args(["--user", "0:0", "--timeout", "60"])
+            .output()
+            .unwrap();
         if let Err(why) = (row.check)(&f.dst, &out) {
             failures.push(format!("{}: {why}\n{}", row.what, stderr(&out)));
         }
     }
-    println!("co-tenant: {} rows, {} held", ROWS.len(), ROWS.len() - failures.len());
+    println!(
+        "co-tenant: {} rows, {} held",
+        ROWS.len(),
+        ROWS.len() - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -170,7 +217,13 @@ fn root_obeys_nothing_www_data_plants() {
 fn upgrade(f: &Fixture, new: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_wp-init"))
         .env_clear()
-        .args(["upgrade", "--source", new.to_str().unwrap(), "--target", &f.dst_str()])
+        .args([
+            "upgrade",
+            "--source",
+            new.to_str().unwrap(),
+            "--target",
+            &f.dst_str(),
+        ])
         .args(extra)
         .output()
         .unwrap()
@@ -203,13 +256,28 @@ fn upgrade_keeps_access_control_and_a_symlinked_wp_content() {
     let out = upgrade(&f, &new, &["--json", "--user", "0:0"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(f.dst.join("wp-admin/.htpasswd").is_file() && f.dst.join("wp-admin/.htaccess").is_file());
-    let kept: Vec<&str> = v["kept"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(
+        f.dst.join("wp-admin/.htpasswd").is_file() && f.dst.join("wp-admin/.htaccess").is_file()
+    );
+    let kept: Vec<&str> = v["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
     assert!(kept.contains(&"wp-admin/.htpasswd"), "{kept:?}");
     // What was core and is gone from SOURCE is removed.
     assert!(!f.dst.join("wp-admin/css").exists(), "{}", stderr(&out));
-    assert!(fs::symlink_metadata(f.dst.join("wp-content")).unwrap().is_symlink());
-    assert!(stderr(&out).contains("is a symlink; left alone"), "{}", stderr(&out));
+    assert!(
+        fs::symlink_metadata(f.dst.join("wp-content"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert!(
+        stderr(&out).contains("is a symlink; left alone"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -219,15 +287,31 @@ fn an_unfinished_upgrade_is_never_up_to_date() {
     let f = site();
     let new = newer(&f);
     let out = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "-e", "inject=renameat:signal=SIGKILL:when=5"])
+        .args([
+            "-f",
+            "-o",
+            "/dev/null",
+            "-e",
+            "inject=renameat:signal=SIGKILL:when=5",
+        ])
         .arg(env!("CARGO_BIN_EXE_wp-init"))
-        .args(["upgrade", "--source", new.to_str().unwrap(), "--target", &f.dst_str()])
+        .args([
+            "upgrade",
+            "--source",
+            new.to_str().unwrap(),
+            "--target",
+            &f.dst_str(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success(), "the upgrade was not interrupted");
     let rollback = upgrade(&f, &f.src, &[]);
     assert_eq!(rollback.status.code(), Some(3), "{}", stderr(&rollback));
-    assert!(stderr(&rollback).contains("interrupted upgrade"), "{}", stderr(&rollback));
+    assert!(
+        stderr(&rollback).contains("interrupted upgrade"),
+        "{}",
+        stderr(&rollback)
+    );
     // The same SOURCE again finishes it, and leaves nothing of wp-init's but its record.
     let again = upgrade(&f, &new, &[]);
     assert!(again.status.success(), "{}", stderr(&again));
@@ -238,7 +322,13 @@ fn an_unfinished_upgrade_is_never_up_to_date() {
         .collect();
     assert!(own.is_empty(), "{own:?}");
     let verify = Command::new(env!("CARGO_BIN_EXE_wp-init"))
-        .args(["verify", "--source", new.to_str().unwrap(), "--target", &f.dst_str()])
+        .args([
+            "verify",
+            "--source",
+            new.to_str().unwrap(),
+            "--target",
+            &f.dst_str(),
+        ])
         .output()
         .unwrap();
     assert!(verify.status.success(), "{}", stderr(&verify));
@@ -247,7 +337,12 @@ fn an_unfinished_upgrade_is_never_up_to_date() {
 #[test]
 fn mount_points_refuse_sentinels_and_core() {
     // Hole 9: `--mount-point index.php` used to leave the sentinel as a directory.
-    for bad in ["index.php", "wp-includes/version.php", "wp-includes/fonts", "wp-admin"] {
+    for bad in [
+        "index.php",
+        "wp-includes/version.php",
+        "wp-includes/fonts",
+        "wp-admin",
+    ] {
         let f = Fixture::new();
         let out = f.cli().args(["--mount-point", bad]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));

@@ -16,10 +16,9 @@ use common::expect::{Before, Want, differences, looks_installed, secret_files, s
 use common::mount::Mount;
 use common::points::{KINDS, MIN_POINTS, assert_all_survived, inject, points};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
-use common::{committing, stderr};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::tree_hash;
-
+use common::{committing, stderr};
 
 /// The run every point makes: as root (default owner www-data), with a config requested,
 /// split over two component instances whatever the machine (`wp-includes/` in the second).

@@ -22,7 +22,6 @@ use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
 use common::{CORE_RECORD, committing, stderr, write};
 
-
 /// The new version's `version.php`.
 const NEW_VERSION: &[u8] = b"<?php\n$wp_version = '6.9';\n$wp_db_version = 60000;\n";
 

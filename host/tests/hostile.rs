@@ -30,7 +30,6 @@ use common::synth::chmod;
 use common::tree::{Kind, listing, tree_hash};
 use common::{build_source, committing, stderr, write};
 
-
 /// One case and the runs it makes, in order.
 struct Row {
     name: &'static str,
@@ -561,10 +560,7 @@ fn run_row(row: &Row) -> Result<(), String> {
             if !d.is_empty() {
                 return Err(at(format!("exit 0 but incomplete: {}", summary(&d))));
             }
-        } else if !installed_before
-            && looks_installed(&case.dst)
-            && !committing(&case.dst)
-        {
+        } else if !installed_before && looks_installed(&case.dst) && !committing(&case.dst) {
             let d = differences(&case.src, &case.dst, &before, &want, false);
             if !d.is_empty() {
                 return Err(at(format!(

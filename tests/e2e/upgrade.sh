@@ -174,9 +174,10 @@ cat > "$target/wp-content/plugins/my-plugin/my-plugin.php" <<'EOF'
  * Description: The site's own plugin; wp-init upgrade must leave it alone.
  */
 EOF
-# Symlinks in core, as a tree installed from Debian's layout has them (relative, inside TARGET):
-# a file NEW has that TARGET holds as a symlink (NEW's file must replace the link), a stale link
-# to a file and a stale link to a directory (both removed, the directory behind untouched).
+# Symlinks in core (relative, inside TARGET): a file NEW has that TARGET holds as a symlink
+# (NEW's file must replace the link), and the user's own links to a file and to a directory,
+# which were never core (not in wp-init's record): kept and reported as `kept`, the directory
+# behind untouched (README, "Upgrade and verify").
 [[ -f $target/wp-includes/js/underscore.min.js && -f $new/wp-includes/js/underscore.min.js ]] \
 	|| die "wp-includes/js/underscore.min.js missing from OLD or NEW"
 ln -sfn underscore.js "$target/wp-includes/js/underscore.min.js"
@@ -201,7 +202,8 @@ state "$target" > "$work/before-upgrade.state"
 core_paths "$target" > "$work/core.before"
 core_paths "$new" > "$work/core.new"
 # Stale: what the installed OLD has under wp-admin/ and wp-includes/ and NEW does not.
-LC_ALL=C comm -23 "$work/core.before" "$work/core.new" > "$work/stale"
+user_core=(wp-includes/e2e-stale-link.php wp-includes/e2e-stale-dir-link)
+LC_ALL=C comm -23 "$work/core.before" "$work/core.new" | grep -vxF -e "${user_core[0]}" -e "${user_core[1]}" > "$work/stale"
 [[ -s $work/stale ]] || die "OLD and NEW have the same core paths: the stale-file check would prove nothing"
 
 # --- 3. wp-init upgrade ------------------------------------------------------------------------
@@ -226,6 +228,12 @@ say "wp-init upgrade took $(fmt_us "$upgrade_us")s"
 phase_end
 
 phase_start "checks on the upgraded tree"
+# The user's links in core: kept, reported, then taken away for the comparisons below.
+for p in "${user_core[@]}"; do
+	[[ -L $target/$p ]] || die "$p, the user's (not recorded as core), was removed"
+	grep -qF "\"$p\"" "$work/upgrade.json" || die "$p is not reported as kept"
+	rm "$target/$p"
+done
 # wp-admin/ and wp-includes/: identical to NEW's, content and listing, nothing stale.
 for sub in wp-admin wp-includes; do
 	diff -r --no-dereference "$new/$sub" "$target/$sub" > "$work/$sub.diff" 2>&1 \

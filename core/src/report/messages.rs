@@ -9,7 +9,11 @@ pub fn copied(target: &str) -> String {
 
 /// After an upgrade (or an allowed downgrade) of `target` to version `to`, with the
 /// numbers of entries replaced, added and removed.
-pub fn upgraded(target: &str, to: &str, (replaced, added, removed): (usize, usize, usize)) -> String {
+pub fn upgraded(
+    target: &str,
+    to: &str,
+    (replaced, added, removed): (usize, usize, usize),
+) -> String {
     format!(
         "Complete! WordPress in {target} has been upgraded to {to} ({replaced} replaced, {added} added, {removed} removed)"
     )

@@ -7,8 +7,8 @@
 //! cargo run --release -p wp-init-example-embed-wit -- wp-init.wasm examples/wordpress /tmp/docroot
 //! ```
 //!
-//! What it relies on in `wit/installer.wit` (update [`options`] and [`print_report`] when
-//! they change): the world `embed`, the interface `installer` with
+//! What it relies on in `wit/installer.wit` (`wp-init:installer@1.0.0`; a 1.x only adds
+//! functions): the world `embed`, the interface `installer` with
 //! `install: func(options) -> result<report, error>`, and the fields used below.
 //! What it leaves out, which the `wp_init` library adds: memory and time limits, the lock
 //! on TARGET, modes and owners (WASI has no chmod or chown).
@@ -93,14 +93,13 @@ fn main() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// What to ask for: a real install, committed by the component itself (this host has no
-/// pass of its own to make first), with only the default mount point.
+/// What to ask for: a real install (the public interface: the component commits itself),
+/// with only the default mount point.
 fn options(source: &str, target: &str) -> Options {
     Options {
         source: source.to_owned(),
         target: target.to_owned(),
         dry_run: false,
-        stage_final: false,
         mount_points: Vec::new(),
     }
 }
@@ -115,7 +114,8 @@ fn print_report(report: &Report) {
         "wp-config.php: {:?} (template {:?}, variables {:?})",
         report.config.action, report.config.template, report.config.variables
     );
-    println!("created: {} entries", report.created.len());
+    // `created` names at most the first 100 entries; the counts above are the totals.
+    println!("created (first by path): {} entries", report.created.len());
     for warning in &report.warnings {
         println!("warning: {warning}");
     }

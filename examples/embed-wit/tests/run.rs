@@ -37,7 +37,14 @@ fn installs_the_bundled_tree_through_its_own_bindings() {
         "{stdout}"
     );
     assert!(stdout.contains("\"WORDPRESS_DB_HOST\""), "{stdout}");
-    // Not staged: the component put the sentinels and the config into place itself.
+    // The component put the sentinels and the config into place itself, and left no
+    // journal behind.
+    assert!(
+        !std::fs::read_dir(&target)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".wp-init-")),
+        "wp-init's state left behind"
+    );
     assert_eq!(
         std::fs::read(target.join("index.php")).unwrap(),
         std::fs::read(source.join("index.php")).unwrap()

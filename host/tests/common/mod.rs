@@ -306,7 +306,9 @@ pub mod tree;
 pub fn committing(dst: &Path) -> bool {
     fs::read_dir(dst).unwrap().any(|e| {
         let e = e.unwrap();
-        e.file_name().to_string_lossy().starts_with(".wp-init-journal.")
+        e.file_name()
+            .to_string_lossy()
+            .starts_with(".wp-init-journal.")
             && fs::read_to_string(e.path())
                 .unwrap_or_default()
                 .lines()
