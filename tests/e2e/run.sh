@@ -113,7 +113,8 @@ run_variant() {
 	[[ -s $target/wp-config.php ]] || die "no wp-config.php in $target"
 	# Same entries, types, modes and file mtimes as SOURCE, plus wp-config.php and, when
 	# SOURCE has none, the empty wp-content/uploads mount point (0755).
-	local extra="Only in $target: wp-config.php" skip='^wp-config\.php	|^\.wp-init-core	'
+	# wp-init's record of the core it installed (README, "Guarantees") is not SOURCE's.
+	local extra="Only in $target: wp-config.php"$'\n'"Only in $target: .wp-init-core" skip='^wp-config\.php	|^\.wp-init-core	'
 	if [[ ! -e $src/wp-content/uploads ]]; then
 		skip+='|^wp-content/uploads	'
 		[[ -d $target/wp-content/uploads && -z $(ls -A "$target/wp-content/uploads") ]] \

@@ -457,7 +457,7 @@ core_hashes() {
 	(
 		cd "$1"
 		{
-			find . -mindepth 1 -maxdepth 1 -type f ! -name wp-config-docker.php ! -name .htaccess ! -name wp-config.php -printf '%P\0'
+			find . -mindepth 1 -maxdepth 1 -type f ! -name wp-config-docker.php ! -name .htaccess ! -name wp-config.php ! -name .wp-init-core -printf '%P\0'
 			find wp-admin wp-includes -type f -print0
 		} | LC_ALL=C sort -z | xargs -0 sha256sum
 	)

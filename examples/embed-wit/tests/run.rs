@@ -40,9 +40,11 @@ fn installs_the_bundled_tree_through_its_own_bindings() {
     // The component put the sentinels and the config into place itself, and left no
     // journal behind.
     assert!(
-        !std::fs::read_dir(&target)
+        !std::fs::read_dir(&target).unwrap().any(|e| e
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".wp-init-")),
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".wp-init-")),
         "wp-init's state left behind"
     );
     assert_eq!(
