@@ -131,5 +131,13 @@ fn describe(err: &Error) -> (&'static str, String, u8) {
         Error::Io(pe) => ("I/O", at(pe), 4),
         Error::RandomUnavailable(msg) => ("no random bytes", msg.clone(), 4),
         Error::DowngradeRefused(v) => ("downgrade refused", format!("{} -> {}", v.from, v.to), 3),
+        Error::UpgradeUnfinished(u) => (
+            "interrupted upgrade unfinished",
+            format!(
+                "{} -> {}, SOURCE has {}",
+                u.interrupted.from, u.interrupted.to, u.source
+            ),
+            3,
+        ),
     }
 }
