@@ -326,10 +326,20 @@ const ROWS: &[Row] = &[
         }],
     },
     Row {
-        name: "memory cap hit mid-copy, then a rerun with the default",
+        name: "100,000 files under an 8 MiB cap: the component's memory does not grow with the tree",
         hole: None,
         tmpfs: true,
         setup: tiny_files,
+        runs: &[Step {
+            flags: &["--memory-limit", "8M"],
+            ..RUN
+        }],
+    },
+    Row {
+        name: "memory cap hit mid-copy (one directory listed is held whole), then a rerun with the default",
+        hole: None,
+        tmpfs: true,
+        setup: wide_dir,
         runs: &[
             Step {
                 flags: &["--memory-limit", "8M"],

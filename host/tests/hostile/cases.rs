@@ -148,6 +148,16 @@ pub fn tiny_files(c: &mut Case) {
     }
 }
 
+/// One directory of 40,000 files with 200-byte names: its listing alone is more than
+/// 8 MiB in the component (it plans one directory at a time, holding its listing).
+pub fn wide_dir(c: &mut Case) {
+    let dir = c.src.join("wp-includes/wide");
+    fs::create_dir_all(&dir).unwrap();
+    for f in 0..40_000 {
+        fs::write(dir.join(format!("{f:0>200}")), b"").unwrap();
+    }
+}
+
 pub fn config_dir(c: &mut Case) {
     write(&c.dst, "wp-config.php/keep.txt", b"mine\n");
 }
