@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: the `wp-config.php` step — which variables ask for it, the built-in
 //!   template, and the per-line replacement of the unique-phrase placeholder with salts.
+//! - [`core_record`]: the record of the core entries wp-init installed last.
 //! - [`commit`]: the journaled commit that finishes an install, and its recovery.
 //! - [`journal`]: the journal a run streams to TARGET, and what an unfinished one says.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
@@ -19,6 +20,7 @@
 
 pub mod commit;
 pub mod config;
+pub mod core_record;
 pub mod exit_codes;
 pub mod journal;
 pub mod layout;

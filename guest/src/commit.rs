@@ -4,15 +4,17 @@
 //!
 //! WASI cannot set modes, so here a directory's final step sets only its time.
 
-use crate::bindings::exports::wp_init::installer::installer::Error;
+use crate::bindings::exports::wp_init::installer::installer::{Error, InstallStatus};
 use crate::fs::{Access, Dir, FsError};
 use crate::journal::Journal as Writer;
 use crate::run::{Left, Run, path_error};
 use wasip2::filesystem::types::{Datetime, DescriptorType, ErrorCode};
-use wp_init_core::commit::{self, DirFinal, Finisher, Journal, Time};
+use wp_init_core::commit::{self, DirFinal, Finisher, Journal, Rename, Time};
+use wp_init_core::core_record;
 use wp_init_core::journal::{
     Line, MAX_JOURNAL_BYTES, Unfinished, journal_name, journal_nonce, lines,
 };
+use wp_init_core::layout::temp_name;
 
 /// [`Finisher`] on TARGET's descriptor: `journal` is the file the commit is appended to,
 /// `retired` the journal files removed when it is done.
@@ -85,6 +87,10 @@ impl Finisher for Sandboxed<'_> {
 pub fn recover(run: &mut Run, tgt: &Dir) -> Result<Left, Error> {
     let mut left = Left::default();
     for (name, ty) in tgt.entries()? {
+        if name == core_record::NAME {
+            read_record(run, tgt, ty);
+            continue;
+        }
         let Some(nonce) = journal_nonce(&name) else {
             continue;
         };
@@ -137,10 +143,50 @@ pub fn recover(run: &mut Run, tgt: &Dir) -> Result<Left, Error> {
     Ok(left)
 }
 
+/// Takes the record of core at TARGET's root (`ty` its type); one that is not is
+/// reported and ignored.
+fn read_record(run: &mut Run, tgt: &Dir, ty: DescriptorType) {
+    let read = if ty == DescriptorType::RegularFile {
+        tgt.open_read(core_record::NAME)
+            .and_then(|f| f.read_to_end(MAX_JOURNAL_BYTES))
+            .map_err(|e| e.cause())
+            .and_then(|bytes| core_record::parse(&String::from_utf8_lossy(&bytes)))
+    } else {
+        Err("not a regular file".to_owned())
+    };
+    match read {
+        Ok(paths) => run.core_record = Some(paths.into_iter().collect()),
+        Err(why) => run.warn(&format!(
+            "'{}' is not wp-init's record of core ({why}); ignored",
+            run.in_target(core_record::NAME)
+        )),
+    }
+}
+
+/// Writes the record of the core entries this run created or entered under a temporary
+/// name, returning the rename that commits it.
+fn write_record(run: &mut Run, tgt: &Dir) -> Result<Rename, Error> {
+    let temporary = temp_name(core_record::NAME, run.nonce);
+    let file = tgt.create_new(&temporary, &run.in_target(&temporary))?;
+    file.write_all(
+        core_record::text(std::mem::take(&mut run.core_paths)).as_bytes(),
+        0,
+    )?;
+    file.sync()?;
+    Ok(Rename {
+        temporary,
+        path: core_record::NAME.to_owned(),
+    })
+}
+
 /// Commits this run's staged files and new directories (the component's own commit,
-/// when no host makes one), and retires its journal and those it took over.
+/// when no host makes one), with the record of core when it installed or replaced core,
+/// and retires its journal and those it took over.
 pub fn commit(run: &mut Run, src: &Dir, tgt: &Dir) -> Result<(), Error> {
-    let renames = std::mem::take(&mut run.staged);
+    let mut renames = std::mem::take(&mut run.staged);
+    if run.report.status == InstallStatus::Copied {
+        renames.insert(0, write_record(run, tgt)?);
+    }
     let mut dirs = Vec::new();
     for (path, source_path) in &run.created_dirs {
         let mtime = if source_path.is_empty() {

@@ -65,8 +65,12 @@ pub struct Run {
     pub mounts: BTreeSet<String>,
     /// Directories to leave in place for volumes mounted inside TARGET.
     pub mount_points: Vec<String>,
-    /// What wp-init recorded as core when it last installed TARGET (from the host).
+    /// What wp-init recorded as core when it last installed TARGET (from the host, or
+    /// read by the component's own recovery).
     pub core_record: Option<BTreeSet<String>>,
+    /// The core entries this run created or entered, for the record the component's own
+    /// commit writes (not kept in a hosted call: the host reads them from the journal).
+    pub core_paths: Vec<String>,
     /// Without that record: the files WordPress lists as old core (SOURCE's
     /// `update-core.php`), read by an upgrade.
     pub old_files: BTreeSet<String>,
@@ -155,6 +159,7 @@ impl Run {
             mounts: BTreeSet::new(),
             mount_points: options.mount_points.clone(),
             core_record: None,
+            core_paths: Vec::new(),
             old_files: BTreeSet::new(),
             source: options.source.clone(),
             target: options.target.clone(),
@@ -260,7 +265,7 @@ impl Run {
     /// journal, and in the report's sample. Call [`Run::flush`] before creating it when
     /// a later run must know it for wp-init's (a directory, an excludable entry).
     pub fn created(&mut self, path: &str, kind: EntryKind, source_path: &str) -> Result<(), Error> {
-        self.journal.record(&Line::Created {
+        self.record(&Line::Created {
             path: path.to_owned(),
             kind: match kind {
                 EntryKind::File => Kind::File,
@@ -297,8 +302,20 @@ impl Run {
 
     /// Records a line in the journal and writes it out now (before what it announces).
     pub fn announce(&mut self, line: &Line) -> Result<(), Error> {
-        self.journal.record(line)?;
+        self.record(line)?;
         self.flush()
+    }
+
+    /// Records a line in the journal and, for the component's own commit, the core
+    /// entry it names.
+    fn record(&mut self, line: &Line) -> Result<(), Error> {
+        self.journal.record(line)?;
+        if !self.hosted && !self.dry_run {
+            if let Some(path) = wp_init_core::core_record::core_path(line) {
+                self.core_paths.push(path.to_owned());
+            }
+        }
+        Ok(())
     }
 
     /// Writes out the journal lines recorded so far.

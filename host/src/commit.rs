@@ -19,14 +19,13 @@ use crate::journal::{JournalStream, read_text};
 use crate::owner::Owner;
 use crate::permissions::{self, PermissionsReport};
 use crate::roots::Root;
-use crate::state::{CORE_RECORD, record_text};
 use crate::{Error, PathError};
 use wp_init_core::commit::{
     self, DirFinal, Finisher, Journal, Rename, after_commit, before_commit,
 };
+use wp_init_core::core_record::{self, NAME as CORE_RECORD};
 use wp_init_core::journal::{Line, lines};
 use wp_init_core::layout::temp_name;
-use wp_init_core::plan::CORE_TREES;
 use wp_init_core::report::Created;
 
 /// A journal file to remove once a commit is done: its name at TARGET's root, and the
@@ -231,18 +230,17 @@ pub(crate) fn pass_then_commit(
             let Ok(line) = serde_json::from_str::<Line>(line) else {
                 return Err(fail(target, &name, "reading the journal", line));
             };
+            if let Some(path) = core_record::core_path(&line) {
+                core.push(path.to_owned());
+            }
             match line {
                 Line::Created { path, kind, source } => {
-                    if in_core_tree(&path) {
-                        core.push(path.clone());
-                    }
                     chunk.push(Created {
                         path: before_commit(&path, &staged),
                         kind,
                         source_path: source,
                     });
                 }
-                Line::Entered { path } if in_core_tree(&path) => core.push(path),
                 _ => {}
             }
             if chunk.len() == PASS_CHUNK {
@@ -270,14 +268,8 @@ pub(crate) fn pass_then_commit(
         d.path = after_commit(&d.path, &staged);
     }
     if record {
-        core.sort_unstable();
-        core.dedup();
         let tmp = temp_name(CORE_RECORD, nonce());
-        write_private(
-            target,
-            &tmp,
-            record_text(core.iter().map(String::as_str)).as_bytes(),
-        )?;
+        write_private(target, &tmp, core_record::text(core).as_bytes())?;
         staged.insert(
             0,
             Rename {
@@ -317,12 +309,6 @@ fn pass(
     dirs.extend(more);
     chunk.clear();
     Ok(())
-}
-
-/// Whether `path` is a core tree or inside one.
-fn in_core_tree(path: &str) -> bool {
-    let top = path.split('/').next().unwrap_or_default();
-    CORE_TREES.contains(&top)
 }
 
 /// Writes a new file `name` at TARGET's root, private to this user, to disk.

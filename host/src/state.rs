@@ -20,12 +20,9 @@ use crate::journal::read_text;
 use crate::roots::Root;
 use crate::{Error, PathError};
 use wp_init_core::journal::{MAX_JOURNAL_BYTES, Unfinished, journal_nonce, lines};
-use wp_init_core::layout::{OWN_PREFIX, is_plain_relative};
+use wp_init_core::layout::OWN_PREFIX;
 
-/// The core record's name at TARGET's root: the core entries wp-init installed last.
-pub(crate) const CORE_RECORD: &str = ".wp-init-core";
-/// The first line of a core record.
-pub(crate) const CORE_RECORD_MAGIC: &str = "{\"wp-init-core-record\":1}";
+use wp_init_core::core_record::{self, NAME as CORE_RECORD};
 /// Names earlier wp-init versions used; never obeyed now.
 const LEGACY: [&str; 2] = [".wp-init-commit", ".wp-init-created."];
 
@@ -228,23 +225,5 @@ fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, S
 fn read_record(file: &File, target: &Root, name: &str) -> Result<Vec<String>, String> {
     let text =
         read_text(file, &target.path_of(name).display().to_string()).map_err(|e| e.to_string())?;
-    let mut all = lines(&text);
-    if all.next() != Some(CORE_RECORD_MAGIC) {
-        return Err("does not begin as one".into());
-    }
-    all.map(|line| match serde_json::from_str::<String>(line) {
-        Ok(p) if is_plain_relative(&p) => Ok(p),
-        _ => Err(format!("a line that is not a path inside TARGET: {line:?}")),
-    })
-    .collect()
-}
-
-/// The text of a core record of `paths`.
-pub(crate) fn record_text<'a>(paths: impl Iterator<Item = &'a str>) -> String {
-    let mut text = format!("{CORE_RECORD_MAGIC}\n");
-    for p in paths {
-        text.push_str(&serde_json::to_string(p).unwrap_or_default());
-        text.push('\n');
-    }
-    text
+    core_record::parse(&text)
 }

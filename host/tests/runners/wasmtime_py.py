@@ -6,7 +6,7 @@ Python embedding, and prints the outcome as one JSON object on stdout.
 
 SOURCE is preopened read-only and TARGET read-write, under their own paths; only the given
 variables are passed. `typed` calls the component's `install` export with
-`{source, target, dry-run: false, stage-final: false, mount-points: []}` and prints
+`{source, target, dry-run: false, mount-points: []}` and prints
 `{"ok": REPORT}` or `{"err": {"case": CASE, "value": ...}}`, with the WIT names in snake case as
 in wp-init's JSON. `run` calls `wasi:cli/run` with ARGS and prints
 `{"exit_code": N, "stdout": TEXT}`.
@@ -57,12 +57,11 @@ def main():
     instance = linker.instantiate(store, component)
 
     if mode == "typed":
-        iface = instance.get_export_index(store, "wp-init:installer/installer@0.4.0")
+        iface = instance.get_export_index(store, "wp-init:installer/installer@1.0.0")
         install = instance.get_func(store, instance.get_export_index(store, "install", iface))
         options = Record()
         for name, value in [("source", source), ("target", target),
-                            ("dry-run", False), ("stage-final", False),
-                            ("mount-points", [])]:
+                            ("dry-run", False), ("mount-points", [])]:
             setattr(options, name, value)
         result = install(store, options)
         install.post_return(store)
