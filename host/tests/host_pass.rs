@@ -178,7 +178,7 @@ fn concurrent_installs_do_the_work_once() {
     let f = Fixture::new();
     // The test holds the lock until both runs say they wait for it: then both start
     // together, whatever the machine's speed, and one must find the other's install.
-    let (held, _) = wp_init::lock::acquire(&f.dst, Duration::ZERO, || {}).unwrap();
+    let held = hold_lock(&f.dst);
     let (waiting, told) = std::sync::mpsc::channel();
     let runs: Vec<_> = (0..2)
         .map(|_| {
@@ -238,13 +238,15 @@ fn concurrent_installs_do_the_work_once() {
 #[test]
 fn lock_timeout_is_refused_with_code_3() {
     let f = Fixture::new();
-    let (_held, _) = wp_init::lock::acquire(&f.dst, Duration::ZERO, || {}).unwrap();
+    let _held = hold_lock(&f.dst);
     let out = f.cli().args(["--lock-timeout", "0.3"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("waiting for the lock on"), "{err}");
     assert!(err.contains(&f.dst_str()), "{err}");
-    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    // Nothing but the lock file the test holds.
+    let names: Vec<_> = fs::read_dir(&f.dst).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, [wp_init::lock::LOCK_FILE], "{names:?}");
     // --no-lock does not wait.
     let out = f
         .cli()
@@ -433,4 +435,13 @@ fn refused_chown_is_a_clear_error_and_leaves_no_install() {
         src.keys().collect::<Vec<_>>(),
         dst.keys().collect::<Vec<_>>()
     );
+}
+
+/// Holds the lock on `target` as a wp-init run would, until dropped.
+fn hold_lock(target: &std::path::Path) -> wp_init::lock::TargetLock {
+    let access = wp_init::lock::Access::Exclusive;
+    wp_init::lock::acquire(target, access, Duration::ZERO, &|| false, &mut |_| {})
+        .unwrap()
+        .lock
+        .unwrap()
 }
