@@ -208,6 +208,18 @@ impl Dir {
         })
     }
 
+    /// Opens the existing file `name` for writing, never through a final symlink.
+    pub fn open_write(&self, name: &str) -> Result<File, FsError> {
+        let desc = self
+            .desc
+            .open_at(PathFlags::empty(), name, OpenFlags::empty(), DescriptorFlags::WRITE)
+            .map_err(self.err(name))?;
+        Ok(File {
+            desc,
+            path: self.path_of(name),
+        })
+    }
+
     /// Creates the file `name`, which must not exist, for writing. Errors, then and
     /// later, name `shown` (the final path the temporary `name` stands for).
     pub fn create_new(&self, name: &str, shown: &str) -> Result<File, FsError> {

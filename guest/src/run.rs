@@ -38,8 +38,9 @@ pub struct Run {
     /// Entries an interrupted run created (from its logs): this run finishes them as its
     /// own instead of keeping them as the user's.
     pub adopted: BTreeSet<String>,
-    /// This run's log of created entries, opened on first use, and its length.
-    log: Option<(File, u64)>,
+    /// This run's log of created entries: TARGET's root (a handle of its own), the log's
+    /// name and its length.
+    log: Option<(Dir, String, u64)>,
     /// Directories to leave in place for volumes mounted inside TARGET.
     pub mount_points: Vec<String>,
     /// SOURCE as given.
@@ -158,18 +159,26 @@ impl Run {
     /// `core::commit::CREATED_LOG_PREFIX`).
     pub fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
         let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
-        self.log = Some((tgt.create_new(&name, &tgt.path_of(&name))?, 0));
+        drop(tgt.create_new(&name, &tgt.path_of(&name))?);
+        let root = tgt.open_dir(".", Access::Change)?.known_as(self.target.clone());
+        self.log = Some((root, name, 0));
         Ok(())
     }
 
     /// Logs, before it is created, an entry a later run must know to be wp-init's.
     /// Entries adopted from an earlier log are already listed; a dry run logs nothing.
+    ///
+    /// Each line goes through a descriptor of its own, closed at once: an NFS client
+    /// sends a file's writes to the server when it is closed (or flushed), and a node
+    /// that dies loses what it had not sent. Closed, the line is on the server before the
+    /// entry it announces is created there; on a local file system a close costs nothing.
     pub fn log_created(&mut self, rel: &str) -> Result<(), Error> {
-        let Some((file, len)) = self.log.as_mut().filter(|_| !self.adopted.contains(rel)) else {
+        let Some((root, name, len)) = self.log.as_mut().filter(|_| !self.adopted.contains(rel))
+        else {
             return Ok(());
         };
         let line = created_log_line(rel);
-        file.write_all(line.as_bytes(), *len)?;
+        root.open_write(name)?.write_all(line.as_bytes(), *len)?;
         *len += line.len() as u64;
         Ok(())
     }

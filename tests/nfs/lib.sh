@@ -17,7 +17,7 @@
 #   nfs_packages                       install what is missing (apt-get)
 #   nfs_net_up N                       the bridge and N taps, inside $NFS_NS
 #   nfs_root DIR [static binaries...]  the nodes' root directory (busybox, init), binaries in /bin
-#   nfs_server EXPORT LEASE_S          start ganesha exporting EXPORT (pid in $NFS_RUN/ganesha.pid)
+#   nfs_server EXPORT LEASE_S          start ganesha exporting EXPORT (its group: $NFS_RUN/ganesha.pgid)
 #   nfs_node_start N ROOT              boot node N, wait until it serves commands
 #   nfs_exec N COMMAND [TIMEOUT_S]     run COMMAND on node N; its output; its exit status
 #   nfs_node_kill N                    hard-kill node N (its whole process group)
@@ -110,9 +110,10 @@ EXPORT {
 }
 LOG { Default_Log_Level = EVENT; }
 CONF
-	nfs_in ganesha.nfsd -F -f "$st/ganesha.conf" -L "$st/ganesha.log" -p "$st/ganesha.pid" -N NIV_EVENT \
-		>"$st/stdout.log" 2>&1 &
-	echo $! >"$NFS_RUN/ganesha.pid"
+	# setsid first: `ip netns exec` forks, and the group it leads is what is stopped.
+	setsid ip netns exec "$NFS_NS" ganesha.nfsd -F -f "$st/ganesha.conf" -L "$st/ganesha.log" \
+		-p "$st/ganesha.pid" -N NIV_EVENT >"$st/stdout.log" 2>&1 &
+	echo $! >"$NFS_RUN/ganesha.pgid"
 	for ((i = 0; i < 100; i++)); do
 		nfs_in ss -ltn | grep -q '10.77.0.1\]*:2049' && return 0
 		sleep 0.1
@@ -129,10 +130,11 @@ nfs_node_start() {
 	# Keeps the console's FIFO open; UML reads its console from it.
 	setsid sleep 1000000 >"$NFS_RUN/node$n.in" &
 	echo $! >"$NFS_RUN/node$n.holder.pid"
-	nfs_in setsid linux.uml mem=256M rootfstype=hostfs rootflags="$root" ro init=/init \
+	setsid ip netns exec "$NFS_NS" linux.uml mem=256M rootfstype=hostfs rootflags="$root" ro init=/init \
 		"eth0=tuntap,umltap$n" con0=fd:0,fd:1 con=null ssl=null \
 		"node=node$n" "ip4=10.77.0.$((10 + n))/24" <"$NFS_RUN/node$n.in" >"$log" 2>&1 &
 	echo $! >"$NFS_RUN/node$n.pgid"
+	disown $! # its hard kill is the test's, not news
 	for ((i = 0; i < 1200; i++)); do
 		grep -qE 'NODE-READY|Kernel panic' "$log" && break
 		sleep 0.1
@@ -150,11 +152,24 @@ nfs_exec() {
 	return "$rc"
 }
 
+# nfs_gone PGID: waits (up to 10 s) until no process of group PGID runs (zombies, which
+# init reaps in its own time, do not count).
+nfs_gone() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ps -o stat= -g "$1" | grep -qv '^Z' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 nfs_node_kill() {
-	local n=$1
+	local n=$1 pg
 	[[ -f $NFS_RUN/node$n.pgid ]] || return 0
-	kill -9 -- -"$(cat "$NFS_RUN/node$n.pgid")" 2>/dev/null || true
+	pg=$(cat "$NFS_RUN/node$n.pgid")
+	kill -9 -- -"$pg" 2>/dev/null || true
 	kill "$(cat "$NFS_RUN/node$n.holder.pid")" 2>/dev/null || true
+	nfs_gone "$pg" || echo "node$n's processes (group $pg) did not go away" >&2
 	rm -f "$NFS_RUN/node$n.pgid" "$NFS_RUN/node$n.holder.pid"
 }
 
@@ -165,8 +180,10 @@ nfs_stop_all() {
 		f=${f##*/node}
 		nfs_node_kill "${f%.pgid}"
 	done
-	if [[ -f $NFS_RUN/ganesha.pid ]]; then
-		kill "$(cat "$NFS_RUN/ganesha.pid")" 2>/dev/null || true
-		rm -f "$NFS_RUN/ganesha.pid"
+	if [[ -f $NFS_RUN/ganesha.pgid ]]; then
+		f=$(cat "$NFS_RUN/ganesha.pgid")
+		kill -- -"$f" 2>/dev/null || true
+		nfs_gone "$f" || kill -9 -- -"$f" 2>/dev/null || true
+		rm -f "$NFS_RUN/ganesha.pgid"
 	fi
 }

@@ -69,18 +69,28 @@ phase "root, trees, server, nodes"
 root=$work/root
 nfs_root "$root" "$bin"
 mkdir -p "$root/gate"
-# tree DIR VERSION DB_VERSION SALT: ~330 files in ~50 directories; core file contents
+# tree DIR VERSION DB_VERSION SALT: ~330 files in ~180 directories (the commit gives each
+# new directory its mode and time: a window to kill node 1 in); core file contents
 # depend on SALT, and each version has wp-includes files the other lacks.
 tree() {
-	local d=$1 v=$2 db=$3 salt=$4 i j sub
+	local d=$1 v=$2 db=$3 salt=$4 i j sub dirs extra
 	mkdir -p "$d/wp-content/plugins" "$d/wp-content/themes/t1" "$d/wp-content/uploads"
 	for sub in wp-admin wp-includes; do
-		for ((i = 0; i < (sub == wp-admin ? 12 : 36); i++)); do
-			mkdir -p "$d/$sub/d$i"
-			for ((j = 0; j < 7; j++)); do printf '%s %s %d %d\n' "$salt" "$sub" "$i" "$j" >"$d/$sub/d$i/f$j.php"; done
+		dirs=120
+		[[ $sub == wp-admin ]] && dirs=40
+		for ((i = 0; i < dirs; i++)); do
+			mkdir -p "$d/$sub/d$((i % 10))/d$i"
+			for ((j = 0; j < 2; j++)); do printf '%s %s %d %d\n' "$salt" "$sub" "$i" "$j" >"$d/$sub/d$((i % 10))/d$i/f$j.php"; done
 		done
 	done
 	for ((i = 0; i < 5; i++)); do printf 'only in %s %d\n' "$v" "$i" >"$d/wp-includes/only-$v-$i.php"; done
+	# The new version brings new directories: its commit has them to finish too.
+	extra=0
+	[[ $salt == new ]] && extra=80
+	for ((i = 0; i < extra; i++)); do
+		mkdir -p "$d/wp-includes/n$((i % 8))/n$i"
+		printf '%s new dir %d\n' "$salt" "$i" >"$d/wp-includes/n$((i % 8))/n$i/f.php"
+	done
 	printf '<?php\n$wp_version = '\''%s'\'';\n$wp_db_version = %s;\n' "$v" "$db" >"$d/wp-includes/version.php"
 	for f in index.php wp-login.php wp-settings.php; do printf '<?php // %s %s\n' "$f" "$salt" >"$d/$f"; done
 	printf '<?php // silence\n' | tee "$d/wp-content/index.php" "$d/wp-content/plugins/index.php" >/dev/null
@@ -117,7 +127,8 @@ listing() {
 # same_tree SOURCE TARGET WHAT: TARGET is SOURCE, owned by 33:33, with nothing of wp-init's.
 same_tree() {
 	local src=$1 dst=$2 what=$3 left
-	diff <(listing "$src") <(listing "$dst") >"$work/diff" || { head -n 20 "$work/diff" >&2; die "$what: TARGET differs from SOURCE"; }
+	diff <(listing "$src") <(listing "$dst") >"$work/diff" \
+		|| { head -n 20 "$work/diff" >&2; grep '^stderr' "$work/$what.out" >&2; die "$what: TARGET differs from SOURCE"; }
 	left=$(find "$dst" \( -name '.wp-init-*' -o -name '.nfs*' \) -printf '%P\n')
 	[[ -z $left ]] || die "$what: left behind: $left"
 	[[ -z $(find "$dst" -mindepth 1 ! -user 33 -printf '%P\n') ]] || die "$what: entries not owned by uid 33"
@@ -173,16 +184,19 @@ one_did_it() {
 
 for ((r = 1; r <= rounds; r++)); do
 	phase "round $r: install on both nodes at once"
+	mkdir "$export/i$r"
 	together "i$r" install --source /src/old --target "/mnt/nfs/i$r"
 	one_did_it "install round $r" copied already-installed
 	same_tree "$root/src/old" "$export/i$r" "install round $r"
 	verify_clean 2 /src/old "/mnt/nfs/i$r" "install round $r"
 done
-phase "upgrade on both nodes at once"
-together u1 upgrade --source /src/new --target /mnt/nfs/i1
-one_did_it "upgrade" upgraded up-to-date
-same_tree "$root/src/new" "$export/i1" "upgrade"
-verify_clean 1 /src/new /mnt/nfs/i1 "upgrade"
+if ((rounds > 0)); then
+	phase "upgrade on both nodes at once"
+	together u1 upgrade --source /src/new --target /mnt/nfs/i1
+	one_did_it "upgrade" upgraded up-to-date
+	same_tree "$root/src/new" "$export/i1" "upgrade"
+	verify_clean 1 /src/new /mnt/nfs/i1 "upgrade"
+fi
 
 # --- 2. node 1 dies ------------------------------------------------------------------------------
 # crash NAME COMMAND SOURCE WHEN: node 2 looks the names up; node 1 runs COMMAND on a
@@ -197,9 +211,12 @@ crash() {
 	fi
 	wp 2 "$cmd" --dry-run --source "$src" --target "$t" >/dev/null || die "$name: node 2's dry run failed"
 	if [[ $when == commit ]]; then
-		coproc WATCH { exec inotifywait -m -e create,moved_to --format '%f' "$dst" 2>&1; }
-		watcher=$WATCH_PID
-		while read -r f <&"${WATCH[0]}"; do [[ $f == "Watches established." ]] && break; done
+		# The kill comes from the watcher itself, the instant the journal is renamed in.
+		pg=$(cat "$NFS_RUN/node1.pgid")
+		{ inotifywait -e moved_to --include '/\.wp-init-commit$' "$dst" >/dev/null 2>"$work/watch.err" \
+			&& kill -9 -- -"$pg"; } &
+		watcher=$!
+		for ((i = 0; i < 500; i++)); do grep -qs 'Watches established' "$work/watch.err" && break; sleep 0.01; done
 	fi
 	nfs_exec 1 "wp-init $cmd --source $src --target $t >/tmp/crash.out 2>&1 &" >/dev/null
 	if [[ $when == copy ]]; then
@@ -209,11 +226,11 @@ crash() {
 			sleep 0.02
 		done
 	else
-		while read -r f <&"${WATCH[0]}"; do [[ $f == .wp-init-commit ]] && break; done
+		wait "$watcher" || die "$name: the watcher failed"
+		watcher=
 	fi
 	k0=$(date +%s.%N)
 	nfs_node_kill 1
-	[[ -z $watcher ]] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true; watcher=; }
 	if [[ $when == commit ]]; then
 		[[ -e $dst/.wp-init-commit ]] || die "$name: the commit ended before node 1 was killed"
 		state="journal left"
@@ -225,6 +242,7 @@ crash() {
 	fi
 	say "$name: node 1 killed ($state)"
 	out=$(wp 2 "$cmd" --source "$src" --target "$t") || { echo "$out" >&2; die "$name: node 2's run failed"; }
+	printf '%s\n' "$out" >"$work/$name.out"
 	j=$(json_of "$out")
 	handover=$(awk -v a="$k0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	w=$(jq -r .lock.waited_secs <<<"$j") h=$(jq -r '.lock.held_by // ""' <<<"$j")
