@@ -67,7 +67,8 @@ nfs_net_up 2
 # --- the nodes' root: busybox, wp-init, two WordPress-shaped trees -------------------------
 phase "root, trees, server, nodes"
 root=$work/root
-nfs_root "$root" "$bin"
+gcc -O2 -static -o "$work/hold-lock" "$here/hold-lock.c" || die "cannot build hold-lock (gcc, static libc)"
+nfs_root "$root" "$bin" "$work/hold-lock"
 mkdir -p "$root/gate"
 # tree DIR VERSION DB_VERSION SALT: ~330 files in ~180 directories (the commit gives each
 # new directory its mode and time: a window to kill node 1 in); core file contents
@@ -145,6 +146,11 @@ verify_clean() { # NODE SOURCE TARGET WHAT
 together() {
 	local r=$1 p1 p2
 	shift
+	# Each node has looked TARGET's names up before (a dry run): its NFS client holds
+	# the missing ones as "not found".
+	for n in 1 2; do
+		nfs_exec "$n" "wp-init $* --dry-run >/dev/null 2>&1" >/dev/null || die "$r: node$n's dry run failed"
+	done
 	for n in 1 2; do
 		nfs_exec "$n" "touch /mnt/nfs/ready-$r-$n; until ls /gate | grep -qx go-$r; do usleep 2000; done; \
 			wp-init $* --json >/tmp/o 2>/tmp/e; rc=\$?; sed 's/^/stderr: /' /tmp/e; tail -n1 /tmp/o; exit \$rc" 300 \
@@ -206,6 +212,9 @@ crash() {
 	local name=$1 cmd=$2 src=$3 when=$4 t=/mnt/nfs/$1 dst=$export/$1 out j k0 state
 	phase "node 1 dies during the $when of $cmd"
 	mkdir "$dst"
+	# The lock file a node that died earlier left (so that taking it changes nothing in
+	# TARGET's root that node 2's client would notice).
+	install -m 0600 /dev/null "$dst/.wp-init-lock"
 	if [[ $cmd == upgrade ]]; then
 		out=$(wp 2 install --source /src/old --target "$t") || { echo "$out" >&2; die "$name: the first install failed"; }
 	fi
@@ -241,26 +250,57 @@ crash() {
 		state="$(written "$dst" "${src##*/}") of $total_old files written"
 	fi
 	say "$name: node 1 killed ($state)"
+	t2=$(date +%s.%N)
 	out=$(wp 2 "$cmd" --source "$src" --target "$t") || { echo "$out" >&2; die "$name: node 2's run failed"; }
 	printf '%s\n' "$out" >"$work/$name.out"
 	j=$(json_of "$out")
-	handover=$(awk -v a="$k0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	w=$(jq -r .lock.waited_secs <<<"$j") h=$(jq -r '.lock.held_by // ""' <<<"$j")
 	[[ $h == *" on node1, "* ]] || die "$name: node 2 did not wait for node 1's lock: $j"
-	awk -v w="$w" -v l="$lease" 'BEGIN { exit !(w < 2 * l) }' || die "$name: node 2 waited $w s, over twice the lease"
+	# The hand-over: from the kill to node 2 holding the lock.
+	handover=$(awk -v k="$k0" -v s="$t2" -v w="$w" 'BEGIN { printf "%.1f", s - k + w }')
+	awk -v h="$handover" -v l="$lease" 'BEGIN { exit !(h < 2 * l) }' \
+		|| die "$name: node 2 held the lock $handover s after node 1 died, over twice the lease"
+	printf '%s %s\n' "$name" "$handover" >>"$work/handovers"
 	if [[ $when == commit ]]; then
 		grep -q "^stderr: Finished the run that an interrupted run left unfinished" <<<"$out" \
 			|| { echo "$out" >&2; die "$name: node 2 did not finish node 1's journal"; }
 	fi
 	same_tree "$root/src/${src##*/}" "$dst" "$name"
 	verify_clean 2 "$src" "$t" "$name"
-	say "$name: node 2 $(jq -r .status <<<"$j") after waiting ${w} s for $h; done $handover s after the kill (lease $lease s)"
+	say "$name: node 2 $(jq -r .status <<<"$j"), holding the lock $handover s after node 1 died (lease $lease s; it waited ${w} s for $h)"
 	nfs_node_start 1 "$root" || die "node 1 did not boot again"
 }
+# --- 3. a waiter decides on what was done while it waited -----------------------------------------
+# Node 2 looked TARGET's names up (a dry run), then starts while another process holds the
+# lock (hold-lock, on the lock file a dead node left: nothing changes in TARGET's root that
+# node 2's client could notice). While it waits, node 1 installs (--no-lock: standing for
+# the holder's work), then the lock is released. Node 2's client still holds index.php and
+# wp-includes as "not found" from its dry run; its decision must be "already installed".
+phase "a waiter sees what was done while it waited"
+t=/mnt/nfs/stale dst=$export/stale
+mkdir "$dst"
+install -m 0600 /dev/null "$dst/.wp-init-lock"
+wp 2 install --dry-run --source /src/old --target "$t" >/dev/null || die "stale: node 2's dry run failed"
+nfs_exec 1 "hold-lock $t/.wp-init-lock >/tmp/hold.out 2>&1 &" >/dev/null
+for ((i = 0; i < 600; i++)); do nfs_exec 1 'grep -q holding /tmp/hold.out' >/dev/null && break; sleep 0.05; done
+wp 2 install --source /src/old --target "$t" >"$work/stale.out" 2>&1 &
+waiter=$!
+for ((i = 0; i < 600; i++)); do nfs_exec 2 'grep -q "waiting for the lock" /tmp/e' >/dev/null && break; sleep 0.05; done
+nfs_exec 2 'grep -q "waiting for the lock" /tmp/e' >/dev/null || die "stale: node 2 does not wait for the lock"
+out=$(wp 1 install --no-lock --source /src/old --target "$t") || { echo "$out" >&2; die "stale: node 1's install failed"; }
+nfs_exec 1 'kill $(sed -n "s/^holding //p" /tmp/hold.out)' >/dev/null
+wait "$waiter" || { cat "$work/stale.out" >&2; die "stale: node 2's run failed"; }
+j=$(json_of "$(cat "$work/stale.out")")
+[[ $(jq -r .status <<<"$j") == already-installed ]] \
+	|| { cat "$work/stale.out" >&2; die "stale: node 2 did not see node 1's install: $(jq -r .status <<<"$j")"; }
+same_tree "$root/src/old" "$dst" stale
+say "stale: node 2 found the install done while it waited ($(jq -r .lock.waited_secs <<<"$j") s)"
+
 crash kill-install-copy install /src/old copy
 crash kill-install-commit install /src/old commit
 crash kill-upgrade-copy upgrade /src/new copy
 crash kill-upgrade-commit upgrade /src/new commit
 
+say "hand-over after a node died (lease $lease s): $(sort -n -k2 "$work/handovers" | awk '{ print $2 }' | paste -sd' ') s"
 ok=1
 say "all multi-node checks passed"
