@@ -68,7 +68,8 @@ nfs_net_up 2
 phase "root, trees, server, nodes"
 root=$work/root
 gcc -O2 -static -o "$work/hold-lock" "$here/hold-lock.c" || die "cannot build hold-lock (gcc, static libc)"
-nfs_root "$root" "$bin" "$work/hold-lock"
+cp "$bin" "$work/wp-init" # whatever its name, the nodes run it as wp-init
+nfs_root "$root" "$work/wp-init" "$work/hold-lock"
 mkdir -p "$root/gate"
 # tree DIR VERSION DB_VERSION SALT: ~330 files in ~180 directories (the commit gives each
 # new directory its mode and time: a window to kill node 1 in); core file contents
@@ -218,7 +219,7 @@ crash() {
 	if [[ $cmd == upgrade ]]; then
 		out=$(wp 2 install --source /src/old --target "$t") || { echo "$out" >&2; die "$name: the first install failed"; }
 	fi
-	wp 2 "$cmd" --dry-run --source "$src" --target "$t" >/dev/null || die "$name: node 2's dry run failed"
+	out=$(wp 2 "$cmd" --dry-run --source "$src" --target "$t") || { echo "$out" >&2; die "$name: node 2's dry run failed"; }
 	if [[ $when == commit ]]; then
 		# The kill comes from the watcher itself, the instant the journal is renamed in.
 		pg=$(cat "$NFS_RUN/node1.pgid")
@@ -280,7 +281,7 @@ phase "a waiter sees what was done while it waited"
 t=/mnt/nfs/stale dst=$export/stale
 mkdir "$dst"
 install -m 0600 /dev/null "$dst/.wp-init-lock"
-wp 2 install --dry-run --source /src/old --target "$t" >/dev/null || die "stale: node 2's dry run failed"
+out=$(wp 2 install --dry-run --source /src/old --target "$t") || { echo "$out" >&2; die "stale: node 2's dry run failed"; }
 nfs_exec 1 "hold-lock $t/.wp-init-lock >/tmp/hold.out 2>&1 &" >/dev/null
 for ((i = 0; i < 600; i++)); do nfs_exec 1 'grep -q holding /tmp/hold.out' >/dev/null && break; sleep 0.05; done
 wp 2 install --source /src/old --target "$t" >"$work/stale.out" 2>&1 &
