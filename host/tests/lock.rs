@@ -44,7 +44,7 @@ fn nobody_holding(args: &[&str]) -> Child {
     let mut line = String::new();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert_eq!(line.trim(), "holding", "the co-tenant did not take its lock");
+    assert!(line.starts_with("holding"), "the co-tenant did not take its lock: {args:?}");
     child
 }
 
@@ -74,16 +74,10 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
             replaced: None,
         },
         Row {
-            // Its own file at the lock file's name, with a POSIX lock (which conflicts
-            // with OFD locks) on it.
+            // Its own file at the lock file's name, private, with the OFD lock wp-init
+            // takes held on it.
             name: "a lock file of nobody's, locked",
-            cotenant: &[
-                "python3",
-                "-c",
-                "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); \
-                 fcntl.lockf(fd, fcntl.LOCK_EX); print('holding', flush=True); time.sleep(600)",
-                "{dst}/.wp-init-lock",
-            ],
+            cotenant: &["sh", "-c", "umask 077 && : > {dst}/.wp-init-lock && exec {hold} {dst}/.wp-init-lock"],
             replaced: Some("a file owned by uid 65534, not this user"),
         },
         Row {
@@ -102,9 +96,11 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
         let root_only = f.dir.path().join("root-only");
         fs::write(&root_only, "root's").unwrap();
         fs::set_permissions(&root_only, fs::Permissions::from_mode(0o600)).unwrap();
+        let hold = compile(f.dir.path(), "../tests/nfs/hold-lock.c");
         let fill = |a: &str| {
             a.replace("{dst}", &f.dst_str())
                 .replace("{dir}", f.dir.path().to_str().unwrap())
+                .replace("{hold}", hold.to_str().unwrap())
         };
         let args: Vec<String> = row.cotenant.iter().map(|a| fill(a)).collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -153,12 +149,14 @@ fn the_lock_file_opens_for_no_one_else_and_the_wait_names_its_holder() {
     let meta = fs::symlink_metadata(held.path()).unwrap();
     assert_eq!((meta.uid(), meta.mode() & 0o7777, meta.nlink()), (0, 0o600, 1));
     // nobody can neither open it to lock it nor read it.
-    for args in [
-        ["flock", "-n", held.path().to_str().unwrap(), "true"],
-        ["flock", "-s", "-n", held.path().to_str().unwrap(), "true"],
-        ["cat", held.path().to_str().unwrap(), "/dev/null", "/dev/null"],
-    ] {
-        let out = as_nobody(&args).output().unwrap();
+    let lock_file = held.path().to_str().unwrap();
+    let attempts: [&[&str]; 3] = [
+        &["flock", "-n", lock_file, "true"],
+        &["flock", "-s", "-n", lock_file, "true"],
+        &["cat", lock_file],
+    ];
+    for args in attempts {
+        let out = as_nobody(args).output().unwrap();
         assert!(!out.status.success(), "{args:?} succeeded as nobody");
         assert!(stderr(&out).contains("Permission denied"), "{args:?}: {}", stderr(&out));
     }
@@ -175,18 +173,24 @@ fn the_lock_file_opens_for_no_one_else_and_the_wait_names_its_holder() {
     drop(held);
 }
 
-/// `no-locks.c`: runs a command under a seccomp filter that fails every `F_OFD_SETLK`
-/// with ENOLCK, what a file system without locks answers (NFSv3 without a lock manager).
-fn no_locks_wrapper(dir: &Path) -> std::path::PathBuf {
-    let exe = dir.join("no-locks");
+/// Compiles the C helper at `source` (relative to the host crate) into `dir`.
+fn compile(dir: &Path, source: &str) -> std::path::PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(source);
+    let exe = dir.join(source.file_stem().unwrap());
     let out = Command::new("cc")
         .args(["-O2", "-o"])
         .arg(&exe)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lock/no-locks.c"))
+        .arg(&source)
         .output()
         .unwrap();
-    assert!(out.status.success(), "cc: {}", stderr(&out));
+    assert!(out.status.success(), "cc {}: {}", source.display(), stderr(&out));
     exe
+}
+
+/// `no-locks.c`: runs a command under a seccomp filter that fails every `F_OFD_SETLK`
+/// with ENOLCK, what a file system without locks answers (NFSv3 without a lock manager).
+fn no_locks_wrapper(dir: &Path) -> std::path::PathBuf {
+    compile(dir, "tests/lock/no-locks.c")
 }
 
 #[test]

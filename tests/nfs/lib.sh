@@ -24,7 +24,7 @@
 #   nfs_stop_all                       kill every node and the server this run started
 
 nfs_packages() {
-	local pkgs=(nfs-ganesha nfs-ganesha-vfs user-mode-linux busybox-static socat inotify-tools) need=() p
+	local pkgs=(nfs-ganesha nfs-ganesha-vfs user-mode-linux busybox-static socat) need=() p
 	for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 	((${#need[@]} == 0)) && return 0
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 \

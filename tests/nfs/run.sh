@@ -7,7 +7,7 @@
 # work directory with a short lease (WP_NFS_LEASE, 10 s), two User-Mode-Linux nodes
 # mounting it with the default options, wp-init and two synthetic WordPress trees in the
 # nodes' root (an "old" 6.1.9 and a "new" 6.8.12 that differ in content and in files).
-# Needs root; installs nfs-ganesha, user-mode-linux, busybox-static, socat, inotify-tools
+# Needs root and gcc; installs nfs-ganesha, user-mode-linux, busybox-static, socat
 # and jq when missing.
 #
 #   1. both nodes run `install` on one TARGET at the same instant (a barrier), several
@@ -68,6 +68,7 @@ nfs_net_up 2
 phase "root, trees, server, nodes"
 root=$work/root
 gcc -O2 -static -o "$work/hold-lock" "$here/hold-lock.c" || die "cannot build hold-lock (gcc, static libc)"
+gcc -O2 -o "$work/watch-kill" "$here/watch-kill.c" || die "cannot build watch-kill"
 cp "$bin" "$work/wp-init" # whatever its name, the nodes run it as wp-init
 nfs_root "$root" "$work/wp-init" "$work/hold-lock"
 mkdir -p "$root/gate"
@@ -221,12 +222,14 @@ crash() {
 	fi
 	out=$(wp 2 "$cmd" --dry-run --source "$src" --target "$t") || { echo "$out" >&2; die "$name: node 2's dry run failed"; }
 	if [[ $when == commit ]]; then
-		# The kill comes from the watcher itself, the instant the journal is renamed in.
+		# The kill comes from the watcher itself, the instant the journal is renamed in
+		# (real-time priority where the machine allows it: the commit lasts tens of ms).
 		pg=$(cat "$NFS_RUN/node1.pgid")
-		{ inotifywait -e moved_to --include '/\.wp-init-commit$' "$dst" >/dev/null 2>"$work/watch.err" \
-			&& kill -9 -- -"$pg"; } &
+		rt=(chrt -f 50)
+		"${rt[@]}" true 2>/dev/null || rt=()
+		"${rt[@]}" "$work/watch-kill" "$dst" .wp-init-commit "$pg" >"$work/watch.out" &
 		watcher=$!
-		for ((i = 0; i < 500; i++)); do grep -qs 'Watches established' "$work/watch.err" && break; sleep 0.01; done
+		for ((i = 0; i < 500; i++)); do grep -qs watching "$work/watch.out" && break; sleep 0.01; done
 	fi
 	nfs_exec 1 "wp-init $cmd --source $src --target $t >/tmp/crash.out 2>&1 &" >/dev/null
 	if [[ $when == copy ]]; then

@@ -3,7 +3,7 @@
 # WordPress through nginx and php-fpm on the Pod's loopback, its docroot on a persistent
 # volume that wp-init installed (PHASE first) or upgraded (PHASE upgraded).
 #
-#   first     the web installer; a post (XML-RPC); a dashboard login; a media upload; a
+#   first     the web installer; a dashboard login; a post (REST API); a media upload; a
 #             plugin uploaded as a zip through the admin (php-fpm writes it into
 #             wp-content/plugins) and activated. What later phases check goes to /state.
 #   upgraded  the admin asks for WordPress's database upgrade (wp-admin/upgrade.php), which
@@ -45,13 +45,16 @@ login() {
 # nonce_in FILE: the first _wpnonce of a form.
 nonce_in() { grep -o 'name="_wpnonce" value="[0-9a-f]*"' "$tmp/$1" | head -n1 | sed 's/.*value="\(.*\)"/\1/'; }
 
-# Everything is up when a page that needs the database answers.
+# Everything is up when a page that needs the database answers: the installer on an
+# empty database, the login page on an installed one.
+ready=/wp-login.php
+[[ $phase == first ]] && ready=/wp-admin/install.php
 for ((i = 0; i < 900; i++)); do
-	status=$(curl -s -o "$tmp/up.html" -w '%{http_code}' --max-time 10 "$base/wp-login.php" || true)
+	status=$(curl -s -o "$tmp/up.html" -w '%{http_code}' --max-time 10 "$base$ready" || true)
 	[[ $status == 200 ]] && break
 	sleep 0.2
 done
-[[ $status == 200 ]] || die "wp-login.php never answered 200 (last: $status: $(text up.html))"
+[[ $status == 200 ]] || die "$ready never answered 200 (last: $status: $(text up.html))"
 
 if [[ $phase == first ]]; then
 	status=$(http POST '/wp-admin/install.php?step=2' install2.html \
@@ -62,20 +65,16 @@ if [[ $phase == first ]]; then
 	[[ $status == 200 ]] && grep -q 'Success!' "$tmp/install2.html" \
 		|| die "the web installer did not succeed: HTTP $status: $(text install2.html)"
 	say "ok: web installer"
-	cat >"$tmp/post.xml" <<XML
-<?xml version="1.0"?><methodCall><methodName>wp.newPost</methodName><params>
-<param><value><int>1</int></value></param><param><value><string>admin</string></value></param>
-<param><value><string>$pass</string></value></param>
-<param><value><struct>
-<member><name>post_title</name><value><string>$post_title</string></value></member>
-<member><name>post_content</name><value><string>Written on WordPress 6.1.</string></value></member>
-<member><name>post_status</name><value><string>publish</string></value></member>
-</struct></value></param></params></methodCall>
-XML
-	status=$(http POST /xmlrpc.php post.out -H 'Content-Type: text/xml' --data-binary "@$tmp/post.xml")
-	[[ $status == 200 ]] && ! grep -q faultCode "$tmp/post.out" || die "wp.newPost: HTTP $status: $(text post.out)"
-	say "ok: a post written"
 	login
+	# A post, through the REST API with the login's cookie and its nonce.
+	status=$(http GET '/wp-admin/admin-ajax.php?action=rest-nonce' nonce.txt "${jar[@]}")
+	rest_nonce=$(cat "$tmp/nonce.txt")
+	[[ $status == 200 && $rest_nonce =~ ^[0-9a-f]+$ ]] || die "no REST nonce: HTTP $status: $(text nonce.txt)"
+	status=$(http POST '/?rest_route=/wp/v2/posts' post.json "${jar[@]}" -H "X-WP-Nonce: $rest_nonce" \
+		--data-urlencode "title=$post_title" --data-urlencode "content=Written on WordPress 6.1." \
+		--data-urlencode "status=publish")
+	[[ $status == 201 ]] || die "creating a post through the REST API: HTTP $status: $(text post.json)"
+	say "ok: a post written"
 	# An upload through the media form (php-fpm writes wp-content/uploads in the volume).
 	status=$(http GET '/wp-admin/media-new.php?browser-uploader' media0.html "${jar[@]}")
 	nonce=$(nonce_in media0.html)

@@ -24,8 +24,10 @@ replicas() {
 	images=$(printf '{"wp-init:0.1.0": "%s", "wordpress:6-php8.3-fpm": "%s", "nginx:1.27": "%s", "mariadb": "%s", "checker": "%s"}' \
 		"$wp_init_image" "$image" localhost/wp-init-test/nginx:latest localhost/wp-init-test/mariadb:latest \
 		localhost/wp-init-test/checker:latest)
-	"$python" "$here/adapt_day2.py" "$examples" "$images" "$step" "$work/day2/state" "$day2_dir" \
-		|| die "adapt_day2.py $step failed"
+	mkdir -p "$day2_dir/reports"
+	chown 33:33 "$day2_dir/reports" # the init containers run as 33:33
+	"$python" "$here/adapt_day2.py" "$examples" "$images" "$step" "$work/day2/state" "$day2_dir/reports" \
+		"$day2_dir" || die "adapt_day2.py $step failed"
 	podman kube play --network none "$day2_dir/replica-a.yaml" >"$day2_dir/a.log" 2>&1 &
 	pa=$!
 	podman kube play --network none "$day2_dir/replica-b.yaml" >"$day2_dir/b.log" 2>&1 &
@@ -42,25 +44,24 @@ unplay_replicas() {
 		podman pod rm -f -t 0 "wp-day2-$r" >/dev/null 2>&1 || true
 	done
 }
-# init_report R: the --json report of replica R's wp-init (the last line of its log).
-init_report() { podman logs "wp-day2-$1-wp-init" 2>/dev/null | grep '^{' | tail -n1; }
 # one_worked WORK IDLE: one replica's wp-init said WORK, the other IDLE; both locked alone.
 one_worked() {
-	local work_status=$1 idle=$2 r j statuses=()
+	local r
 	for r in a b; do
-		j=$(init_report "$r")
-		[[ -n $j ]] || { podman logs "wp-day2-$r-wp-init" >&2; die "day 2: replica $r's wp-init printed no report"; }
-		statuses+=("$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["status"])' "$j")")
-		say "day 2: replica $r: $("$python" -c '
-import json, sys
-j = json.loads(sys.argv[1]); lock = j["lock"]
-assert lock["mode"] == "exclusive", lock
-print(j["status"], "after waiting %.2f s for the lock" % lock["waited_secs"],
-      "held by " + lock["held_by"] if lock["held_by"] else "(free)")' "$j")" \
-			|| die "day 2: replica $r's report: $j"
+		[[ -s $day2_dir/reports/$r.json ]] || die "day 2: replica $r's wp-init wrote no report"
 	done
-	[[ $(printf '%s\n' "${statuses[@]}" | sort | paste -sd' ') == "$(printf '%s\n' "$work_status" "$idle" | sort | paste -sd' ')" ]] \
-		|| die "day 2: the replicas said ${statuses[*]}, want one $work_status and one $idle"
+	"$python" - "$1" "$2" "$day2_dir/reports/a.json" "$day2_dir/reports/b.json" <<'EOF' >&2 \
+		|| die "day 2: the replicas' reports are not one $1 and one $2"
+import json, sys
+work, idle = sys.argv[1:3]
+reports = [json.load(open(p)) for p in sys.argv[3:]]
+for name, r in zip("ab", reports):
+    lock = r["lock"]
+    waited = "after waiting %.2f s for %s" % (lock["waited_secs"], lock["held_by"]) if lock["held_by"] else "(lock free)"
+    print("pod: day 2: replica %s: %s, lock %s %s" % (name, r["status"], lock["mode"], waited))
+    assert lock["mode"] == "exclusive", lock
+assert sorted(r["status"] for r in reports) == sorted([work, idle]), [r["status"] for r in reports]
+EOF
 }
 # volume_state: every entry of the docroot volume, with what a change would touch.
 volume_state() {
