@@ -13,7 +13,8 @@
 #      its post, upload and active plugin;
 #   3. back to the 6.1 image (a rollback): both init containers refuse (exit 3), `kube play`
 #      fails, no app container starts, and the volume is unchanged (every entry's type,
-#      mode, owner, size, times, inode and content).
+#      mode, owner, size, times, inode and content; the root's times aside: the lock file
+#      was created and removed there).
 
 # replicas STEP IMAGE: plays both replica Pods of STEP with the WordPress IMAGE, at once;
 # sets rc_a and rc_b (kube play's exit codes) and day2_dir.
@@ -67,7 +68,10 @@ EOF
 volume_state() {
 	local mp
 	mp=$(podman volume inspect -f '{{.Mountpoint}}' wordpress-docroot) || die "podman volume inspect failed"
-	(cd "$mp" && find . -printf '%P %y %m %U:%G %s %T@ %C@ %i\n' | LC_ALL=C sort \
+	# The volume's root without its times: the refusing runs took the lock, whose file
+	# they created and removed there.
+	(cd "$mp" && find . -maxdepth 0 -printf '. %y %m %U:%G %i\n' \
+		&& find . -mindepth 1 -printf '%P %y %m %U:%G %s %T@ %C@ %i\n' | LC_ALL=C sort \
 		&& find . -type f -exec md5sum {} + | LC_ALL=C sort -k2)
 }
 
