@@ -146,7 +146,12 @@ mod tests {
     #[test]
     fn own_names_cover_every_bookkeeping_name() {
         use crate::commit::{CREATED_LOG_PREFIX, JOURNAL};
-        for name in [temp_name("x", 1).as_str(), JOURNAL, CREATED_LOG_PREFIX, LOCK_FILE] {
+        for name in [
+            temp_name("x", 1).as_str(),
+            JOURNAL,
+            CREATED_LOG_PREFIX,
+            LOCK_FILE,
+        ] {
             assert!(is_own_name(name), "{name}");
         }
         assert!(!is_own_name("wp-content"));

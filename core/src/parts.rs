@@ -23,9 +23,9 @@ pub fn parallel_parts(
     target_root: &[&str],
     mount_points: &[String],
 ) -> Vec<&'static str> {
-    let fresh = !target_root
-        .iter()
-        .any(|n| *n == "index.php" || (is_own_name(n) && *n != LOCK_FILE) || CORE_TREES.contains(n));
+    let fresh = !target_root.iter().any(|n| {
+        *n == "index.php" || (is_own_name(n) && *n != LOCK_FILE) || CORE_TREES.contains(n)
+    });
     if !fresh {
         return Vec::new();
     }

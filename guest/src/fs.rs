@@ -212,7 +212,12 @@ impl Dir {
     pub fn open_write(&self, name: &str) -> Result<File, FsError> {
         let desc = self
             .desc
-            .open_at(PathFlags::empty(), name, OpenFlags::empty(), DescriptorFlags::WRITE)
+            .open_at(
+                PathFlags::empty(),
+                name,
+                OpenFlags::empty(),
+                DescriptorFlags::WRITE,
+            )
             .map_err(self.err(name))?;
         Ok(File {
             desc,

@@ -7,7 +7,7 @@ use crate::bindings::exports::wp_init::installer::installer::{
 };
 use std::collections::BTreeSet;
 
-use crate::fs::{Access, Dir, File, FsError, Presence};
+use crate::fs::{Access, Dir, FsError, Presence};
 use crate::{commit, copy};
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::commit::{CREATED_LOG_PREFIX, created_log_line, parse_created_log};
@@ -160,7 +160,9 @@ impl Run {
     pub fn open_log(&mut self, tgt: &Dir) -> Result<(), Error> {
         let name = format!("{CREATED_LOG_PREFIX}{:016x}", self.nonce);
         drop(tgt.create_new(&name, &tgt.path_of(&name))?);
-        let root = tgt.open_dir(".", Access::Change)?.known_as(self.target.clone());
+        let root = tgt
+            .open_dir(".", Access::Change)?
+            .known_as(self.target.clone());
         self.log = Some((root, name, 0));
         Ok(())
     }

@@ -331,8 +331,7 @@ impl Installer {
             return Ok(lock::Acquired { lock: None, report });
         }
         let never = || false;
-        let acquired =
-            lock::acquire_root(target, access, self.lock_timeout, &never, &mut on_lock)?;
+        let acquired = lock::acquire_root(target, access, self.lock_timeout, &never, &mut on_lock)?;
         Ok(acquired)
     }
 

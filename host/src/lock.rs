@@ -245,10 +245,13 @@ pub(crate) fn acquire_root(
     cancel: &dyn Fn() -> bool,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Acquired, LockError> {
-    let dir = target.fd().try_clone_to_owned().map_err(|e| LockError::Open {
-        path: PathBuf::from(&target.given),
-        source: e,
-    })?;
+    let dir = target
+        .fd()
+        .try_clone_to_owned()
+        .map_err(|e| LockError::Open {
+            path: PathBuf::from(&target.given),
+            source: e,
+        })?;
     let mut taking = Taking {
         path: target.path_of(LOCK_FILE),
         dir,
@@ -337,7 +340,11 @@ impl Taking<'_> {
                 if create {
                     note::write(&fd);
                 }
-                let mode = if create { Mode::Exclusive } else { Mode::Shared };
+                let mode = if create {
+                    Mode::Exclusive
+                } else {
+                    Mode::Shared
+                };
                 return Ok(Some((fd, mode)));
             }
         }

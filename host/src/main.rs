@@ -67,8 +67,8 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
             allow_downgrade,
             install: args,
         }) => {
-            let outcome = installer(&args)?
-                .upgrade_with(allow_downgrade, |e| lock_event(&args.target, e))?;
+            let outcome =
+                installer(&args)?.upgrade_with(allow_downgrade, |e| lock_event(&args.target, e))?;
             print_json(args.json, &outcome.report, &outcome.host)?;
             exec(&args.exec).map(|()| done)
         }

@@ -82,7 +82,10 @@ impl Installer {
     ///
     /// # Errors
     /// Bad SOURCE or TARGET, a lock timeout, a read failure, a limit hit.
-    pub fn verify_with(&self, on_lock: impl FnMut(lock::Event<'_>)) -> Result<VerifyOutcome, Error> {
+    pub fn verify_with(
+        &self,
+        on_lock: impl FnMut(lock::Event<'_>),
+    ) -> Result<VerifyOutcome, Error> {
         let (source, target) = self.open_roots()?;
         let lock::Acquired {
             lock: _held,

@@ -44,7 +44,10 @@ fn nobody_holding(args: &[&str]) -> Child {
     let mut line = String::new();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    assert!(line.starts_with("holding"), "the co-tenant did not take its lock: {args:?}");
+    assert!(
+        line.starts_with("holding"),
+        "the co-tenant did not take its lock: {args:?}"
+    );
     child
 }
 
@@ -70,24 +73,43 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
             // The hole: a shared flock on TARGET's directory, which any reader can take,
             // held the lock of the old design ("waiting ... held by another wp-init").
             name: "flock -s on TARGET",
-            cotenant: &["flock", "-s", "{dst}", "sh", "-c", "echo holding; exec sleep 600"],
+            cotenant: &[
+                "flock",
+                "-s",
+                "{dst}",
+                "sh",
+                "-c",
+                "echo holding; exec sleep 600",
+            ],
             replaced: None,
         },
         Row {
             // Its own file at the lock file's name, private, with the OFD lock wp-init
             // takes held on it.
             name: "a lock file of nobody's, locked",
-            cotenant: &["sh", "-c", "umask 077 && : > {dst}/.wp-init-lock && exec {hold} {dst}/.wp-init-lock"],
+            cotenant: &[
+                "sh",
+                "-c",
+                "umask 077 && : > {dst}/.wp-init-lock && exec {hold} {dst}/.wp-init-lock",
+            ],
             replaced: Some("a file owned by uid 65534, not this user"),
         },
         Row {
             name: "a FIFO at the lock file's name",
-            cotenant: &["sh", "-c", "mkfifo {dst}/.wp-init-lock && echo holding && exec sleep 600"],
+            cotenant: &[
+                "sh",
+                "-c",
+                "mkfifo {dst}/.wp-init-lock && echo holding && exec sleep 600",
+            ],
             replaced: Some("a FIFO owned by uid 65534"),
         },
         Row {
             name: "a symlink to a file of root's",
-            cotenant: &["sh", "-c", "ln -s {dir}/root-only {dst}/.wp-init-lock && echo holding && exec sleep 600"],
+            cotenant: &[
+                "sh",
+                "-c",
+                "ln -s {dir}/root-only {dst}/.wp-init-lock && echo holding && exec sleep 600",
+            ],
             replaced: Some("a symlink owned by uid 65534"),
         },
     ];
@@ -123,7 +145,11 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
             None => assert!(replaced.is_empty(), "{}: {v}", row.name),
             Some(what) => {
                 assert_eq!(replaced.len(), 1, "{}: {v}", row.name);
-                assert!(replaced[0].as_str().unwrap().contains(what), "{}: {v}", row.name);
+                assert!(
+                    replaced[0].as_str().unwrap().contains(what),
+                    "{}: {v}",
+                    row.name
+                );
                 let lock_path = f.dst.join(LOCK_FILE);
                 assert!(
                     err.contains(&format!("{}: {what}", lock_path.display())),
@@ -134,7 +160,11 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
         }
         assert_eq!(v["status"], "copied", "{}: {v}", row.name);
         assert_eq!(fs::read(&root_only).unwrap(), b"root's", "{}", row.name);
-        assert!(!f.dst.join(LOCK_FILE).exists(), "{}: lock file left", row.name);
+        assert!(
+            !f.dst.join(LOCK_FILE).exists(),
+            "{}: lock file left",
+            row.name
+        );
     }
 }
 
@@ -142,12 +172,21 @@ fn a_user_who_cannot_write_what_wp_init_writes_cannot_hold_the_lock() {
 #[ignore = "needs root (setpriv to nobody): scripts/test.sh runs it"]
 fn the_lock_file_opens_for_no_one_else_and_the_wait_names_its_holder() {
     let f = cotenant_fixture();
-    let held = wp_init::lock::acquire(&f.dst, Access::Exclusive, Duration::ZERO, &|| false, &mut |_| {})
-        .unwrap()
-        .lock
-        .unwrap();
+    let held = wp_init::lock::acquire(
+        &f.dst,
+        Access::Exclusive,
+        Duration::ZERO,
+        &|| false,
+        &mut |_| {},
+    )
+    .unwrap()
+    .lock
+    .unwrap();
     let meta = fs::symlink_metadata(held.path()).unwrap();
-    assert_eq!((meta.uid(), meta.mode() & 0o7777, meta.nlink()), (0, 0o600, 1));
+    assert_eq!(
+        (meta.uid(), meta.mode() & 0o7777, meta.nlink()),
+        (0, 0o600, 1)
+    );
     // nobody can neither open it to lock it nor read it.
     let lock_file = held.path().to_str().unwrap();
     let attempts: [&[&str]; 3] = [
@@ -158,18 +197,29 @@ fn the_lock_file_opens_for_no_one_else_and_the_wait_names_its_holder() {
     for args in attempts {
         let out = as_nobody(args).output().unwrap();
         assert!(!out.status.success(), "{args:?} succeeded as nobody");
-        assert!(stderr(&out).contains("Permission denied"), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Permission denied"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
     // A root run waits for this holder and names it: a wp-init, its pid and host.
     let out = f.cli().args(["--lock-timeout", "0.3"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    let holder = format!("held by wp-init {} (pid {} on ", env!("CARGO_PKG_VERSION"), std::process::id());
+    let holder = format!(
+        "held by wp-init {} (pid {} on ",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
     assert!(
         err.contains(&format!("waiting for the lock on {} {holder}", f.dst_str())),
         "{err}"
     );
-    assert!(err.contains(&format!("waiting for the lock {holder}")), "{err}");
+    assert!(
+        err.contains(&format!("waiting for the lock {holder}")),
+        "{err}"
+    );
     drop(held);
 }
 
@@ -183,7 +233,12 @@ fn compile(dir: &Path, source: &str) -> std::path::PathBuf {
         .arg(&source)
         .output()
         .unwrap();
-    assert!(out.status.success(), "cc {}: {}", source.display(), stderr(&out));
+    assert!(
+        out.status.success(),
+        "cc {}: {}",
+        source.display(),
+        stderr(&out)
+    );
     exe
 }
 
@@ -201,7 +256,13 @@ fn a_file_system_without_locks_is_refused_with_code_4_unless_no_lock() {
         let mut cmd = Command::new(&wrapper);
         cmd.env_clear()
             .arg(env!("CARGO_BIN_EXE_wp-init"))
-            .args(["install", "--source", &f.src_str(), "--target", &f.dst_str()])
+            .args([
+                "install",
+                "--source",
+                &f.src_str(),
+                "--target",
+                &f.dst_str(),
+            ])
             .args(extra);
         cmd.output().unwrap()
     };
@@ -210,10 +271,16 @@ fn a_file_system_without_locks_is_refused_with_code_4_unless_no_lock() {
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(err.contains("supports no file locks"), "{err}");
     assert!(err.contains("--no-lock"), "{err}");
-    assert!(err.contains(&f.dst.join(LOCK_FILE).display().to_string()), "{err}");
+    assert!(
+        err.contains(&f.dst.join(LOCK_FILE).display().to_string()),
+        "{err}"
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["exit_code"], 4, "{v}");
-    assert!(!f.dst.join("index.php").exists(), "nothing installed without the lock");
+    assert!(
+        !f.dst.join("index.php").exists(),
+        "nothing installed without the lock"
+    );
     // With --no-lock the same file system installs.
     let out = run(&["--no-lock", "--json"]);
     let v = json(&out);

@@ -44,7 +44,10 @@ pub(super) struct Untrusted {
 /// read-only and never created otherwise.
 pub(super) fn open(dir: BorrowedFd<'_>, create: bool) -> Result<Found, Errno> {
     let (flags, mode) = match create {
-        true => (OFlags::RDWR | OFlags::CREATE | OPEN, Mode::RUSR | Mode::WUSR),
+        true => (
+            OFlags::RDWR | OFlags::CREATE | OPEN,
+            Mode::RUSR | Mode::WUSR,
+        ),
         false => (OFlags::RDONLY | OPEN, Mode::empty()),
     };
     match fs::openat(dir, LOCK_FILE, flags, mode) {
@@ -62,7 +65,10 @@ pub(super) fn open(dir: BorrowedFd<'_>, create: bool) -> Result<Found, Errno> {
                 // This user's file, but its mode keeps this user out (a umask took the
                 // owner's bits before the run that made it could set them).
                 (None, Errno::ACCESS) => Ok(Found::Untrusted(Untrusted::new(
-                    format!("a file with mode {:04o}, which this user cannot open", st.st_mode & 0o7777),
+                    format!(
+                        "a file with mode {:04o}, which this user cannot open",
+                        st.st_mode & 0o7777
+                    ),
                     &st,
                 ))),
                 // A trusted file that would not open: the open's own error.
@@ -95,7 +101,9 @@ fn distrust(st: &Stat) -> Option<String> {
     } else if owner != rustix::process::geteuid().as_raw() {
         Some(format!("a file owned by uid {owner}, not this user"))
     } else if perm & 0o077 != 0 {
-        Some(format!("a file with mode {perm:04o}, which others can open"))
+        Some(format!(
+            "a file with mode {perm:04o}, which others can open"
+        ))
     } else if st.st_nlink != 1 {
         Some(format!("a file with {} links", st.st_nlink))
     } else {
@@ -213,7 +221,11 @@ pub(super) fn conflicting_pid(fd: &OwnedFd, exclusive: bool) -> Option<i32> {
 }
 
 fn whole_file(exclusive: bool) -> libc::flock {
-    let kind = if exclusive { libc::F_WRLCK } else { libc::F_RDLCK };
+    let kind = if exclusive {
+        libc::F_WRLCK
+    } else {
+        libc::F_RDLCK
+    };
     libc::flock {
         // The constants are small (0..2): they fit the C struct's short fields.
         l_type: kind as libc::c_short,
@@ -258,7 +270,10 @@ pub(super) fn is_network(fd: &OwnedFd) -> bool {
     const CIFS: i64 = 0xff53_4d42;
     const CEPH: i64 = 0x00c3_6400;
     fs::fstatfs(fd).is_ok_and(|s| {
-        #[allow(clippy::unnecessary_cast, reason = "f_type's width differs between libcs")]
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "f_type's width differs between libcs"
+        )]
         let kind = s.f_type as i64;
         [NFS, SMB2, CIFS, CEPH].contains(&kind)
     })

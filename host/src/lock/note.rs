@@ -193,7 +193,10 @@ mod tests {
             assert_eq!(parse(row), None, "{row:?}");
         }
         // A host name is shown printable and bounded.
-        let odd = format!("wp-init 1 pid=1 host=a\u{1b}[2J{} since=1\n", "x".repeat(99));
+        let odd = format!(
+            "wp-init 1 pid=1 host=a\u{1b}[2J{} since=1\n",
+            "x".repeat(99)
+        );
         let host = parse(&odd).unwrap().host;
         assert_eq!(host.len(), 64);
         assert!(host.chars().all(|c| c.is_ascii_graphic()), "{host:?}");

@@ -5,7 +5,9 @@ use std::sync::mpsc;
 const NO: &dyn Fn() -> bool = &|| false;
 
 fn take(dir: &Path, access: Access, timeout: Duration) -> Result<Acquired, LockError> {
-    acquire(dir, access, timeout, NO, &mut |e| panic!("no event expected: {e:?}"))
+    acquire(dir, access, timeout, NO, &mut |e| {
+        panic!("no event expected: {e:?}")
+    })
 }
 
 fn exclusive(dir: &Path) -> TargetLock {
@@ -54,15 +56,26 @@ fn a_second_writer_waits_names_the_holder_and_times_out() {
         panic!("{err:?}")
     };
     assert!(*waited >= Duration::from_millis(350), "{waited:?}");
-    assert!(held_by.starts_with("wp-init ") && held_by.contains(&me), "{held_by}");
-    assert!(err.to_string().contains("waiting for the lock held by wp-init"), "{err}");
+    assert!(
+        held_by.starts_with("wp-init ") && held_by.contains(&me),
+        "{held_by}"
+    );
+    assert!(
+        err.to_string()
+            .contains("waiting for the lock held by wp-init"),
+        "{err}"
+    );
 
     // A zero timeout fails at once, without announcing a wait.
     let err = take(dir.path(), Access::Exclusive, Duration::ZERO).unwrap_err();
     assert!(matches!(err, LockError::Timeout { .. }), "{err:?}");
 
     drop(first);
-    assert_eq!(names(dir.path()), Vec::<String>::new(), "the lock file goes with the lock");
+    assert_eq!(
+        names(dir.path()),
+        Vec::<String>::new(),
+        "the lock file goes with the lock"
+    );
     let again = take(dir.path(), Access::Exclusive, Duration::ZERO).unwrap();
     assert_eq!(again.report.waited_secs, 0.0);
 }
@@ -105,7 +118,13 @@ fn readers_share_write_nothing_and_exclude_writers() {
     assert_eq!(names(dir.path()), Vec::<String>::new());
 
     let writer = exclusive(dir.path());
-    let err = acquire(dir.path(), Access::Shared, Duration::from_millis(200), NO, &mut |_| {});
+    let err = acquire(
+        dir.path(),
+        Access::Shared,
+        Duration::from_millis(200),
+        NO,
+        &mut |_| {},
+    );
     assert!(
         matches!(err, Err(LockError::Timeout { .. })),
         "a reader waits for a writer"
@@ -113,10 +132,17 @@ fn readers_share_write_nothing_and_exclude_writers() {
     drop(writer);
     // Two readers at once, on the file a writer that died left; a writer waits for them.
     std::fs::write(dir.path().join(LOCK_FILE), "").unwrap();
-    std::fs::set_permissions(dir.path().join(LOCK_FILE), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join(LOCK_FILE),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     let r1 = take(dir.path(), Access::Shared, Duration::ZERO).unwrap();
     let r2 = take(dir.path(), Access::Shared, Duration::ZERO).unwrap();
-    assert_eq!((r1.report.mode, r2.report.mode), (Mode::Shared, Mode::Shared));
+    assert_eq!(
+        (r1.report.mode, r2.report.mode),
+        (Mode::Shared, Mode::Shared)
+    );
     let err = take(dir.path(), Access::Exclusive, Duration::ZERO).unwrap_err();
     assert!(matches!(err, LockError::Timeout { .. }), "{err:?}");
     drop((r1, r2));
@@ -169,7 +195,11 @@ type Plant = fn(&Path, &Path);
 #[test]
 fn entries_wp_init_did_not_make_are_reported_and_replaced() {
     let rows: &[(&str, Plant, &str)] = &[
-        ("symlink", |at, outside| symlink(outside, at).unwrap(), "a symlink owned by uid"),
+        (
+            "symlink",
+            |at, outside| symlink(outside, at).unwrap(),
+            "a symlink owned by uid",
+        ),
         (
             "dangling symlink",
             |at, _| symlink("/nonexistent/lock", at).unwrap(),
@@ -177,10 +207,23 @@ fn entries_wp_init_did_not_make_are_reported_and_replaced() {
         ),
         (
             "FIFO",
-            |at, _| rustix::fs::mknodat(rustix::fs::CWD, at, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o600), 0).unwrap(),
+            |at, _| {
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    at,
+                    rustix::fs::FileType::Fifo,
+                    rustix::fs::Mode::from_raw_mode(0o600),
+                    0,
+                )
+                .unwrap()
+            },
             "a FIFO owned by uid",
         ),
-        ("empty directory", |at, _| std::fs::create_dir(at).unwrap(), "a directory"),
+        (
+            "empty directory",
+            |at, _| std::fs::create_dir(at).unwrap(),
+            "a directory",
+        ),
         (
             "readable by others",
             |at, _| {
@@ -218,10 +261,17 @@ fn entries_wp_init_did_not_make_are_reported_and_replaced() {
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(got.report.mode, Mode::Exclusive, "{name}");
         assert_eq!(got.report.replaced.len(), 1, "{name}: {:?}", got.report);
-        assert!(got.report.replaced[0].contains(says), "{name}: {:?}", got.report);
+        assert!(
+            got.report.replaced[0].contains(says),
+            "{name}: {:?}",
+            got.report
+        );
         assert_eq!(events.len(), 1, "{name}: {events:?}");
         let meta = std::fs::symlink_metadata(target.join(LOCK_FILE)).unwrap();
-        assert!(meta.is_file() && meta.permissions().mode() & 0o777 == 0o600, "{name}");
+        assert!(
+            meta.is_file() && meta.permissions().mode() & 0o777 == 0o600,
+            "{name}"
+        );
         assert_eq!(std::fs::read(&outside).unwrap(), b"not yours", "{name}");
         drop(got);
         assert_eq!(names(&target), Vec::<String>::new(), "{name}");
@@ -230,7 +280,14 @@ fn entries_wp_init_did_not_make_are_reported_and_replaced() {
         plant(&target.join(LOCK_FILE), &outside);
         let got = take(&target, Access::Shared, Duration::ZERO).unwrap();
         assert_eq!(got.report.mode, Mode::None, "{name}");
-        assert!(got.report.reason.as_deref().unwrap_or("").contains("not locked"), "{name}");
+        assert!(
+            got.report
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("not locked"),
+            "{name}"
+        );
         assert_eq!(names(&target), [LOCK_FILE], "{name}");
     }
 }
@@ -239,7 +296,14 @@ fn entries_wp_init_did_not_make_are_reported_and_replaced() {
 fn a_directory_with_entries_at_the_name_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join(LOCK_FILE).join("inside")).unwrap();
-    let err = acquire(dir.path(), Access::Exclusive, Duration::ZERO, NO, &mut |_| {}).unwrap_err();
+    let err = acquire(
+        dir.path(),
+        Access::Exclusive,
+        Duration::ZERO,
+        NO,
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert!(matches!(err, LockError::File { .. }), "{err:?}");
     assert!(err.to_string().contains(LOCK_FILE), "{err}");
     assert!(dir.path().join(LOCK_FILE).join("inside").is_dir());
