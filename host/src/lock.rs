@@ -25,6 +25,7 @@
 //! The descriptor is close-on-exec, so the command run after the install does not hold
 //! the lock; the lock goes away on drop, on exit, and on a crash.
 
+mod error;
 mod file;
 mod note;
 
@@ -38,6 +39,7 @@ use serde::Serialize;
 
 use crate::roots::Root;
 
+pub use error::LockError;
 pub use note::{Holder, Note};
 pub use wp_init_core::layout::LOCK_FILE;
 
@@ -77,7 +79,9 @@ pub enum Mode {
 pub struct LockReport {
     /// How the run was locked.
     pub mode: Mode,
-    /// Why it was not locked exclusively, for a run that asked to be.
+    /// Why the run is not locked as it asked: `--no-lock`; for a reader, no lock file
+    /// (no writer was working) or an entry wp-init did not make at its name; for a
+    /// writer, a lock file it could not create (it then locks as a reader).
     pub reason: Option<String>,
     /// The lock file.
     pub file: Option<String>,
@@ -154,65 +158,6 @@ pub struct Acquired {
     pub lock: Option<TargetLock>,
     /// What happened.
     pub report: LockReport,
-}
-
-/// Why the lock could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// TARGET could not be opened as a directory.
-    #[error("{}: cannot open to lock it", path.display())]
-    Open {
-        /// TARGET, as given.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The lock file could not be opened, created, locked or replaced.
-    #[error("{}: cannot lock", path.display())]
-    File {
-        /// The lock file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The file system refuses every lock (e.g. NFSv3 without a lock manager).
-    #[error(
-        "{}: TARGET's file system supports no file locks; with --no-lock, make sure yourself that only one wp-init runs on TARGET at a time",
-        path.display()
-    )]
-    Unsupported {
-        /// The lock file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// Entries wp-init did not make kept appearing at the lock file's name.
-    #[error(
-        "{}: removed {MAX_REPLACED} entries wp-init did not make from the lock file's name and another appeared ({what}); something keeps creating them",
-        path.display()
-    )]
-    Planted {
-        /// The lock file.
-        path: PathBuf,
-        /// What the last one was.
-        what: String,
-    },
-    /// Another run held the lock for the whole timeout.
-    #[error("{}: gave up after {:.1} s waiting for the lock held by {held_by}", path.display(), waited.as_secs_f64())]
-    Timeout {
-        /// The lock file.
-        path: PathBuf,
-        /// How long this run waited.
-        waited: Duration,
-        /// Who held it when this run started waiting.
-        held_by: String,
-    },
-    /// The wait was cancelled (a signal).
-    #[error("{}: stopped waiting for the lock", path.display())]
-    Cancelled {
-        /// The lock file.
-        path: PathBuf,
-    },
 }
 
 /// Takes the lock on the directory `target`, waiting up to `timeout` for another holder.
@@ -308,7 +253,12 @@ impl Taking<'_> {
         loop {
             let fd = match file::open(self.dir.as_fd(), create) {
                 Ok(file::Found::Trusted(fd)) => fd,
-                Ok(file::Found::Missing) => return Ok(None),
+                Ok(file::Found::Missing) => {
+                    self.report.reason.get_or_insert_with(|| {
+                        "no lock file: no run held the lock when this one started".to_owned()
+                    });
+                    return Ok(None);
+                }
                 Ok(file::Found::Untrusted(u)) if create => {
                     self.replace(&u)?;
                     continue;
@@ -316,7 +266,8 @@ impl Taking<'_> {
                 // A reader writes nothing: it leaves the entry to the next writer.
                 Ok(file::Found::Untrusted(u)) => {
                     self.report.reason = Some(format!(
-                        "{} wp-init did not make is at the lock file's name: not locked",
+                        "the lock file's name holds {}, not made by wp-init: not locked \
+                         (a reader removes nothing)",
                         u.what
                     ));
                     return Ok(None);
