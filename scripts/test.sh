@@ -24,6 +24,9 @@ step cargo test --release --locked --workspace "$@" -- --include-ignored
 # the drop-in entrypoint (tests/pod/run.sh), which run the image's binary on the real
 # WordPress tree.
 step scripts/image.sh >/dev/null
-musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self --test cli_errors --test signals)
+musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self --test cli_errors --test signals --test lock)
 CC_x86_64_unknown_linux_musl=musl-gcc step cargo test --release --locked --target x86_64-unknown-linux-musl -p wp-init --lib --bins "${musl_tests[@]}" -- --include-ignored
+# Two nodes sharing an NFSv4 volume (nfs-ganesha and two User-Mode-Linux kernels in a
+# network namespace of the test's own), running the static binary (tests/nfs/run.sh).
+step tests/nfs/run.sh target/x86_64-unknown-linux-musl/release/wp-init
 step tests/pod/run.sh target/image/wp-init-oci.tar

@@ -50,7 +50,7 @@ pub enum Line {
         format: u32,
         /// The run's nonce (also in the file name and in its temporary names).
         nonce: u64,
-        /// TARGET's identity (`device:inode`) when the host made the journal; a journal
+        /// TARGET's identity (its inode number) when the host made the journal; a journal
         /// moved in from another directory does not match.
         target: Option<String>,
     },

@@ -51,6 +51,10 @@ pub fn is_excludable(rel: &str, is_dir: bool) -> bool {
 /// ([`TEMP_PREFIX`]), the commit journal and the created-logs (`commit`).
 pub const OWN_PREFIX: &str = ".wp-init-";
 
+/// The lock file at TARGET's root: the run-wide lock (the host's `lock` module). It exists
+/// while a run holds the lock (and after a run that died), never after a run that ends.
+pub const LOCK_FILE: &str = ".wp-init-lock";
+
 /// Whether a directory entry name is wp-init's own bookkeeping, never WordPress's.
 pub fn is_own_name(name: &str) -> bool {
     name.starts_with(OWN_PREFIX)
@@ -163,7 +167,7 @@ mod tests {
     #[test]
     fn own_names_cover_every_bookkeeping_name() {
         let journal = crate::journal::journal_name(1);
-        for name in [temp_name("x", 1).as_str(), &journal] {
+        for name in [temp_name("x", 1).as_str(), &journal, LOCK_FILE] {
             assert!(is_own_name(name), "{name}");
         }
         assert!(!is_own_name("wp-content"));

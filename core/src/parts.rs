@@ -6,7 +6,7 @@
 //! knows what it left). A part is a whole top-level core tree, so that its staging
 //! directory sits beside its final name and the commit renames it into place.
 
-use crate::layout::is_own_name;
+use crate::layout::{LOCK_FILE, is_own_name};
 use crate::plan::CORE_TREES;
 
 /// The core trees, largest first (`wp-includes` holds two thirds of WordPress's files).
@@ -15,16 +15,17 @@ const BY_SIZE: [&str; 2] = ["wp-includes", "wp-admin"];
 /// The parts for `instances` instances (at most one part per extra instance): the
 /// largest core trees that SOURCE has as real directories (`source_dirs`, top level),
 /// with no mount point at or below them, when `target_root` (the names at TARGET's root)
-/// holds no core tree, no `index.php` and none of wp-init's own names.
+/// holds no core tree, no `index.php` and none of wp-init's own names but the lock file
+/// (which the run that asks holds).
 pub fn parallel_parts(
     instances: usize,
     source_dirs: &[&str],
     target_root: &[&str],
     mount_points: &[String],
 ) -> Vec<&'static str> {
-    let fresh = !target_root
-        .iter()
-        .any(|n| *n == "index.php" || is_own_name(n) || CORE_TREES.contains(n));
+    let fresh = !target_root.iter().any(|n| {
+        *n == "index.php" || (is_own_name(n) && *n != LOCK_FILE) || CORE_TREES.contains(n)
+    });
     if !fresh {
         return Vec::new();
     }
@@ -70,6 +71,8 @@ mod tests {
             (3, WP, &["wp-admin"], none, none),
             (2, WP, &[".wp-init-created.00ab"], none, none),
             (2, WP, &[".wp-init-tmp.00ab.wp-includes"], none, none),
+            (2, WP, &[".wp-init-lock"], none, &["wp-includes"]),
+            (2, WP, &[".wp-init-lock", ".wp-init-commit"], none, none),
             (2, &["wp-admin", "wp-content"], none, none, &["wp-admin"]),
             (2, WP, none, &["wp-includes/fonts"], &["wp-admin"]),
             (

@@ -88,8 +88,8 @@ pub struct InstallArgs {
     /// How long to wait for another wp-init's lock on TARGET, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "900")]
     pub lock_timeout: Duration,
-    /// Do not lock TARGET (for file systems without flock on directories, such as some
-    /// NFS mounts); then make sure only one wp-init runs on TARGET at a time.
+    /// Do not lock TARGET (for file systems that support no file locks); then make sure
+    /// only one wp-init runs on TARGET at a time.
     #[arg(long)]
     pub no_lock: bool,
     /// Component instances a fresh install runs at once, each copying part of the tree

@@ -133,6 +133,8 @@ pub struct HostActions {
     pub owner: Option<String>,
     /// Seconds spent waiting for another run's lock on TARGET.
     pub lock_wait_secs: f64,
+    /// How TARGET was locked, who held it, what was at the lock file's name.
+    pub lock: lock::LockReport,
     /// The most linear memory one component instance held at once, in bytes.
     pub guest_memory_peak: u64,
     /// Component instances that ran (more than one: a fresh install split in parts).
@@ -243,14 +245,16 @@ impl Installer {
     /// creates (the keys and salts above all) is readable by others before its final mode
     /// is set. Embedders that create files on other threads meanwhile should know.
     ///
-    /// `on_wait` is called once if another run holds the lock (the CLI says so on stderr).
+    /// `on_lock` hears what happens while the lock is taken: a wait for another holder
+    /// (once), an entry at the lock file's name that wp-init did not make (the CLI says
+    /// both on stderr).
     ///
     /// # Errors
     /// Bad SOURCE or TARGET, a lock timeout, a failure inside the component (named path and
     /// cause), a memory or time limit hit, or a failed mode/owner change or commit.
-    pub fn install_with(&self, on_wait: impl FnOnce()) -> Result<Outcome, Error> {
+    pub fn install_with(&self, on_lock: impl FnMut(lock::Event<'_>)) -> Result<Outcome, Error> {
         let (report, host, messages) = self.transact(
-            on_wait,
+            on_lock,
             |grants, options, context| {
                 let parts = self.parts(grants)?;
                 if parts.is_empty() {
@@ -276,7 +280,7 @@ impl Installer {
     /// # Errors
     /// As [`Installer::install_with`].
     pub fn install(&self) -> Result<Outcome, Error> {
-        self.install_with(|| {})
+        self.install_with(|_| {})
     }
 
     /// One run of a command that writes TARGET, as one transaction: opens SOURCE and
@@ -287,12 +291,20 @@ impl Installer {
     /// exactly the entries the journal names, then commits, and says it is complete.
     pub(crate) fn transact<W, U: Written>(
         &self,
-        on_wait: impl FnOnce(),
+        on_lock: impl FnMut(lock::Event<'_>),
         call: impl FnOnce(&Grants<'_>, &wit::Options, &hosted::Context) -> Result<Ran<Staged<W>>, Error>,
         convert: impl FnOnce(W) -> U,
     ) -> Result<(U, HostActions, Option<String>), Error> {
         let (source, target) = self.open_roots()?;
-        let (_lock, waited) = self.lock_target(&target, on_wait)?;
+        let access = match self.dry_run {
+            true => lock::Access::Shared,
+            false => lock::Access::Exclusive,
+        };
+        // Held until the commit is done.
+        let lock::Acquired {
+            lock: _held,
+            report: lock_report,
+        } = self.lock_target(&target, access, on_lock)?;
         let id = state::identity(&target)?;
         let found = state::scan(&target, &id, self.dry_run)?;
         let mut messages = String::new();
@@ -354,7 +366,8 @@ impl Installer {
         let mut messages = ran.messages.map(|c| messages + &c);
         let mut host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
-            lock_wait_secs: waited.as_secs_f64(),
+            lock_wait_secs: lock_report.waited_secs,
+            lock: lock_report,
             guest_memory_peak: ran.memory_peak,
             instances: ran.instances,
             ..HostActions::default()
@@ -398,17 +411,22 @@ impl Installer {
         }
     }
 
-    /// Takes the lock on TARGET unless told not to; returns it and the time waited.
+    /// Takes the lock on TARGET unless told not to.
     pub(crate) fn lock_target(
         &self,
         target: &Root,
-        on_wait: impl FnOnce(),
-    ) -> Result<(Option<lock::TargetLock>, Duration), Error> {
+        access: lock::Access,
+        mut on_lock: impl FnMut(lock::Event<'_>),
+    ) -> Result<lock::Acquired, Error> {
         if !self.lock {
-            return Ok((None, Duration::ZERO));
+            let report = lock::LockReport::none("--no-lock");
+            return Ok(lock::Acquired { lock: None, report });
         }
-        let (held, waited) = lock::acquire_root(target, self.lock_timeout, on_wait)?;
-        Ok((Some(held), waited))
+        // A stop asked for (SIGTERM) abandons the wait at its next poll.
+        let stopped = || crate::interrupt::requested().is_some();
+        let acquired =
+            lock::acquire_root(target, access, self.lock_timeout, &stopped, &mut on_lock)?;
+        Ok(acquired)
     }
 
     /// Instantiates the typed interface under `grants` and calls it once.

@@ -6,7 +6,8 @@
 //! `O_EXCL|O_NOFOLLOW`, mode 0600, with the [`Line::Begin`] naming this run's nonce and
 //! TARGET's identity. The host keeps the descriptor: what it reads back is the file it
 //! made, whatever a co-tenant renames into its name meanwhile. Several instances share
-//! one [`JournalStream`]; each write is whole lines under a lock, so lines never mix.
+//! one [`JournalStream`]; each write is whole lines under a lock, so lines never mix. A
+//! flush sends the lines to the file's server (NFS) before what they announce is made.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -131,6 +132,17 @@ impl State {
         file.write_all(bytes)?;
         Ok(self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?)
     }
+
+    /// Sends what was written to the file's server, when it has one: closing a duplicate
+    /// descriptor runs the file system's flush, which on NFS writes the dirty pages to the
+    /// server (a node that dies loses what it had not sent) and on a local file system
+    /// does nothing. The component flushes before it creates what a line announces.
+    fn flush(&self) -> std::io::Result<()> {
+        if let Some(file) = &self.file {
+            drop(rustix::io::fcntl_dupfd_cloexec(file, 0)?);
+        }
+        Ok(())
+    }
 }
 
 impl IsTerminal for JournalStream {
@@ -165,7 +177,10 @@ impl OutputStream for JournalStream {
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        Ok(())
+        let state = self.lock();
+        state.flush().map_err(|e| {
+            StreamError::LastOperationFailed(wasmtime::format_err!("{}: {e}", state.shown))
+        })
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
@@ -183,7 +198,7 @@ impl tokio::io::AsyncWrite for JournalStream {
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
+        Poll::Ready(self.lock().flush())
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

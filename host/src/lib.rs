@@ -52,7 +52,7 @@ mod from_wit;
 mod installer;
 pub mod interrupt;
 mod journal;
-mod lock;
+pub mod lock;
 mod mounts;
 mod owner;
 mod parts;

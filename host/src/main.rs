@@ -106,7 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
     let done = wp_init::ExitCode::Success;
     match cli.command {
         Command::Install(args) => {
-            let outcome = installer(&args)?.install_with(|| waiting(&args.target))?;
+            let outcome = installer(&args)?.install_with(|e| lock_event(&args.target, e))?;
             signals::not_stopped(!args.exec.is_empty())?;
             print_json(args.json, &outcome.report, &outcome.host)?;
             exec(&args.exec).map(|()| done)
@@ -116,7 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
             install: args,
         }) => {
             let outcome =
-                installer(&args)?.upgrade_with(allow_downgrade, || waiting(&args.target))?;
+                installer(&args)?.upgrade_with(allow_downgrade, |e| lock_event(&args.target, e))?;
             signals::not_stopped(!args.exec.is_empty())?;
             print_json(args.json, &outcome.report, &outcome.host)?;
             exec(&args.exec).map(|()| done)
@@ -127,9 +127,17 @@ fn run(cli: Cli) -> anyhow::Result<wp_init::ExitCode> {
     }
 }
 
-/// Says that another run holds the lock on `target`.
-fn waiting(target: &str) {
-    say!("waiting for the lock on {target} held by another wp-init...");
+/// Says what happens while the lock on `target` is taken.
+fn lock_event(target: &str, event: wp_init::lock::Event<'_>) {
+    match event {
+        wp_init::lock::Event::Waiting(holder) => {
+            say!("waiting for the lock on {target} held by {holder}...");
+        }
+        wp_init::lock::Event::Replaced { path, what } => say!(
+            "wp-init: warning: {}: {what}, not made by wp-init; removed, to lock TARGET with a lock file of its own",
+            path.display()
+        ),
+    }
 }
 
 /// `wp-init verify`: exit 0 when clean, 1 when anything differs.
@@ -139,10 +147,11 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
         .timeout(args.timeout)
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout)
-        .verify_with(|| waiting(&args.target))?;
+        .verify_with(|e| lock_event(&args.target, e))?;
     signals::not_stopped(false)?;
     let host = VerifyHost {
         lock_wait_secs: outcome.lock_wait_secs,
+        lock: outcome.lock,
     };
     print_json(args.json, &outcome.report, &host)?;
     Ok(outcome.report.exit_code())
@@ -152,6 +161,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
 #[derive(serde::Serialize)]
 struct VerifyHost {
     lock_wait_secs: f64,
+    lock: wp_init::lock::LockReport,
 }
 
 /// The library's builder from the install and upgrade flags.

@@ -41,7 +41,11 @@ pub(crate) struct Found {
     pub notes: Vec<String>,
 }
 
-/// TARGET's identity, as journals name it: `device:inode`.
+/// TARGET's identity, as journals name it: its inode number. Not its device number too:
+/// NFS clients number their mounts each their own way, and a journal must be finished by
+/// whichever node runs next. The inode is enough against a journal moved in from another
+/// directory: a move is a rename, within one file system, where inode numbers are unique
+/// (a copy is its copier's file, which is refused anyway).
 pub(crate) fn identity(target: &Root) -> Result<String, Error> {
     let st = rustix::fs::fstat(target.fd()).map_err(|e| {
         Error::InvalidTarget(PathError {
@@ -49,7 +53,7 @@ pub(crate) fn identity(target: &Root) -> Result<String, Error> {
             cause: std::io::Error::from(e).to_string(),
         })
     })?;
-    Ok(format!("{}:{}", st.st_dev, st.st_ino))
+    Ok(st.st_ino.to_string())
 }
 
 /// Looks at what earlier runs left at TARGET's root: finishes the commits they got to

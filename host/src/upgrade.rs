@@ -3,7 +3,7 @@
 
 use crate::component::exports::wp_init::installer::installer as wit;
 use crate::installer::{HostActions, Installer};
-use crate::{Error, from_wit};
+use crate::{Error, from_wit, lock};
 use wp_init_core::report::upgrade::UpgradeReport;
 use wp_init_core::report::verify::VerifyReport;
 
@@ -25,6 +25,8 @@ pub struct VerifyOutcome {
     pub report: VerifyReport,
     /// Seconds spent waiting for another run's lock on TARGET.
     pub lock_wait_secs: f64,
+    /// How TARGET was locked (shared: `verify` writes nothing).
+    pub lock: lock::LockReport,
     /// The messages the component printed, when [`Installer::capture_messages`] is on.
     pub messages: Option<String>,
 }
@@ -43,10 +45,10 @@ impl Installer {
     pub fn upgrade_with(
         &self,
         allow_downgrade: bool,
-        on_wait: impl FnOnce(),
+        on_lock: impl FnMut(lock::Event<'_>),
     ) -> Result<UpgradeOutcome, Error> {
         let (report, host, messages) = self.transact(
-            on_wait,
+            on_lock,
             |grants, options, context| {
                 self.call_component(grants, grants.target, |inst, store| {
                     inst.wp_init_installer_hosted().call_upgrade(
@@ -71,17 +73,24 @@ impl Installer {
     /// # Errors
     /// As [`Installer::upgrade_with`].
     pub fn upgrade(&self, allow_downgrade: bool) -> Result<UpgradeOutcome, Error> {
-        self.upgrade_with(allow_downgrade, || {})
+        self.upgrade_with(allow_downgrade, |_| {})
     }
 
     /// Compares TARGET's core with SOURCE's by SHA-256, with TARGET granted read-only,
-    /// under the lock (so that it never sees an upgrade half done).
+    /// under a shared lock (so that it never sees an upgrade half done; it creates no lock
+    /// file, so with none there it runs unlocked: no writer was working when it started).
     ///
     /// # Errors
     /// Bad SOURCE or TARGET, a lock timeout, a read failure, a limit hit.
-    pub fn verify_with(&self, on_wait: impl FnOnce()) -> Result<VerifyOutcome, Error> {
+    pub fn verify_with(
+        &self,
+        on_lock: impl FnMut(lock::Event<'_>),
+    ) -> Result<VerifyOutcome, Error> {
         let (source, target) = self.open_roots()?;
-        let (_lock, waited) = self.lock_target(&target, on_wait)?;
+        let lock::Acquired {
+            lock: _held,
+            report: lock_report,
+        } = self.lock_target(&target, lock::Access::Shared, on_lock)?;
         let grants = self.grants(&source, &target, false, &[]);
         let ran = self.call_component(&grants, &target, |inst, store| {
             let options = wit::VerifyOptions {
@@ -93,7 +102,8 @@ impl Installer {
         })?;
         Ok(VerifyOutcome {
             report: wp_init_core::verify_report_from_wit!(ran.report),
-            lock_wait_secs: waited.as_secs_f64(),
+            lock_wait_secs: lock_report.waited_secs,
+            lock: lock_report,
             messages: ran.messages,
         })
     }
@@ -103,6 +113,6 @@ impl Installer {
     /// # Errors
     /// As [`Installer::verify_with`].
     pub fn verify(&self) -> Result<VerifyOutcome, Error> {
-        self.verify_with(|| {})
+        self.verify_with(|_| {})
     }
 }

@@ -243,7 +243,12 @@ fn lock_timeout_is_refused_with_code_3() {
     let err = stderr(&out);
     assert!(err.contains("waiting for the lock on"), "{err}");
     assert!(err.contains(&f.dst_str()), "{err}");
-    assert_eq!(fs::read_dir(&f.dst).unwrap().count(), 0);
+    // Nothing but the lock file the test holds.
+    let names: Vec<_> = fs::read_dir(&f.dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, [wp_init::lock::LOCK_FILE], "{names:?}");
     // --no-lock does not wait.
     let out = f
         .cli()

@@ -71,7 +71,10 @@ php_var() { php -n -r '$n = $argv[2]; include $argv[1]; echo $$n;' "$1" "$2"; }
 state() {
 	(
 		cd "$1"
-		find . -printf '%P\t%y\t%m\t%U:%G\t%i\t%s\t%T@\t%C@\t%l\n' | LC_ALL=C sort
+		# TARGET's root itself without its times: every locked run creates and removes
+		# its lock file there (see README, "The lock").
+		find . -maxdepth 0 -printf '.\t%y\t%m\t%U:%G\t%i\n'
+		find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%i\t%s\t%T@\t%C@\t%l\n' | LC_ALL=C sort
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
 	)
 }

@@ -300,5 +300,9 @@ grep -q 'ready to handle connections' <<<"$fpm_log" || { logs php-fpm; die "$pod
 say "ok: wp-init installed, then exec'd php-fpm, which serves WordPress"
 unplay
 
+# shellcheck source=tests/pod/day2.sh
+source "$here/day2.sh" # 7. day 2: install, the image's tag bump, a rollback (two replicas)
+day2
+
 ok=1
 say "all Pod checks passed"

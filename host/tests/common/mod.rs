@@ -316,13 +316,12 @@ pub fn committing(dst: &Path) -> bool {
     })
 }
 
-/// Holds the lock `wp-init` takes on TARGET, as another run would: an exclusive `flock` on
-/// the directory itself, released when the descriptor is dropped.
-pub fn hold_lock(dir: &std::path::Path) -> std::os::fd::OwnedFd {
-    use rustix::fs::{FlockOperation, Mode, OFlags};
-    // Close-on-exec: a run spawned meanwhile must not inherit (and so hold) the lock.
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let fd = rustix::fs::open(dir, flags, Mode::empty()).unwrap();
-    rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
-    fd
+/// Holds the lock `wp-init` takes on TARGET, as another run would, until dropped.
+pub fn hold_lock(target: &std::path::Path) -> wp_init::lock::TargetLock {
+    let access = wp_init::lock::Access::Exclusive;
+    let zero = std::time::Duration::ZERO;
+    wp_init::lock::acquire(target, access, zero, &|| false, &mut |_| {})
+        .unwrap()
+        .lock
+        .unwrap()
 }

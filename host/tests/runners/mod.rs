@@ -82,6 +82,7 @@ pub fn comparable(mut v: Value, target: &str) -> Value {
         "owners_set",
         "owner",
         "lock_wait_secs",
+        "lock",
         "guest_memory_peak",
         "instances",
     ] {
