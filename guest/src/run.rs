@@ -310,10 +310,11 @@ impl Run {
     /// entry it names.
     fn record(&mut self, line: &Line) -> Result<(), Error> {
         self.journal.record(line)?;
-        if !self.hosted && !self.dry_run {
-            if let Some(path) = wp_init_core::core_record::core_path(line) {
-                self.core_paths.push(path.to_owned());
-            }
+        if !self.hosted
+            && !self.dry_run
+            && let Some(path) = wp_init_core::core_record::core_path(line)
+        {
+            self.core_paths.push(path.to_owned());
         }
         Ok(())
     }
