@@ -233,15 +233,12 @@ pub(crate) fn pass_then_commit(
             if let Some(path) = core_record::core_path(&line) {
                 core.push(path.to_owned());
             }
-            match line {
-                Line::Created { path, kind, source } => {
-                    chunk.push(Created {
-                        path: before_commit(&path, &staged),
-                        kind,
-                        source_path: source,
-                    });
-                }
-                _ => {}
+            if let Line::Created { path, kind, source } = line {
+                chunk.push(Created {
+                    path: before_commit(&path, &staged),
+                    kind,
+                    source_path: source,
+                });
             }
             if chunk.len() == PASS_CHUNK {
                 pass(
