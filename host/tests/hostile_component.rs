@@ -144,7 +144,7 @@ fn run(case: &Case, row: &Row, attack: &str, how: Run, net: &Net) -> Result<Stri
     }
 }
 
-/// Runs one row and makes every check; `Err` says what broke.
+/// Runs one row and makes every check; `Err` lists what broke.
 fn run_row(row: &Row, net: &Net) -> Result<(), String> {
     let case = Case::new(row.tmpfs);
     if let Some(setup) = row.setup {
@@ -154,16 +154,12 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
     let fds = open_descriptors();
     let rss = reset_peak_memory();
     let start = std::time::Instant::now();
-    let got = run(&case, row, row.attack, row.run, net);
-    let grown = peak_memory().saturating_sub(rss);
-    let got = match (row.run, got) {
+    let got = match run(&case, row, row.attack, row.run, net) {
         // The first run plants; the second run's host meets what was planted.
-        (Run::Twice, Ok(_)) => match run(&case, row, "none", Run::Install, net) {
-            Ok(l) => Ok(l),
-            Err(e) => Err(e),
-        },
-        (_, got) => got,
+        Ok(_) if row.run == Run::Twice => run(&case, row, "none", Run::Install, net),
+        got => got,
     };
+    let grown = peak_memory().saturating_sub(rss);
     println!(
         "{:>6.1}s  host +{:>4} MiB  {} ({:?}): {}",
         start.elapsed().as_secs_f64(),
@@ -175,39 +171,45 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
             Err(e) => format!("refused: {}", e.lines().last().unwrap_or_default()),
         }
     );
+    let mut broke = Vec::new();
     match (&row.want, &got) {
         (Want::Line(spec), Ok(l)) => {
-            fits(&case.fill(spec_of(row, spec)), l).map_err(|e| format!("outcome: {e}"))?;
+            if let Err(e) = fits(&case.fill(spec_of(row, spec)), l) {
+                broke.push(format!("outcome: {e}"));
+            }
         }
         (Want::Refused(frag), Err(e)) if e.contains(&case.fill(frag)) => {}
-        (want, got) => return Err(format!("want {want:?}, got {got:?}")),
+        (want, got) => broke.push(format!("want {want:?}, got {got:?}")),
     }
     let changes = Outside::take(&case).changes(&before);
     if !changes.is_empty() {
-        return Err(format!("outside TARGET: {}", changes.join("; ")));
+        broke.push(format!("outside TARGET: {}", changes.join("; ")));
     }
     let now = open_descriptors();
     if now != fds {
-        return Err(format!(
+        broke.push(format!(
             "the host's descriptors were {fds:?} before the row, {now:?} after"
         ));
     }
     if let Some(n) = net.reached() {
-        return Err(format!("the network was reached: {n}"));
+        broke.push(format!("the network was reached: {n}"));
     }
     if let Some(max) = row.host_memory
         && grown > max
     {
-        return Err(format!(
+        broke.push(format!(
             "the host's memory grew by {} MiB (at most {} MiB)",
             grown >> 20,
             max >> 20
         ));
     }
-    if let Some(check) = row.check {
-        check(&case)?;
+    if let Some(Err(e)) = row.check.map(|check| check(&case)) {
+        broke.push(e);
     }
-    Ok(())
+    match broke.is_empty() {
+        true => Ok(()),
+        false => Err(broke.join("\n    ")),
+    }
 }
 
 /// Runs `rows` through the library; returns the failures, each naming its row.

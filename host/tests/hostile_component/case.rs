@@ -83,6 +83,29 @@ struct Stamp {
     content: String,
 }
 
+impl Stamp {
+    /// The fields that differ, `name before -> after`.
+    fn differences(&self, now: &Stamp) -> String {
+        let fields = [
+            ("kind", format!("{:o}", self.kind), format!("{:o}", now.kind)),
+            ("mode", format!("{:o}", self.mode), format!("{:o}", now.mode)),
+            ("owner", format!("{}:{}", self.uid, self.gid), format!("{}:{}", now.uid, now.gid)),
+            ("inode", self.ino.to_string(), now.ino.to_string()),
+            ("links", self.nlink.to_string(), now.nlink.to_string()),
+            ("size", self.size.to_string(), now.size.to_string()),
+            ("mtime", format!("{:?}", self.mtime), format!("{:?}", now.mtime)),
+            ("ctime", format!("{:?}", self.ctime), format!("{:?}", now.ctime)),
+            ("content", self.content.clone(), now.content.clone()),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(n, a, b)| format!("{n} {a} -> {b}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn stamp(p: &Path) -> Stamp {
     let m = fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let content = if m.file_type().is_symlink() {
@@ -148,7 +171,9 @@ impl Outside {
         for (p, s) in &before.entries {
             match self.entries.get(p) {
                 None => out.push(format!("{} is gone", p.display())),
-                Some(now) if now != s => out.push(format!("{} changed: {s:?} -> {now:?}", p.display())),
+                Some(now) if now != s => {
+                    out.push(format!("{} changed: {}", p.display(), s.differences(now)));
+                }
                 _ => {}
             }
         }
