@@ -51,11 +51,19 @@ fn spec_of(row: &Row, spec: &'static str) -> &'static str {
 
 /// `strace` arguments that fail every `openat2` with `ENOSYS`, logging to `log`.
 fn no_openat2(log: &Path) -> Vec<String> {
-    ["-f", "-qq", "-e", "trace=openat2", "-e", "inject=openat2:error=ENOSYS", "-o"]
-        .map(String::from)
-        .into_iter()
-        .chain([log.display().to_string()])
-        .collect()
+    [
+        "-f",
+        "-qq",
+        "-e",
+        "trace=openat2",
+        "-e",
+        "inject=openat2:error=ENOSYS",
+        "-o",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([log.display().to_string()])
+    .collect()
 }
 
 /// Whether `strace` wrote to `log` that it failed an `openat2`.
@@ -125,10 +133,12 @@ fn run(case: &Case, row: &Row, attack: &str, how: Run, net: &Net) -> Result<Stri
     let i = installer(case, row, attack, net);
     // The typed install also returns the line in its warnings: an attack that closes
     // its stderr (by filling it) still reports.
-    let warned = |o: wp_init::Outcome| Some(o.report.warnings.join("\n") + "\n" + &o.messages.unwrap_or_default());
+    let warned = |o: wp_init::Outcome| {
+        Some(o.report.warnings.join("\n") + "\n" + &o.messages.unwrap_or_default())
+    };
     let messages = match how {
         Run::Install | Run::Twice => i.install().map(warned),
-        Run::DryRun => i.dry_run(true).install().map(warned),
+        Run::Plan => i.dry_run(true).install().map(warned),
         Run::Verify => i.verify().map(|o| o.messages),
         Run::Command => i
             .run_command(&[
@@ -264,7 +274,12 @@ fn hostile_component() {
         rows.len(),
         rows.len() - failed.len()
     ));
-    assert!(failed.is_empty(), "{} rows failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} rows failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 /// Runs the rows of one advisory.
@@ -337,7 +352,10 @@ fn ghsa_vqjp_4c8c_hfgg_without_openat2() {
     let out = Command::new("strace")
         .args(no_openat2(&log))
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", "ghsa_vqjp_4c8c_hfgg_trailing_slashes_in_paths_and_symlinks"])
+        .args([
+            "--exact",
+            "ghsa_vqjp_4c8c_hfgg_trailing_slashes_in_paths_and_symlinks",
+        ])
         .env(NO_OPENAT2, "1")
         .output()
         .expect("run strace");
@@ -379,7 +397,10 @@ fn cli_row(row: &Row, spec: &str, without_openat2: bool) -> Result<(), String> {
         .args(["--dir", &format!("{}::{src}", ro.display())])
         .args(["--dir", &format!("{dst}::{dst}")])
         .args(["--env", &format!("WP_INIT_ATTACK={}", row.attack)])
-        .args(["--env", &format!("WP_INIT_OUTSIDE={}", Case::path(&case.outside))])
+        .args([
+            "--env",
+            &format!("WP_INIT_OUTSIDE={}", Case::path(&case.outside)),
+        ])
         .arg(wp_init_hostile_artifacts::HOSTILE_COMPONENT_PATH)
         .args([src, dst])
         .env_clear()
@@ -411,7 +432,9 @@ fn the_same_attacks_under_plain_wasmtime_run() {
         .into_iter()
         .flat_map(|r| {
             let again = r.advisory == Some(VQJP);
-            [(r, false), (r, true)].into_iter().take(1 + usize::from(again))
+            [(r, false), (r, true)]
+                .into_iter()
+                .take(1 + usize::from(again))
         })
         .filter_map(|(r, without)| match r.cli {
             Cli::Line(spec) => Some((r, spec, without)),
@@ -436,7 +459,12 @@ fn the_same_attacks_under_plain_wasmtime_run() {
         rows.len(),
         rows.len() - failed.len()
     ));
-    assert!(failed.is_empty(), "{} rows failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} rows failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 /// Every attack of the component has a row, and every row an attack.
@@ -454,5 +482,8 @@ fn every_attack_has_a_row_and_every_row_an_attack() {
     let rows: BTreeSet<&str> = ROWS.iter().map(|r| r.attack).collect();
     assert_eq!(listed, rows);
     let got = run(&case, &ROWS[0], "no-such-attack", Run::Install, &net);
-    assert!(matches!(&got, Err(e) if e.contains("unknown attack")), "{got:?}");
+    assert!(
+        matches!(&got, Err(e) if e.contains("unknown attack")),
+        "{got:?}"
+    );
 }

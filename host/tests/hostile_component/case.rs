@@ -87,14 +87,34 @@ impl Stamp {
     /// The fields that differ, `name before -> after`.
     fn differences(&self, now: &Stamp) -> String {
         let fields = [
-            ("kind", format!("{:o}", self.kind), format!("{:o}", now.kind)),
-            ("mode", format!("{:o}", self.mode), format!("{:o}", now.mode)),
-            ("owner", format!("{}:{}", self.uid, self.gid), format!("{}:{}", now.uid, now.gid)),
+            (
+                "kind",
+                format!("{:o}", self.kind),
+                format!("{:o}", now.kind),
+            ),
+            (
+                "mode",
+                format!("{:o}", self.mode),
+                format!("{:o}", now.mode),
+            ),
+            (
+                "owner",
+                format!("{}:{}", self.uid, self.gid),
+                format!("{}:{}", now.uid, now.gid),
+            ),
             ("inode", self.ino.to_string(), now.ino.to_string()),
             ("links", self.nlink.to_string(), now.nlink.to_string()),
             ("size", self.size.to_string(), now.size.to_string()),
-            ("mtime", format!("{:?}", self.mtime), format!("{:?}", now.mtime)),
-            ("ctime", format!("{:?}", self.ctime), format!("{:?}", now.ctime)),
+            (
+                "mtime",
+                format!("{:?}", self.mtime),
+                format!("{:?}", now.mtime),
+            ),
+            (
+                "ctime",
+                format!("{:?}", self.ctime),
+                format!("{:?}", now.ctime),
+            ),
             ("content", self.content.clone(), now.content.clone()),
         ];
         fields
@@ -177,7 +197,11 @@ impl Outside {
                 _ => {}
             }
         }
-        for p in self.entries.keys().filter(|p| !before.entries.contains_key(*p)) {
+        for p in self
+            .entries
+            .keys()
+            .filter(|p| !before.entries.contains_key(*p))
+        {
             out.push(format!("{} appeared", p.display()));
         }
         if self.target != before.target {
@@ -293,7 +317,10 @@ impl Net {
 pub fn fits(spec: &str, got: &str) -> Result<(), String> {
     let tokens: Vec<(&str, &str)> = spec
         .split_whitespace()
-        .map(|t| t.split_once('=').unwrap_or_else(|| panic!("bad spec token {t}")))
+        .map(|t| {
+            t.split_once('=')
+                .unwrap_or_else(|| panic!("bad spec token {t}"))
+        })
         .collect();
     let mut bad = Vec::new();
     let mut used = vec![false; tokens.len()];

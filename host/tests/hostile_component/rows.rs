@@ -34,8 +34,11 @@ pub struct Row {
     /// How much the host's peak memory may grow during the row.
     pub host_memory: Option<u64>,
     /// A check of TARGET after the row.
-    pub check: Option<fn(&Case) -> Result<(), String>>,
+    pub check: Option<Check>,
 }
+
+/// A check of TARGET after a row; `Err` says what is wrong.
+pub type Check = fn(&Case) -> Result<(), String>;
 
 /// What the attack is against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +62,7 @@ pub enum Run {
     /// `Installer::install`.
     Install,
     /// `Installer::dry_run(true).install()`: TARGET granted read-only.
-    DryRun,
+    Plan,
     /// `Installer::verify`: TARGET granted read-only.
     Verify,
     /// `Installer::run_command` (`wasi:cli/run`, stdout captured).
@@ -290,18 +293,26 @@ pub const ROWS: &[Row] = &[
     Row {
         attack: "rename-trailing-slash",
         advisory: GHSA_VQJP,
-        want: Want::Line("link=ok plant=ok mkdir=ok link-slash-away=not-directory \
-             file-onto-link-slash=not-directory dir-onto-link-slash=not-directory *=not-permitted"),
-        cli: Cli::Line("link=ok plant=ok mkdir=ok link-slash-away=not-directory \
-             file-onto-link-slash=not-directory dir-onto-link-slash=not-directory *=not-permitted"),
+        want: Want::Line(
+            "link=ok plant=ok mkdir=ok link-slash-away=not-directory \
+             file-onto-link-slash=not-directory dir-onto-link-slash=not-directory *=not-permitted",
+        ),
+        cli: Cli::Line(
+            "link=ok plant=ok mkdir=ok link-slash-away=not-directory \
+             file-onto-link-slash=not-directory dir-onto-link-slash=not-directory *=not-permitted",
+        ),
         ..OUT
     },
     Row {
         attack: "hard-link-out",
-        want: Want::Line("symlink=ok symlink-file=ok link-the-link=ok link-following=invalid \
-             *=not-permitted"),
-        cli: Cli::Line("symlink=ok symlink-file=ok link-the-link=ok link-following=invalid \
-             *=not-permitted"),
+        want: Want::Line(
+            "symlink=ok symlink-file=ok link-the-link=ok link-following=invalid \
+             *=not-permitted",
+        ),
+        cli: Cli::Line(
+            "symlink=ok symlink-file=ok link-the-link=ok link-following=invalid \
+             *=not-permitted",
+        ),
         ..OUT
     },
     Row {
@@ -350,7 +361,9 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         attack: "environment",
-        want: Want::Line("env=WORDPRESS_DB_HOST,WP_INIT_ATTACK,WP_INIT_OUTSIDE,WP_INIT_PORT args=0"),
+        want: Want::Line(
+            "env=WORDPRESS_DB_HOST,WP_INIT_ATTACK,WP_INIT_OUTSIDE,WP_INIT_PORT args=0",
+        ),
         cli: Cli::Line("env=WP_INIT_ATTACK,WP_INIT_OUTSIDE args=3"),
         ..GRANT
     },
@@ -380,7 +393,7 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         attack: "target-write",
-        run: Run::DryRun,
+        run: Run::Plan,
         want: Want::Line("open-dir-mutate=ok *=not-permitted"),
         cli: Cli::NotApplicable("the CLI has no read-only preopen"),
         ..GRANT

@@ -10,7 +10,9 @@ use std::process::Command;
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let crate_dir = manifest_dir.parent().expect("artifacts/ is inside the crate");
+    let crate_dir = manifest_dir
+        .parent()
+        .expect("artifacts/ is inside the crate");
     let root = crate_dir
         .ancestors()
         .nth(2)

@@ -19,8 +19,14 @@ const EPOCH: NewTimestamp = NewTimestamp::Timestamp(Datetime {
 fn use_path(c: &mut Ctx, tag: &str, path: &str) {
     let t = c.target.clone_handle();
     let name = |op: &str| format!("{tag}-{op}");
-    c.op(&name("read"), open_read(&t, &format!("{path}/secret.txt"), true));
-    c.op(&name("create"), create(&t, &format!("{path}/hostile.txt"), true));
+    c.op(
+        &name("read"),
+        open_read(&t, &format!("{path}/secret.txt"), true),
+    );
+    c.op(
+        &name("create"),
+        create(&t, &format!("{path}/hostile.txt"), true),
+    );
     let r = t.open_at(
         PathFlags::SYMLINK_FOLLOW,
         &format!("{path}/secret.txt"),
@@ -29,9 +35,18 @@ fn use_path(c: &mut Ctx, tag: &str, path: &str) {
     );
     c.op(&name("truncate"), r);
     c.op(&name("open-dir"), open_dir(&t, path, true, true));
-    c.op(&name("mkdir"), t.create_directory_at(&format!("{path}/hostile-dir")));
-    c.op(&name("rmdir"), t.remove_directory_at(&format!("{path}/empty")));
-    c.op(&name("unlink"), t.unlink_file_at(&format!("{path}/secret.txt")));
+    c.op(
+        &name("mkdir"),
+        t.create_directory_at(&format!("{path}/hostile-dir")),
+    );
+    c.op(
+        &name("rmdir"),
+        t.remove_directory_at(&format!("{path}/empty")),
+    );
+    c.op(
+        &name("unlink"),
+        t.unlink_file_at(&format!("{path}/secret.txt")),
+    );
     let r = t.rename_at(&format!("{path}/secret.txt"), &t, "stolen.txt");
     c.op(&name("rename-from"), r);
     let r = t.link_at(PathFlags::empty(), &format!("{path}/secret.txt"), &t, "hl");
@@ -68,7 +83,10 @@ impl CloneHandle for Descriptor {
 pub fn dotdot(c: &mut Ctx) {
     let up = c.out_of_target("");
     use_path(c, "dotdot", &up);
-    c.op("mkdir-wp-content", c.target.create_directory_at("wp-content"));
+    c.op(
+        "mkdir-wp-content",
+        c.target.create_directory_at("wp-content"),
+    );
     let deep = format!("wp-content/../{up}");
     use_path(c, "down-up", &deep);
     c.op("open-parent", open_dir(&c.target, "..", false, false));
@@ -135,7 +153,10 @@ pub fn symlink_trailing_slash(c: &mut Ctx) {
     c.op("link-slash", c.target.symlink_at(&format!("{up}/"), "ts"));
     c.op("link-plain", c.target.symlink_at(&up, "out"));
     let file = c.out_of_target("secret.txt");
-    c.op("link-file-slash", c.target.symlink_at(&format!("{file}/"), "tf"));
+    c.op(
+        "link-file-slash",
+        c.target.symlink_at(&format!("{file}/"), "tf"),
+    );
     use_path(c, "ts", "ts");
     use_path(c, "ts-slash", "ts/");
     use_path(c, "out-slash", "out/");
@@ -151,8 +172,13 @@ pub fn symlink_trailing_slash(c: &mut Ctx) {
         );
         c.op(&format!("{tag}-read"), open_read(&c.target, path, true));
         c.op(&format!("{tag}-create"), create(&c.target, path, true));
-        c.stat(&format!("{tag}-lstat"), c.target.stat_at(PathFlags::empty(), path));
-        let r = c.target.set_times_at(PathFlags::SYMLINK_FOLLOW, path, EPOCH, EPOCH);
+        c.stat(
+            &format!("{tag}-lstat"),
+            c.target.stat_at(PathFlags::empty(), path),
+        );
+        let r = c
+            .target
+            .set_times_at(PathFlags::SYMLINK_FOLLOW, path, EPOCH, EPOCH);
         c.op(&format!("{tag}-set-times"), r);
         c.op(&format!("{tag}-mkdir"), c.target.create_directory_at(path));
         c.op(&format!("{tag}-rmdir"), c.target.remove_directory_at(path));
@@ -166,15 +192,24 @@ pub fn symlink_trailing_slash(c: &mut Ctx) {
 /// The same with `/.` at the end of the link's text and of the path.
 pub fn symlink_slash_dot(c: &mut Ctx) {
     let up = c.out_of_target("");
-    c.op("link-slash-dot", c.target.symlink_at(&format!("{up}/."), "sd"));
+    c.op(
+        "link-slash-dot",
+        c.target.symlink_at(&format!("{up}/."), "sd"),
+    );
     c.op("link-plain", c.target.symlink_at(&up, "out"));
     use_path(c, "sd", "sd");
     use_path(c, "sd-dot", "sd/.");
     use_path(c, "out-dot", "out/.");
     use_path(c, "out-dot-dot-slash", "out/./");
-    c.stat("lstat-out-dot", c.target.stat_at(PathFlags::empty(), "out/."));
+    c.stat(
+        "lstat-out-dot",
+        c.target.stat_at(PathFlags::empty(), "out/."),
+    );
     c.stat("lstat-sd", c.target.stat_at(PathFlags::empty(), "sd"));
-    c.op("mkdir-out-dot", c.target.create_directory_at("out/./hostile-dir"));
+    c.op(
+        "mkdir-out-dot",
+        c.target.create_directory_at("out/./hostile-dir"),
+    );
 }
 
 /// GHSA-m9f7-9w4p-gv38: renames of symlinks named with a trailing slash.
@@ -213,7 +248,9 @@ pub fn hard_link_out(c: &mut Ctx) {
         .link_at(PathFlags::SYMLINK_FOLLOW, "secret", &c.target, "hl");
     c.op("link-following", r);
     // Linking the symlink itself is harmless: a second name for the link, in TARGET.
-    let r = c.target.link_at(PathFlags::empty(), "secret", &c.target, "hl");
+    let r = c
+        .target
+        .link_at(PathFlags::empty(), "secret", &c.target, "hl");
     c.op("link-the-link", r);
 }
 

@@ -85,7 +85,10 @@ pub fn proc_dev(c: &mut Ctx) {
 pub fn host_cwd(c: &mut Ctx) {
     let cwd = wasip2::cli::environment::initial_cwd();
     c.note("initial-cwd", cwd.as_deref().unwrap_or("none"));
-    c.op("libc-read-cargo-toml", std::fs::read("Cargo.toml").map(|_| ()));
+    c.op(
+        "libc-read-cargo-toml",
+        std::fs::read("Cargo.toml").map(|_| ()),
+    );
     c.op("libc-list-dot", std::fs::read_dir(".").map(|_| ()));
     c.op("libc-create", std::fs::write("hostile.txt", b"x"));
 }

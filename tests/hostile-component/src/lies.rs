@@ -16,8 +16,9 @@ pub fn created_dotdot(c: &mut Ctx) {
     c.note("claimed", "dotdot");
 }
 
-/// Claims a file beside TARGET, by `..` after going down.
+/// Claims a file beside TARGET, by `..` after going down (into a directory it made).
 pub fn created_inner_dotdot(c: &mut Ctx) {
+    c.op("mkdir", c.target.create_directory_at("wp-content"));
     let p = format!("wp-content/../{}", c.out_of_target("secret.txt"));
     c.claim(&p, EntryKind::File, "index.php");
     c.note("claimed", "inner-dotdot");
@@ -72,7 +73,11 @@ pub fn created_source_escape(c: &mut Ctx) {
     c.op("create", create(&c.target, "x.php", false));
     let beside = format!("../{}", c.out_of_target("secret.txt"));
     c.claim("x.php", EntryKind::File, &beside);
-    c.claim("y.php", EntryKind::File, &format!("{}/secret.txt", c.outside));
+    c.claim(
+        "y.php",
+        EntryKind::File,
+        &format!("{}/secret.txt", c.outside),
+    );
 }
 
 /// Claims an entry it did not create: the user's file, which the test put in TARGET.
@@ -154,7 +159,10 @@ pub fn journal_outside(c: &mut Ctx) {
             dir(format!("{}/empty", c.outside)),
         ],
     );
-    c.op("plant-journal", plant(&c.target, JOURNAL, journal.to_text().as_bytes()));
+    c.op(
+        "plant-journal",
+        plant(&c.target, JOURNAL, journal.to_text().as_bytes()),
+    );
     let log = format!("{CREATED_LOG_PREFIX}1");
     c.op("plant-log", plant(&c.target, &log, b"\"../outside\"\n"));
 }
@@ -172,5 +180,8 @@ pub fn journal_target_root(c: &mut Ctx) {
             })
             .collect(),
     );
-    c.op("plant-journal", plant(&c.target, JOURNAL, journal.to_text().as_bytes()));
+    c.op(
+        "plant-journal",
+        plant(&c.target, JOURNAL, journal.to_text().as_bytes()),
+    );
 }

@@ -47,7 +47,10 @@ const ATTACKS: &[Attack] = &[
     // SOURCE, the read-only preopen.
     ("source-create-or-write", source::create_or_write),
     ("source-truncate-on-open", source::truncate_on_open),
-    ("source-write-through-read-descriptor", source::write_through_read_descriptor),
+    (
+        "source-write-through-read-descriptor",
+        source::write_through_read_descriptor,
+    ),
     ("source-mkdir-rmdir", source::mkdir_rmdir),
     ("source-unlink", source::unlink),
     ("source-rename-within", source::rename_within),
@@ -107,8 +110,14 @@ const ATTACKS: &[Attack] = &[
     ("lie-staged-absolute", lies::staged_absolute),
     ("lie-staged-into-outside", lies::staged_into_outside),
     ("lie-staged-cross-dir", lies::staged_cross_dir),
-    ("lie-staged-swapped-for-symlink", lies::staged_swapped_for_symlink),
-    ("lie-staged-symlink-as-symlink", lies::staged_symlink_as_symlink),
+    (
+        "lie-staged-swapped-for-symlink",
+        lies::staged_swapped_for_symlink,
+    ),
+    (
+        "lie-staged-symlink-as-symlink",
+        lies::staged_symlink_as_symlink,
+    ),
     ("lie-journal-outside", lies::journal_outside),
     ("lie-journal-target-root", lies::journal_target_root),
 ];

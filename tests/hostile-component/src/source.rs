@@ -1,9 +1,7 @@
 //! Attacks on SOURCE, the read-only preopen, made while TARGET is open read-write
 //! beside it (GHSA-4ch3-9j33-3pmj's set-up): every change must be refused.
 
-use wasip2::filesystem::types::{
-    Datetime, DescriptorFlags, NewTimestamp, OpenFlags, PathFlags,
-};
+use wasip2::filesystem::types::{Datetime, DescriptorFlags, NewTimestamp, OpenFlags, PathFlags};
 
 use crate::ctx::{Ctx, create, open_dir, open_read, plant};
 
@@ -87,8 +85,14 @@ pub fn mkdir_rmdir(c: &mut Ctx) {
     c.op("rmdir", c.source.remove_directory_at("wp-content/uploads"));
     // Asking for a writable directory descriptor below SOURCE: given, but it keeps the
     // preopen's rights.
-    if let Some(sub) = c.op("open-dir-mutate", open_dir(&c.source, "wp-content", false, true)) {
-        c.op("mkdir-via-mutate-dir", sub.create_directory_at("hostile-dir"));
+    if let Some(sub) = c.op(
+        "open-dir-mutate",
+        open_dir(&c.source, "wp-content", false, true),
+    ) {
+        c.op(
+            "mkdir-via-mutate-dir",
+            sub.create_directory_at("hostile-dir"),
+        );
         c.op("create-via-mutate-dir", create(&sub, "hostile.php", false));
     }
     if let Some(sub) = c.op("open-dir", open_dir(&c.source, "wp-content", false, false)) {
@@ -140,9 +144,12 @@ pub fn set_times(c: &mut Ctx) {
         .source
         .set_times_at(PathFlags::empty(), "index.php", EPOCH, EPOCH);
     c.op("set-times-at", r);
-    let r = c
-        .source
-        .set_times_at(PathFlags::empty(), "wp-admin", NewTimestamp::NoChange, EPOCH);
+    let r = c.source.set_times_at(
+        PathFlags::empty(),
+        "wp-admin",
+        NewTimestamp::NoChange,
+        EPOCH,
+    );
     c.op("set-times-at-dir", r);
     c.op("set-times-root", c.source.set_times(EPOCH, EPOCH));
 }
