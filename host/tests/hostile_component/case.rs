@@ -166,8 +166,8 @@ pub struct Outside {
     entries: BTreeMap<PathBuf, Stamp>,
     /// TARGET's own kind, mode, owner and inode (its times change as entries come).
     target: (u32, u32, u32, u32, u64),
-    /// The host's working directory and `/etc/passwd`.
-    host: Vec<Stamp>,
+    /// The host's working directory.
+    host: Stamp,
 }
 
 impl Outside {
@@ -178,10 +178,7 @@ impl Outside {
         Outside {
             entries,
             target: (t.kind, t.mode, t.uid, t.gid, t.ino),
-            host: vec![
-                stamp(&std::env::current_dir().unwrap()),
-                stamp(Path::new("/etc/passwd")),
-            ],
+            host: stamp(&std::env::current_dir().unwrap()),
         }
     }
 
@@ -212,8 +209,8 @@ impl Outside {
         }
         if self.host != before.host {
             out.push(format!(
-                "the host's working directory or /etc/passwd changed: {:?} -> {:?}",
-                before.host, self.host
+                "the host's working directory changed: {}",
+                before.host.differences(&self.host)
             ));
         }
         out
