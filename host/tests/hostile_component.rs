@@ -274,3 +274,29 @@ fn every_attack_has_a_row_and_every_row_an_attack() {
         "{got:?}"
     );
 }
+
+/// The README's "Security model" states the table's figures.
+#[test]
+fn the_readme_states_the_figures() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = |g: Group| ROWS.iter().filter(|r| r.group == g).count();
+    let table = format!(
+        "**{} attacks, all held** ({} on the read-only SOURCE, {} leaving TARGET, {} on what \
+         was not granted, {} on resources, {} lying to the host's pass and commit)",
+        ROWS.len(),
+        n(Group::ReadOnlySource),
+        n(Group::OutOfTarget),
+        n(Group::NotGranted),
+        n(Group::Resources),
+        n(Group::Lies),
+    );
+    let summary = format!("`hostile component: {0} rows, {0} held`", ROWS.len());
+    let cli = format!("**{} runs, all held**", cli::runs().len());
+    for want in [table, summary, cli] {
+        assert!(readme.contains(&want), "the README lacks {want:?}");
+    }
+}
