@@ -1,7 +1,8 @@
 //! Builds the hostile component (`tests/hostile-component`) for `wasm32-wasip2` into
 //! `OUT_DIR`, as `host/build.rs` builds the real one and as wasmtime's
 //! `crates/test-programs/artifacts/build.rs` builds its test programs: a nested cargo with
-//! a target directory of its own (the outer build's would deadlock on its lock).
+//! a target directory of its own (the outer build's would deadlock on its lock), shared
+//! by the outer builds for every target.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ fn main() {
         .expect("the crate is tests/hostile-component in the workspace");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = out_dir.join("target");
+    let target_dir = nested_target_dir(&out_dir);
 
     let status = Command::new(&cargo)
         .current_dir(root)
@@ -56,6 +57,16 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(file).display());
     }
+}
+
+/// The nested build's target directory: `hostile-component/` in the outer build's (the
+/// directory holding cargo's `CACHEDIR.TAG`), so the builds for several targets (glibc,
+/// musl) share one wasm build; `OUT_DIR/target` when there is none.
+fn nested_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|d| d.join("CACHEDIR.TAG").is_file())
+        .map_or_else(|| out_dir.join("target"), |t| t.join("hostile-component"))
 }
 
 /// Emits `rerun-if-changed` for a directory and every file below it.
