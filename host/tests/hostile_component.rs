@@ -33,8 +33,7 @@ use std::time::Duration;
 use advisories::spec_of;
 use case::{Case, Net, Outside, fits, open_descriptors, peak_memory, reset_peak_memory};
 use rows::{Group, ROWS, Row, Run, Want};
-use wp_init::owner::Owner;
-use wp_init::{Error, Installer};
+use wp_init::{Error, Installer, Owner};
 
 /// The tests of this file run one at a time: each measures the process's descriptors
 /// and memory around its rows.
@@ -72,7 +71,9 @@ fn chain(e: &Error) -> String {
 }
 
 /// The installer a row runs: the host's defaults but one instance, the attack and its
-/// aim in the environment, the row's limits, and an owner when root (as the CLI has).
+/// aims in the environment (TARGET's identity too, as journals name it: on a volume's
+/// root it is a predictable inode), the row's limits, and an owner when root (as the CLI
+/// has).
 fn installer(case: &Case, row: &Row, attack: &str, net: &Net) -> Installer {
     let owner = rustix::process::geteuid()
         .is_root()
@@ -85,6 +86,7 @@ fn installer(case: &Case, row: &Row, attack: &str, net: &Net) -> Installer {
         .env("WP_INIT_ATTACK", attack)
         .env("WP_INIT_OUTSIDE", Case::path(&case.outside))
         .env("WP_INIT_PORT", net.port().to_string())
+        .env("WP_INIT_TARGET_ID", case.target_id())
         .memory_limit(row.memory)
         .timeout(Duration::from_secs(row.timeout_secs))
 }
@@ -127,19 +129,25 @@ fn run(case: &Case, row: &Row, attack: &str, how: Run, net: &Net) -> Result<Stri
 
 /// Runs one row and makes every check; `Err` lists what broke.
 fn run_row(row: &Row, net: &Net) -> Result<(), String> {
-    let case = Case::new(row.tmpfs);
+    let mut case = Case::new(row.tmpfs);
     if let Some(setup) = row.setup {
-        setup(&case);
+        setup(&mut case);
     }
     let before = Outside::take(&case);
     let fds = open_descriptors();
     let rss = reset_peak_memory();
     let start = std::time::Instant::now();
-    let got = match run(&case, row, row.attack, row.run, net) {
-        // The first run plants; the second run's host meets what was planted.
-        Ok(_) if row.run == Run::Twice => run(&case, row, "none", Run::Install, net),
-        got => got,
-    };
+    let mut broke = Vec::new();
+    let mut got = run(&case, row, row.attack, row.run, net);
+    if row.run == Run::Twice {
+        // The attack's run leaves something; the second run's host meets it.
+        if let Some(want) = &row.first
+            && let Err(e) = meets(&case, row, want, &got)
+        {
+            broke.push(format!("the attack's run: {e}"));
+        }
+        got = run(&case, row, "none", Run::Install, net);
+    }
     let grown = peak_memory().saturating_sub(rss);
     println!(
         "{:>6.1}s  host +{:>4} MiB  {} ({:?}): {}",
@@ -152,15 +160,8 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
             Err(e) => format!("refused: {}", e.lines().last().unwrap_or_default()),
         }
     );
-    let mut broke = Vec::new();
-    match (&row.want, &got) {
-        (Want::Line(spec), Ok(l)) => {
-            if let Err(e) = fits(&case.fill(spec_of(row, spec)), l) {
-                broke.push(format!("outcome: {e}"));
-            }
-        }
-        (Want::Refused(frag), Err(e)) if e.contains(&case.fill(frag)) => {}
-        (want, got) => broke.push(format!("want {want:?}, got {got:?}")),
+    if let Err(e) = meets(&case, row, &row.want, &got) {
+        broke.push(e);
     }
     let changes = Outside::take(&case).changes(&before);
     if !changes.is_empty() {
@@ -190,6 +191,17 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
     match broke.is_empty() {
         true => Ok(()),
         false => Err(broke.join("\n    ")),
+    }
+}
+
+/// Whether the run's result `got` is what `want` says.
+fn meets(case: &Case, row: &Row, want: &Want, got: &Result<String, String>) -> Result<(), String> {
+    match (want, got) {
+        (Want::Line(spec), Ok(l)) => {
+            fits(&case.fill(spec_of(row, spec)), l).map_err(|e| format!("outcome: {e}"))
+        }
+        (Want::Refused(frag), Err(e)) if e.contains(&case.fill(frag)) => Ok(()),
+        (want, got) => Err(format!("want {want:?}, got {got:?}")),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::common::{build_source, write};
 /// SOURCE, TARGET and, beside them, `outside/` (what the attacks aim at).
 pub struct Case {
     /// Undone before `dir` is removed (fields drop in order).
-    _mounts: Vec<Mount>,
+    mounts: Vec<Mount>,
     pub dir: tempfile::TempDir,
     pub src: PathBuf,
     pub dst: PathBuf,
@@ -47,7 +47,7 @@ impl Case {
         write(&outside, "keep.txt", b"the neighbour's file\n");
         fs::create_dir(outside.join("empty")).unwrap();
         Case {
-            _mounts: mounts,
+            mounts,
             dir,
             src,
             dst,
@@ -57,6 +57,17 @@ impl Case {
 
     pub fn path(p: &Path) -> &str {
         p.to_str().expect("UTF-8 scratch path")
+    }
+
+    /// Bind-mounts `from` at `at` (inside TARGET) for as long as the case lives.
+    pub fn bind(&mut self, from: &Path, at: &Path) {
+        let from = from.to_str().expect("UTF-8 path");
+        self.mounts.insert(0, Mount::new(&["--bind", from], at));
+    }
+
+    /// TARGET's identity as the host's journals name it (its inode number).
+    pub fn target_id(&self) -> String {
+        fs::metadata(&self.dst).unwrap().ino().to_string()
     }
 
     /// `s` with `{src}`, `{dst}` and `{outside}` replaced by this case's paths.

@@ -14,9 +14,9 @@ use crate::{line, runners, selected, serial, show};
 /// a read-only bind mount (the README's advice for the CLI, which has no read-only
 /// preopen): the attacks that apply, with the same checks.
 fn cli_row(row: &Row, spec: &str, without_openat2: bool) -> Result<(), String> {
-    let case = Case::new(false);
+    let mut case = Case::new(false);
     if let Some(setup) = row.setup {
-        setup(&case);
+        setup(&mut case);
     }
     let ro = case.dir.path().join("src-ro");
     std::fs::create_dir(&ro).unwrap();

@@ -3,8 +3,9 @@
 //! code the runtime answered; `op*` covers every op with that prefix. A refusal names a
 //! fragment of the host's error. `{src}`, `{dst}`, `{outside}` are the case's paths.
 //!
-//! The rows of the group `Lies` are written against today's protocol (`report.created`,
-//! `report.staged`, the commit journal): port them when `.wp-init-journal` replaces it.
+//! The rows of the group `Lies` lie through the host's own protocol (`hosted` in
+//! `wit/installer.wit`): the journal on stdout, the staged renames returned, and the
+//! journal file the next run's recovery reads.
 
 use std::sync::LazyLock;
 
@@ -34,14 +35,16 @@ pub struct Row {
     /// How the host runs the component.
     pub run: Run,
     /// Done to the case before the run (what someone else planted).
-    pub setup: Option<fn(&Case)>,
+    pub setup: Option<fn(&mut Case)>,
     /// The component's memory cap and deadline.
     pub memory: u64,
     pub timeout_secs: u64,
     /// The case on a tmpfs of its own (rows of a million entries).
     pub tmpfs: bool,
-    /// Through the library.
+    /// Through the library (with [`Run::Twice`], what the second run gives).
     pub want: Want,
+    /// With [`Run::Twice`], what the attack's own run must give.
+    pub first: Option<Want>,
     /// The outcome spec where it differs when the runtime resolves paths itself, as on
     /// kernels without `openat2` (before 5.6; the code GHSA-vqjp-4c8c-hfgg was in).
     pub fallback: Option<&'static str>,
@@ -68,7 +71,7 @@ pub enum Group {
     NotGranted,
     /// Memory, time, output, descriptors, handles, depth, number of entries.
     Resources,
-    /// Lying to the host (today's protocol: port to the journal).
+    /// Lying to the host's pass and commit, and to the next run's recovery.
     Lies,
 }
 
@@ -83,7 +86,7 @@ pub enum Run {
     Verify,
     /// `Installer::run_command` (`wasi:cli/run`, stdout captured).
     Command,
-    /// Two installs: the attack, then a harmless run whose host meets what it planted.
+    /// Two installs: the attack, then a harmless run whose host meets what it left.
     Twice,
 }
 
@@ -118,6 +121,7 @@ pub const R: Row = Row {
     timeout_secs: 120,
     tmpfs: false,
     want: Want::Line(""),
+    first: None,
     fallback: None,
     cli: NO_HOST_PASS,
     host_memory: None,

@@ -1,6 +1,11 @@
-//! The rows of the host's own limits and trust: resources, and lies to its pass and
-//! commit (today's protocol: `report.created`, `report.staged`, the commit journal; port
-//! them when `.wp-init-journal` replaces it).
+//! The rows of the host's own limits and trust: resources, and lies to its pass, its
+//! commit and the next run's recovery, through the host's protocol: the journal the
+//! component writes to stdout (its `created` lines get modes and owners), the staged
+//! renames it returns, and the journal file at TARGET's root (which the component can
+//! also write to directly, plant, or make of a file that was there).
+
+use std::fs::Permissions;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::{LIE, MIB, RES, Row, Run, Want};
 use crate::case::Case;
@@ -31,8 +36,10 @@ pub const RESOURCES: &[Row] = &[
         ..RES
     },
     Row {
+        // In the host's calls stdout is the journal: 1 GiB without a newline is one line
+        // longer than any journal line, refused at its first 64 KiB.
         attack: "stdout-flood",
-        want: Want::Line("stdout-mib=1024"),
+        want: Want::Refused("a line longer than 65536 bytes"),
         host_memory: Some(32 * MIB),
         ..RES
     },
@@ -79,29 +86,30 @@ pub const RESOURCES: &[Row] = &[
 ];
 
 pub const LIES: &[Row] = &[
+    // `created` lines on stdout: the host's pass gives what they name modes and owners.
     Row {
         attack: "lie-created-dotdot",
-        want: Want::Refused("'.' or '..' component"),
+        want: Want::Refused(JOURNAL_OUTSIDE),
         ..LIE
     },
     Row {
         attack: "lie-created-inner-dotdot",
-        want: Want::Refused("'.' or '..' component"),
+        want: Want::Refused(JOURNAL_OUTSIDE),
         ..LIE
     },
     Row {
         attack: "lie-created-absolute",
-        want: Want::Refused("absolute"),
+        want: Want::Refused(JOURNAL_OUTSIDE),
         ..LIE
     },
     Row {
         attack: "lie-created-target-root",
-        want: Want::Refused("not a safe relative path"),
+        want: Want::Refused(JOURNAL_OUTSIDE),
         ..LIE
     },
     Row {
         attack: "lie-created-through-symlink",
-        want: Want::Refused("out"),
+        want: Want::Refused("{dst}/out: changed type since it was created"),
         ..LIE
     },
     Row {
@@ -122,36 +130,41 @@ pub const LIES: &[Row] = &[
     },
     Row {
         attack: "lie-created-source-escape",
-        want: Want::Refused(
-            "cannot take the mode of {outside}/secret.txt: not a safe relative path in the \
-             install report (absolute) (and 1 more entries failed)",
-        ),
+        want: Want::Refused(JOURNAL_OUTSIDE),
         ..LIE
     },
     Row {
         attack: "lie-created-not-created",
-        setup: Some(user_file),
-        want: Want::Line("claimed=user-file"),
+        setup: Some(user_entries),
+        want: Want::Refused("existed before this run"),
+        check: Some(user_entries_untouched),
         ..LIE
     },
     Row {
+        attack: "lie-created-mount-point",
+        setup: Some(mount_points),
+        want: Want::Refused("a mount point"),
+        ..LIE
+    },
+    // The staged renames returned: the host's commit makes them.
+    Row {
         attack: "lie-staged-dotdot",
-        want: Want::Refused("{dst}/../outside: opening without following symlinks"),
+        want: Want::Refused(STAGED_BAD),
         ..LIE
     },
     Row {
         attack: "lie-staged-absolute",
-        want: Want::Line("staged=absolute"),
+        want: Want::Refused(STAGED_BAD),
         ..LIE
     },
     Row {
         attack: "lie-staged-into-outside",
-        want: Want::Refused("staged in another directory"),
+        want: Want::Refused(STAGED_BAD),
         ..LIE
     },
     Row {
         attack: "lie-staged-cross-dir",
-        want: Want::Refused("staged in another directory"),
+        want: Want::Refused("renames across directories"),
         ..LIE
     },
     Row {
@@ -164,26 +177,153 @@ pub const LIES: &[Row] = &[
         want: Want::Line("symlink=ok"),
         ..LIE
     },
+    // The journal file: what the next run's recovery obeys.
+    Row {
+        attack: "lie-journal-commit-stdout",
+        run: Run::Twice,
+        setup: Some(user_entries),
+        first: Some(Want::Refused("a commit line, which only the host writes")),
+        want: Want::Line(""),
+        check: Some(user_entries_untouched),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-commit-direct",
+        run: Run::Twice,
+        setup: Some(user_entries),
+        first: Some(Want::Refused("interrupted")),
+        want: Want::Refused("{dst}/private: existed before this run"),
+        check: Some(user_entries_untouched),
+        ..LIE
+    },
     Row {
         attack: "lie-journal-outside",
         run: Run::Twice,
-        want: Want::Refused("{dst}/../outside: opening without following symlinks"),
+        first: Some(Want::Refused("interrupted")),
+        want: Want::Line(""),
+        check: Some(journal_refused),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-through-symlink",
+        run: Run::Twice,
+        first: Some(Want::Refused("interrupted")),
+        want: Want::Refused("{dst}/out: opening without following symlinks"),
         ..LIE
     },
     Row {
         attack: "lie-journal-target-root",
         run: Run::Twice,
+        first: Some(Want::Refused("interrupted")),
         want: Want::Line(""),
+        check: Some(journal_refused),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-planted",
+        run: Run::Twice,
+        setup: Some(user_entries),
+        want: Want::Line(""),
+        check: Some(planted_refused),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-renamed",
+        run: Run::Twice,
+        setup: Some(user_entries),
+        want: Want::Line(""),
+        check: Some(planted_refused),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-begin",
+        want: Want::Refused("a begin line, which only the host writes"),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-malformed",
+        want: Want::Refused("not a wp-init journal line"),
+        ..LIE
+    },
+    Row {
+        attack: "lie-journal-huge",
+        want: Want::Refused("no-such-file-"),
+        host_memory: Some(64 * MIB),
         ..LIE
     },
 ];
 
+/// The host's refusal of a journal line naming a path that is not plain and relative.
+const JOURNAL_OUTSIDE: &str = "refused what the component wrote to its journal";
+
+/// The host's refusal of a staged rename whose paths are not plain and relative.
+const STAGED_BAD: &str = "not a plain relative path";
+
 /// A hard link in TARGET to the file beside it, as whoever can write TARGET could make.
-fn hard_link_to_outside(case: &Case) {
+fn hard_link_to_outside(case: &mut Case) {
     std::fs::hard_link(case.outside.join("secret.txt"), case.dst.join("hl.php")).unwrap();
 }
 
-/// The user's own file in TARGET.
-fn user_file(case: &Case) {
+/// The user's own entries in TARGET, root's: a file (0644) and a private directory
+/// (0700).
+fn user_entries(case: &mut Case) {
     crate::common::write(&case.dst, "user.txt", b"the user's file\n");
+    std::fs::create_dir(case.dst.join("private")).unwrap();
+    std::fs::set_permissions(case.dst.join("private"), Permissions::from_mode(0o700)).unwrap();
+}
+
+/// The user's entries are as [`user_entries`] made them.
+fn user_entries_untouched(case: &Case) -> Result<(), String> {
+    for (name, want) in [("user.txt", 0o644), ("private", 0o700)] {
+        let m = std::fs::symlink_metadata(case.dst.join(name))
+            .map_err(|e| format!("{name}: {e}"))?;
+        let (mode, uid, gid) = (m.mode() & 0o7777, m.uid(), m.gid());
+        let (me, my_group) = (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        );
+        if (mode, uid, gid) != (want, me, my_group) {
+            return Err(format!(
+                "{name} is now {mode:o} {uid}:{gid}, was {want:o} {me}:{my_group}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A file and a directory from beside TARGET, bind-mounted into it.
+fn mount_points(case: &mut Case) {
+    let (file, dir) = (case.dst.join("mounted.txt"), case.dst.join("mounted"));
+    std::fs::write(&file, b"").unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    case.bind(&case.outside.join("keep.txt"), &file);
+    case.bind(&case.outside.join("empty"), &dir);
+}
+
+/// The journal the first run left is gone: refused and removed, not obeyed.
+fn journal_refused(case: &Case) -> Result<(), String> {
+    let left: Vec<String> = std::fs::read_dir(&case.dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wp-init-journal."))
+        .collect();
+    match left.is_empty() {
+        true => Ok(()),
+        false => Err(format!("journals left: {left:?}")),
+    }
+}
+
+/// The planted journal was not obeyed: the user's directory is untouched (the user's
+/// file of `lie-journal-renamed` is gone, by the attack's own rename, which the
+/// component may make), and the journal is gone.
+fn planted_refused(case: &Case) -> Result<(), String> {
+    let private = std::fs::symlink_metadata(case.dst.join("private")).unwrap();
+    if (private.mode() & 0o7777, private.uid()) != (0o700, rustix::process::geteuid().as_raw()) {
+        return Err(format!(
+            "private is now {:o} uid {}",
+            private.mode() & 0o7777,
+            private.uid()
+        ));
+    }
+    journal_refused(case)
 }

@@ -8,9 +8,11 @@ use wasip2::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
 
-use crate::bindings::exports::wp_init::installer::installer::{
-    CreatedEntry, EntryKind, StagedEntry,
-};
+use wp_init_core::journal::Line;
+use wp_init_core::report::EntryKind;
+
+use crate::bindings::exports::wp_init::installer::hosted::StagedEntry;
+use crate::bindings::exports::wp_init::installer::installer::Error;
 
 /// One attack's context.
 pub struct Ctx {
@@ -25,10 +27,14 @@ pub struct Ctx {
     /// A directory beside SOURCE and TARGET that the attacks aim at (`WP_INIT_OUTSIDE`).
     pub outside: String,
     ops: Vec<String>,
-    /// The entries the report will claim were created.
-    pub created: Vec<CreatedEntry>,
-    /// The staged entries the report will ask the host to rename.
+    /// Journal text not written to stdout yet.
+    journal: Vec<u8>,
+    /// Whether a write of the journal failed (later ones are not tried).
+    journal_failed: bool,
+    /// The staged entries the call will ask the host to rename.
     pub staged: Vec<StagedEntry>,
+    /// The error the call returns instead of its report, if the attack chose one.
+    pub fail: Option<Error>,
 }
 
 /// What an operation's failure is called in the outcome line.
@@ -83,8 +89,10 @@ impl Ctx {
             target_path: target.to_owned(),
             outside: std::env::var("WP_INIT_OUTSIDE").unwrap_or_default(),
             ops: Vec::new(),
-            created: Vec::new(),
+            journal: Vec::new(),
+            journal_failed: false,
             staged: Vec::new(),
+            fail: None,
         })
     }
 
@@ -140,13 +148,45 @@ impl Ctx {
         relative(&self.target_path, &join(&self.source_path, below))
     }
 
-    /// Claims in the report that `path` was created.
+    /// Claims in the journal that `path` was created (from SOURCE's `source_path`).
     pub fn claim(&mut self, path: &str, kind: EntryKind, source_path: &str) {
-        self.created.push(CreatedEntry {
+        let line = Line::Created {
             path: path.to_owned(),
             kind,
-            source_path: source_path.to_owned(),
-        });
+            source: source_path.to_owned(),
+        };
+        self.journal_line(&line);
+    }
+
+    /// Writes `line` to the journal (stdout in the host's calls).
+    pub fn journal_line(&mut self, line: &Line) {
+        self.journal_text(line.to_text().as_bytes());
+    }
+
+    /// Writes `text` as it is to the journal, buffered.
+    pub fn journal_text(&mut self, text: &[u8]) {
+        self.journal.extend_from_slice(text);
+        if self.journal.len() >= 32 * 1024 {
+            self.flush_journal();
+        }
+    }
+
+    /// Writes the buffered journal text to stdout, 4 KiB per write (the most one
+    /// `blocking-write-and-flush` takes; lines may be split between writes); a failure is
+    /// recorded as `journal=<error>` (once) and ends the writing.
+    pub fn flush_journal(&mut self) {
+        let text = std::mem::take(&mut self.journal);
+        if self.journal_failed || text.is_empty() {
+            return;
+        }
+        let out = wasip2::cli::stdout::get_stdout();
+        for chunk in text.chunks(4096) {
+            if let Err(e) = out.blocking_write_and_flush(chunk) {
+                self.journal_failed = true;
+                self.op("journal", Err::<(), _>(e));
+                return;
+            }
+        }
     }
 
     /// Asks the host's commit to rename `temporary` to `path`.

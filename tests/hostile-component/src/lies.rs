@@ -1,12 +1,15 @@
-//! Lying to the host, against today's protocol: `report.created` (the entries the host
-//! gives modes and owners) and `report.staged` (the renames of its commit) naming paths
-//! outside TARGET, `..`, absolute paths, entries swapped for symlinks before the host's
-//! pass, and a commit journal planted for the next run's recovery. To be ported to the
-//! `.wp-init-journal` protocol when it replaces `created`.
+//! Lying to the host through its own protocol: the journal the component writes to
+//! stdout in the host's calls (whose `created` lines get modes and owners from the host's
+//! pass), the staged renames it returns (the host's commit), and the journal file at
+//! TARGET's root that the next run's recovery obeys — written to through stdout, written
+//! to directly, planted from scratch, or made of a file that was already there.
 
-use wp_init_core::commit::{CREATED_LOG_PREFIX, DirFinal, JOURNAL, Journal, Rename, Time};
+use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+use wp_init_core::commit::{DirFinal, Journal, Rename, Time};
+use wp_init_core::journal::{FORMAT, JOURNAL_PREFIX, Line, journal_name};
+use wp_init_core::report::EntryKind;
 
-use crate::bindings::exports::wp_init::installer::installer::EntryKind;
+use crate::bindings::exports::wp_init::installer::installer::{Error, PathError};
 use crate::ctx::{Ctx, create, plant};
 
 /// Claims a file beside TARGET, by `..`.
@@ -68,7 +71,7 @@ pub fn created_hard_link(c: &mut Ctx) {
 }
 
 /// Creates a file and names, as its SOURCE counterpart (whose mode the host copies), a
-/// file beside SOURCE.
+/// file beside SOURCE, by `..` and by its absolute path.
 pub fn created_source_escape(c: &mut Ctx) {
     c.op("create", create(&c.target, "x.php", false));
     let beside = format!("../{}", c.out_of_target("secret.txt"));
@@ -80,10 +83,20 @@ pub fn created_source_escape(c: &mut Ctx) {
     );
 }
 
-/// Claims an entry it did not create: the user's file, which the test put in TARGET.
+/// Claims entries of TARGET it did not create: the user's file and the user's private
+/// directory, which the test put there (root's, 0644 and 0700).
 pub fn created_not_created(c: &mut Ctx) {
     c.claim("user.txt", EntryKind::File, "wp-includes/version.php");
-    c.note("claimed", "user-file");
+    c.claim("private", EntryKind::Directory, "wp-admin");
+    c.note("claimed", "user-entries");
+}
+
+/// Claims the mount points the test made in TARGET: a file and a directory from beside
+/// TARGET, bind-mounted there (what a volume or a mounted secret is).
+pub fn created_mount_point(c: &mut Ctx) {
+    c.claim("mounted.txt", EntryKind::File, "index.php");
+    c.claim("mounted", EntryKind::Directory, "wp-admin");
+    c.note("claimed", "mount-points");
 }
 
 /// Stages a rename whose temporary name is beside TARGET.
@@ -136,52 +149,189 @@ pub fn staged_symlink_as_symlink(c: &mut Ctx) {
     c.claim("index.php", EntryKind::Symlink, "index.php");
 }
 
-/// Plants a commit journal for the next run's recovery to finish: renames and directory
-/// modes beside TARGET, by `..`, by absolute paths and through a symlink.
-pub fn journal_outside(c: &mut Ctx) {
-    let up = c.out_of_target("");
-    c.op("symlink", c.target.symlink_at(&up, "out"));
-    let secret = c.out_of_target("secret.txt");
-    let dir = |path: String| DirFinal {
-        path,
-        mode: Some(0o777),
-        mtime: Some(Time { secs: 0, nanos: 0 }),
-    };
-    let journal = Journal::new(
-        vec![Rename {
-            temporary: c.out_of_target("keep.txt"),
-            path: secret.clone(),
-        }],
-        vec![
-            dir(up.clone()),
-            dir("out".into()),
-            dir("out/empty".into()),
-            dir(format!("{}/empty", c.outside)),
-        ],
-    );
-    c.op(
-        "plant-journal",
-        plant(&c.target, JOURNAL, journal.to_text().as_bytes()),
-    );
-    let log = format!("{CREATED_LOG_PREFIX}1");
-    c.op("plant-log", plant(&c.target, &log, b"\"../outside\"\n"));
+/// A commit that gives the user's private directory (root's, 0700) mode 0777.
+fn commit_on_user_entries() -> Line {
+    Line::Commit(Journal::new(Vec::new(), vec![wide_open("private")]))
 }
 
-/// Plants a commit journal that gives TARGET itself a mode and a time.
+/// A directory's final mode 0777 and time 0.
+fn wide_open(path: &str) -> DirFinal {
+    DirFinal {
+        path: path.into(),
+        mode: Some(0o777),
+        mtime: Some(Time { secs: 0, nanos: 0 }),
+    }
+}
+
+/// Ends the call with an error (an interrupted run, for the next run's recovery).
+fn fail(c: &mut Ctx, why: &str) {
+    c.fail = Some(Error::Io(PathError {
+        path: c.target_path.clone(),
+        cause: why.into(),
+    }));
+    c.note("failed", "on-purpose");
+}
+
+/// Writes a commit to its journal through stdout, as if the host had, and fails.
+pub fn journal_commit_stdout(c: &mut Ctx) {
+    c.claim("x.php", EntryKind::File, "index.php");
+    c.journal_line(&commit_on_user_entries());
+    c.flush_journal();
+    fail(c, "interrupted");
+}
+
+/// This run's journal file at TARGET's root, opened for writing directly (the component
+/// can list TARGET's root and open whatever it finds there).
+fn own_journal(c: &mut Ctx) -> Option<(wasip2::filesystem::types::Descriptor, u64)> {
+    c.flush_journal();
+    let name = c.op("find-journal", journal_names(c))?.into_iter().next();
+    let Some(name) = name else {
+        c.note("find-journal", "none");
+        return None;
+    };
+    let file = c.op(
+        "open-journal",
+        c.target.open_at(
+            PathFlags::empty(),
+            &name,
+            OpenFlags::empty(),
+            DescriptorFlags::WRITE | DescriptorFlags::READ,
+        ),
+    )?;
+    let size = c.op("stat-journal", file.stat())?.size;
+    Some((file, size))
+}
+
+/// The names at TARGET's root that are journals.
+fn journal_names(c: &Ctx) -> Result<Vec<String>, wasip2::filesystem::types::ErrorCode> {
+    let dir = c.target.read_directory()?;
+    let mut names = Vec::new();
+    while let Some(e) = dir.read_directory_entry()? {
+        if e.name.starts_with(JOURNAL_PREFIX) {
+            names.push(e.name);
+        }
+    }
+    Ok(names)
+}
+
+/// Appends `lines` to this run's journal file directly, past what stdout wrote, and fails.
+fn append_to_own_journal(c: &mut Ctx, lines: &[Line]) {
+    c.claim("x.php", EntryKind::File, "index.php");
+    if let Some((file, size)) = own_journal(c) {
+        let text: String = lines.iter().map(Line::to_text).collect();
+        c.op("append", file.write(text.as_bytes(), size));
+    }
+    fail(c, "interrupted");
+}
+
+/// A commit on the user's entries appended to its journal file directly.
+pub fn journal_commit_direct(c: &mut Ctx) {
+    append_to_own_journal(c, &[commit_on_user_entries()]);
+}
+
+/// A commit appended directly whose paths leave TARGET by `..` and by absolute paths.
+pub fn journal_outside(c: &mut Ctx) {
+    let (up, secret) = (c.out_of_target(""), c.out_of_target("secret.txt"));
+    let commit = Line::Commit(Journal::new(
+        vec![Rename {
+            temporary: c.out_of_target("keep.txt"),
+            path: secret,
+        }],
+        vec![wide_open(&up), wide_open(&format!("{}/empty", c.outside))],
+    ));
+    append_to_own_journal(c, &[commit]);
+}
+
+/// A commit appended directly that gives a directory beside TARGET a mode through a
+/// symlink it plants in TARGET.
+pub fn journal_through_symlink(c: &mut Ctx) {
+    let up = c.out_of_target("");
+    c.op("symlink", c.target.symlink_at(&up, "out"));
+    let commit = Line::Commit(Journal::new(Vec::new(), vec![wide_open("out/empty")]));
+    append_to_own_journal(c, &[commit]);
+}
+
+/// A commit appended directly that gives TARGET itself a mode and a time.
 pub fn journal_target_root(c: &mut Ctx) {
-    let journal = Journal::new(
+    let commit = Line::Commit(Journal::new(
         Vec::new(),
-        ["", "/"]
-            .into_iter()
-            .map(|p| DirFinal {
-                path: p.into(),
-                mode: Some(0o777),
-                mtime: Some(Time { secs: 0, nanos: 0 }),
-            })
-            .collect(),
-    );
+        vec![wide_open(""), wide_open("/"), wide_open(".")],
+    ));
+    append_to_own_journal(c, &[commit]);
+}
+
+/// Plants a journal of its own making at TARGET's root, with TARGET's identity (which
+/// the test hands over: a volume's root has a predictable inode) and a commit on the
+/// user's entries, for the next run's recovery.
+pub fn journal_planted(c: &mut Ctx) {
+    let text = forged_journal(0xab);
+    c.op("plant", plant(&c.target, &journal_name(0xab), text.as_bytes()));
+}
+
+/// Makes the user's file (old, root's, one link) a journal: renames it to a journal's
+/// name and writes a forged journal into it.
+pub fn journal_renamed(c: &mut Ctx) {
+    let name = journal_name(0xac);
     c.op(
-        "plant-journal",
-        plant(&c.target, JOURNAL, journal.to_text().as_bytes()),
+        "rename",
+        c.target.rename_at("user.txt", &c.target, &name),
     );
+    let text = forged_journal(0xac);
+    if let Some(f) = c.op(
+        "open",
+        c.target.open_at(
+            PathFlags::empty(),
+            &name,
+            OpenFlags::TRUNCATE,
+            DescriptorFlags::WRITE,
+        ),
+    ) {
+        c.op("write", f.write(text.as_bytes(), 0));
+    }
+}
+
+/// A journal of the run with `nonce` in this TARGET (`WP_INIT_TARGET_ID`), ending in a
+/// commit on the user's entries.
+fn forged_journal(nonce: u64) -> String {
+    let begin = Line::Begin {
+        format: FORMAT,
+        nonce,
+        target: std::env::var("WP_INIT_TARGET_ID").ok(),
+    };
+    begin.to_text() + &commit_on_user_entries().to_text()
+}
+
+/// Writes a `begin` line of another run (another nonce, another TARGET) to its journal,
+/// and claims a file it made.
+pub fn journal_begin(c: &mut Ctx) {
+    c.journal_line(&Line::Begin {
+        format: FORMAT,
+        nonce: 7,
+        target: Some("1".into()),
+    });
+    c.op("create", create(&c.target, "x.php", false));
+    c.claim("x.php", EntryKind::File, "index.php");
+}
+
+/// Writes lines that are not journal lines: garbage, a cut line, a line of another
+/// format, not UTF-8.
+pub fn journal_malformed(c: &mut Ctx) {
+    c.journal_text(b"garbage\n");
+    c.journal_text(b"{\"created\":{\"path\":\"x.php\"}}\n");
+    c.journal_text(b"{\"created\":{\"path\":\"\xff.php\",\"kind\":\"file\",\"source\":\"\"}}\n");
+}
+
+/// Lines created by [`journal_huge`].
+const HUGE_LINES: usize = 1_000_000;
+
+/// A million well-formed `created` lines (about 80 MB) for files that do not exist, in a
+/// directory it made.
+pub fn journal_huge(c: &mut Ctx) {
+    c.op("mkdir", c.target.create_directory_at("huge"));
+    c.claim("huge", EntryKind::Directory, "wp-admin");
+    for i in 0..HUGE_LINES {
+        let path = format!("huge/no-such-file-{i:08}.php");
+        c.claim(&path, EntryKind::File, "index.php");
+    }
+    c.note("lines", HUGE_LINES);
 }

@@ -1,14 +1,16 @@
-//! A hostile component, for tests only: it exports wp-init's world, bound from the
+//! A hostile component, for tests only: it exports wp-init's world `host` (the public
+//! `installer` interface and the host's own `hosted` protocol), bound from the
 //! repository's `wit/` (a change of the contract is a compile error here), and each of
 //! its entry points makes the attack that `WP_INIT_ATTACK` names, then prints what the
 //! runtime answered on stderr, as one line:
 //!
 //! `attack NAME: OP=OUTCOME OP=OUTCOME ...` (`OUTCOME` is `ok` or the WASI error code).
 //!
-//! It returns a report claiming what the attack chose to claim (`created`, `staged`), so
-//! the host's pass and commit run on it. Under `wasi:cli/run` (`wasmtime run
-//! hostile.wasm SOURCE TARGET`) it makes the same attack and prints the same line.
-//! `host/tests/hostile_component.rs` holds the table of attacks and what each must give.
+//! In the host's calls it writes to its journal (stdout) what the attack chose to claim
+//! and returns the staged renames it chose, so the host's pass and commit run on them.
+//! Under `wasi:cli/run` (`wasmtime run hostile.wasm SOURCE TARGET`) it makes the same
+//! attack and prints the same line. `host/tests/hostile_component.rs` holds the table of
+//! attacks and what each must give.
 
 mod ctx;
 mod escape;
@@ -17,9 +19,12 @@ mod lies;
 mod resources;
 mod source;
 
+use bindings::exports::wp_init::installer::hosted::{
+    self, Context, Part, StagedEntry, UpgradeOptions,
+};
 use bindings::exports::wp_init::installer::installer::{
-    ConfigAction, ConfigReport, Error, Guest, InstallStatus, Options, Part, PathError, Report,
-    UpgradeOptions, UpgradeReport, UpgradeStatus, VerifyOptions, VerifyReport,
+    self, ConfigAction, ConfigReport, Error, InstallStatus, Options, PathError, Report,
+    UpgradeReport, UpgradeStatus, VerifyOptions, VerifyReport,
 };
 use std::io::Write;
 
@@ -29,7 +34,7 @@ use ctx::Ctx;
 #[allow(unsafe_code, missing_docs, clippy::all, reason = "generated bindings")]
 mod bindings {
     wit_bindgen::generate!({
-        world: "embed",
+        world: "host",
         path: "../../wit",
     });
 
@@ -95,7 +100,7 @@ const ATTACKS: &[Attack] = &[
     ("many-handles", resources::many_handles),
     ("deep-chain", resources::deep_chain),
     ("million-files", resources::million_files),
-    // Lying to the host (today's protocol).
+    // Lying to the host: its journal (stdout) and the staged renames it returns.
     ("lie-created-dotdot", lies::created_dotdot),
     ("lie-created-inner-dotdot", lies::created_inner_dotdot),
     ("lie-created-absolute", lies::created_absolute),
@@ -106,6 +111,7 @@ const ATTACKS: &[Attack] = &[
     ("lie-created-hard-link", lies::created_hard_link),
     ("lie-created-source-escape", lies::created_source_escape),
     ("lie-created-not-created", lies::created_not_created),
+    ("lie-created-mount-point", lies::created_mount_point),
     ("lie-staged-dotdot", lies::staged_dotdot),
     ("lie-staged-absolute", lies::staged_absolute),
     ("lie-staged-into-outside", lies::staged_into_outside),
@@ -118,8 +124,16 @@ const ATTACKS: &[Attack] = &[
         "lie-staged-symlink-as-symlink",
         lies::staged_symlink_as_symlink,
     ),
+    ("lie-journal-commit-stdout", lies::journal_commit_stdout),
+    ("lie-journal-commit-direct", lies::journal_commit_direct),
     ("lie-journal-outside", lies::journal_outside),
+    ("lie-journal-through-symlink", lies::journal_through_symlink),
     ("lie-journal-target-root", lies::journal_target_root),
+    ("lie-journal-planted", lies::journal_planted),
+    ("lie-journal-renamed", lies::journal_renamed),
+    ("lie-journal-begin", lies::journal_begin),
+    ("lie-journal-malformed", lies::journal_malformed),
+    ("lie-journal-huge", lies::journal_huge),
 ];
 
 /// Lists the attacks (the test checks its table has a row for each).
@@ -129,7 +143,7 @@ fn list(c: &mut Ctx) {
 }
 
 /// Makes the attack `WP_INIT_ATTACK` names on the preopens `source` and `target`,
-/// prints its outcome line, and returns what it claims.
+/// writes what it claims to the journal, prints its outcome line, and returns its context.
 fn attack(source: &str, target: &str) -> Result<Ctx, Error> {
     let name = std::env::var("WP_INIT_ATTACK").unwrap_or_default();
     let fail = |cause: String| {
@@ -144,14 +158,17 @@ fn attack(source: &str, target: &str) -> Result<Ctx, Error> {
         .ok_or_else(|| fail(format!("unknown attack {name:?}")))?;
     let mut ctx = Ctx::new(source, target).map_err(fail)?;
     run(&mut ctx);
+    ctx.flush_journal();
     // Never panics: an attack may have filled (and so closed) stderr.
     let _ = writeln!(std::io::stderr(), "{}", ctx.line(&name));
+    if let Some(e) = ctx.fail.take() {
+        return Err(e);
+    }
     Ok(ctx)
 }
 
-/// The report a successful install would give, claiming what the attack claims, with
-/// the outcome line as its warning.
-fn report(ctx: Ctx) -> Report {
+/// The report a successful install would give, with the outcome line as its warning.
+fn report(ctx: &Ctx) -> Report {
     let name = std::env::var("WP_INIT_ATTACK").unwrap_or_default();
     Report {
         status: InstallStatus::Copied,
@@ -167,41 +184,45 @@ fn report(ctx: Ctx) -> Report {
             variables: Vec::new(),
         },
         warnings: vec![ctx.line(&name)],
-        created: ctx.created,
-        staged: ctx.staged,
+        created: Vec::new(),
     }
 }
 
-/// The component's implementation of the typed `installer` interface: every entry point
-/// makes the attack.
+/// [`report`] and the staged renames the attack asks the host's commit for.
+fn staged(ctx: Ctx) -> (Report, Vec<StagedEntry>) {
+    (report(&ctx), ctx.staged)
+}
+
+/// The upgrade report around `install`.
+fn upgraded(install: Report) -> UpgradeReport {
+    UpgradeReport {
+        status: UpgradeStatus::Installed,
+        from: None,
+        to: String::new(),
+        db_version_from: None,
+        db_version_to: None,
+        replaced: Vec::new(),
+        added: Vec::new(),
+        removed: Vec::new(),
+        kept: Vec::new(),
+        install,
+    }
+}
+
+/// The component: every entry point of both interfaces makes the attack.
 struct Component;
 
-impl Guest for Component {
+impl installer::Guest for Component {
     fn install(options: Options) -> Result<Report, Error> {
-        attack(&options.source, &options.target).map(report)
+        attack(&options.source, &options.target).map(|c| report(&c))
     }
 
-    fn install_leaving(options: Options, _parts: Vec<Part>) -> Result<Report, Error> {
-        attack(&options.source, &options.target).map(report)
-    }
-
-    fn install_part(options: Options, _part: Part) -> Result<Report, Error> {
-        attack(&options.source, &options.target).map(report)
-    }
-
-    fn upgrade(options: Options, _upgrade: UpgradeOptions) -> Result<UpgradeReport, Error> {
-        let install = attack(&options.source, &options.target).map(report)?;
-        Ok(UpgradeReport {
-            status: UpgradeStatus::Installed,
-            from: None,
-            to: String::new(),
-            db_version_from: None,
-            db_version_to: None,
-            replaced: Vec::new(),
-            added: Vec::new(),
-            removed: Vec::new(),
-            install,
-        })
+    fn upgrade(
+        options: Options,
+        _upgrade: installer::UpgradeOptions,
+    ) -> Result<UpgradeReport, Error> {
+        let c = attack(&options.source, &options.target)?;
+        Ok(upgraded(report(&c)))
     }
 
     fn verify(options: VerifyOptions) -> Result<VerifyReport, Error> {
@@ -213,6 +234,33 @@ impl Guest for Component {
             missing: Vec::new(),
             extra: Vec::new(),
         })
+    }
+}
+
+impl hosted::Guest for Component {
+    fn install(
+        options: Options,
+        _context: Context,
+        _parts: Vec<Part>,
+    ) -> Result<(Report, Vec<StagedEntry>), Error> {
+        attack(&options.source, &options.target).map(staged)
+    }
+
+    fn install_part(
+        options: Options,
+        _context: Context,
+        _part: Part,
+    ) -> Result<(Report, Vec<StagedEntry>), Error> {
+        attack(&options.source, &options.target).map(staged)
+    }
+
+    fn upgrade(
+        options: Options,
+        _context: Context,
+        _upgrade: UpgradeOptions,
+    ) -> Result<(UpgradeReport, Vec<StagedEntry>), Error> {
+        let (report, staged) = attack(&options.source, &options.target).map(staged)?;
+        Ok((upgraded(report), staged))
     }
 }
 

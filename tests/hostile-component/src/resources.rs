@@ -6,7 +6,8 @@ use std::hint::black_box;
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, PathFlags};
 
-use crate::bindings::exports::wp_init::installer::installer::EntryKind;
+use wp_init_core::report::EntryKind;
+
 use crate::ctx::{Ctx, create, open_dir, open_read};
 
 /// Grows memory until the runtime refuses (the host's cap traps the instance).
@@ -62,7 +63,8 @@ pub fn stderr_flood(c: &mut Ctx) {
     flood(c, "stderr", &err, 64 << 20);
 }
 
-/// 1 GiB on stdout (a sink under the typed API, captured under `run`).
+/// 1 GiB on stdout, without a newline (the journal in the host's calls, captured under
+/// `run`).
 pub fn stdout_flood(c: &mut Ctx) {
     let out = wasip2::cli::stdout::get_stdout();
     flood(c, "stdout", &out, 1 << 30);
@@ -116,7 +118,7 @@ pub fn many_handles(c: &mut Ctx) {
 const DEPTH: usize = 1000;
 
 /// A chain of `DEPTH` nested directories, each made relative to the one before, all
-/// reported as created (the host walks every one of them).
+/// journaled as created (the host walks every one of them).
 pub fn deep_chain(c: &mut Ctx) {
     let mut dir = None::<Descriptor>;
     let mut path = String::new();
@@ -151,10 +153,9 @@ pub fn deep_chain(c: &mut Ctx) {
 const DIRS: usize = 1000;
 const PER_DIR: usize = 1000;
 
-/// A million empty files in TARGET, all reported as created (with SOURCE's `index.php`
+/// A million empty files in TARGET, all journaled as created (with SOURCE's `index.php`
 /// as their counterpart, so the host sets a mode on each).
 pub fn million_files(c: &mut Ctx) {
-    c.created.reserve(DIRS * (PER_DIR + 1));
     for d in 0..DIRS {
         let name = format!("m{d}");
         if let Err(e) = c.target.create_directory_at(&name) {
