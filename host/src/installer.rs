@@ -351,14 +351,23 @@ impl Installer {
         let ran = {
             let _private = PrivateUmask::set();
             let mut grants = self.grants(&source, &target, !self.dry_run, &[]);
-            grants.journal = (!self.dry_run).then(|| journal.clone());
+            if !self.dry_run {
+                // Before the component runs: its birth is the run's floor.
+                journal.start();
+                grants.journal = Some(journal.clone());
+            }
             let options = wit::Options {
                 source: self.source.clone(),
                 target: self.target.clone(),
                 dry_run: self.dry_run,
                 mount_points: self.mount_points.clone(),
             };
-            call(&grants, &options, &context)?
+            let ran = call(&grants, &options, &context);
+            // A line refused says more than what the component made of the refusal.
+            if let Some(refused) = journal.refusal() {
+                return Err(refused);
+            }
+            ran?
         };
         let (report, staged) = ran.report;
         let mut report = convert(report);
@@ -387,6 +396,7 @@ impl Installer {
                 staged,
                 (self.owner, self.config_mode),
                 found.journals,
+                found.floor,
                 report.installed_core(),
             )?;
             host.modes_set = done.modes_set;

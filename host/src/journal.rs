@@ -1,13 +1,24 @@
 //! This run's journal file (`core::journal`) at TARGET's root: made by the host, written by
 //! the component through its stdout, read back by the host's pass and commit.
 //!
-//! The file is made on the component's first write (a run that creates nothing leaves no
-//! file, and needs none on a read-only TARGET), relative to TARGET's open directory,
-//! `O_EXCL|O_NOFOLLOW`, mode 0600, with the [`Line::Begin`] naming this run's nonce and
-//! TARGET's identity. The host keeps the descriptor: what it reads back is the file it
-//! made, whatever a co-tenant renames into its name meanwhile. Several instances share
-//! one [`JournalStream`]; each write is whole lines under a lock, so lines never mix. A
-//! flush sends the lines to the file's server (NFS) before what they announce is made.
+//! The file is made before the component runs ([`JournalStream::start`]; on the
+//! component's first write if TARGET could not take it then: a read-only TARGET needs
+//! none), relative to TARGET's open directory, `O_EXCL|O_NOFOLLOW`, mode
+//! [`JOURNAL_MODE`], with the [`Line::Begin`] naming this run's nonce and TARGET's
+//! identity. Its birth time is the floor below which the host changes nothing the journal
+//! names (`born`). The host keeps the descriptor: what it reads back is the file it made,
+//! whatever a co-tenant renames into its name meanwhile. Several instances share one
+//! [`JournalStream`]; each write is whole lines under a lock, so lines never mix. A flush
+//! sends the lines to the file's server (NFS) before what they announce is made.
+//!
+//! What the component writes is checked line by line before it reaches the file
+//! (`core::journal::from_component`): no line of the host's own kinds (`begin`,
+//! `commit`), no path that is not plain and relative, no line longer than
+//! [`MAX_LINE_BYTES`], no more than [`MAX_JOURNAL_BYTES`] in all. The first line refused
+//! fails the write, and every later one; the host then refuses the run
+//! ([`JournalStream::refusal`]). The component can still write to the file directly
+//! (TARGET is its to write): what the host reads back is checked again (`commit`), and
+//! nothing a journal says makes the host change an entry older than the journal.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -21,9 +32,18 @@ use rustix::fs::{Mode, OFlags};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
+use crate::born::{self, Born};
 use crate::roots::Root;
 use crate::{Error, PathError};
-use wp_init_core::journal::{FORMAT, Line, MAX_JOURNAL_BYTES, journal_name};
+use wp_init_core::journal::{
+    FORMAT, Line, MAX_JOURNAL_BYTES, MAX_LINE_BYTES, from_component, journal_name,
+};
+
+/// The mode of the host's journal files. The sticky bit marks them as the host's: the
+/// component cannot set a mode (WASI has none to set) and creates files under umask 077,
+/// so a journal it planted, or a file of the user's it renamed into a journal's name,
+/// never has it; a journal without it is not obeyed (`state`).
+pub(crate) const JOURNAL_MODE: u32 = 0o1600;
 
 /// The stream the component's stdout writes the journal to.
 #[derive(Clone)]
@@ -39,6 +59,14 @@ struct State {
     shown: String,
     begin: String,
     file: Option<File>,
+    /// The file's length.
+    len: u64,
+    /// The component's text after its last newline, not written yet.
+    pending: Vec<u8>,
+    /// Why the component's writes are refused, once one was.
+    refused: Option<String>,
+    /// The file's birth time, when it was made before the component ran.
+    born: Option<Born>,
 }
 
 impl JournalStream {
@@ -63,8 +91,38 @@ impl JournalStream {
                 }
                 .to_text(),
                 file: None,
+                len: 0,
+                pending: Vec::new(),
+                refused: None,
+                born: None,
             })),
         })
+    }
+
+    /// Makes the file now, before the component runs, and takes its birth time as the
+    /// floor of this run. If TARGET cannot take it (read-only, not this user's to
+    /// write), the file is made on the component's first write, and the run has no floor.
+    pub(crate) fn start(&self) {
+        let mut state = self.lock();
+        if state.file.is_none() && state.make().is_ok() {
+            state.born = state.file.as_ref().and_then(|f| born::facts(f).ok()?.born);
+        }
+    }
+
+    /// The birth time of the file, made before the component ran (none when it was not,
+    /// or the file system keeps no birth times).
+    pub(crate) fn born(&self) -> Option<Born> {
+        self.lock().born
+    }
+
+    /// The host's refusal of what the component wrote, if it refused a line.
+    pub(crate) fn refusal(&self) -> Option<Error> {
+        let state = self.lock();
+        let why = state.refused.as_ref()?;
+        Some(Error::Io(PathError {
+            path: state.shown.clone(),
+            cause: format!("refused what the component wrote to its journal: {why}"),
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -110,27 +168,79 @@ impl JournalStream {
 }
 
 impl State {
+    /// Makes the file, marked as the host's, with its first line.
+    fn make(&mut self) -> std::io::Result<()> {
+        let fd = rustix::fs::openat(
+            self.dir.as_fd(),
+            &self.name,
+            OFlags::RDWR
+                | OFlags::APPEND
+                | OFlags::CREATE
+                | OFlags::EXCL
+                | OFlags::NOFOLLOW
+                | OFlags::CLOEXEC,
+            Mode::from_raw_mode(JOURNAL_MODE),
+        )?;
+        // The mode given to open keeps the sticky bit on Linux's file systems; should
+        // one drop it, it is set again.
+        if rustix::fs::fstat(&fd)?.st_mode & 0o7777 != JOURNAL_MODE {
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(JOURNAL_MODE))?;
+        }
+        let mut file = File::from(fd);
+        file.write_all(self.begin.as_bytes())?;
+        self.len = self.begin.len() as u64;
+        self.file = Some(file);
+        Ok(())
+    }
+
     /// Writes `bytes`, making the file first if need be.
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<&File> {
         if self.file.is_none() {
-            let fd = rustix::fs::openat(
-                self.dir.as_fd(),
-                &self.name,
-                OFlags::RDWR
-                    | OFlags::APPEND
-                    | OFlags::CREATE
-                    | OFlags::EXCL
-                    | OFlags::NOFOLLOW
-                    | OFlags::CLOEXEC,
-                Mode::from(0o600),
-            )?;
-            let mut file = File::from(fd);
-            file.write_all(self.begin.as_bytes())?;
-            self.file = Some(file);
+            self.make()?;
         }
         let mut file = self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?;
         file.write_all(bytes)?;
+        self.len += bytes.len() as u64;
         Ok(self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?)
+    }
+
+    /// Takes `bytes` the component wrote: writes the whole lines among them that it may
+    /// write, keeps the rest of a line for later, refuses anything else (and then every
+    /// later write).
+    fn take(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if let Some(why) = &self.refused {
+            return Err(why.clone());
+        }
+        self.pending.extend_from_slice(bytes);
+        let whole = self
+            .pending
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let why = if self.pending.len() - whole > MAX_LINE_BYTES {
+            Some(format!("a line longer than {MAX_LINE_BYTES} bytes"))
+        } else if self.len + whole as u64 > MAX_JOURNAL_BYTES {
+            Some(format!("more than {MAX_JOURNAL_BYTES} bytes"))
+        } else if whole == 0 {
+            None
+        } else {
+            self.pending[..whole - 1]
+                .split(|b| *b == b'\n')
+                .find_map(|line| match line.len() > MAX_LINE_BYTES {
+                    true => Some(format!("a line longer than {MAX_LINE_BYTES} bytes")),
+                    false => from_component(line).err(),
+                })
+        };
+        if let Some(why) = why {
+            self.pending.clear();
+            self.refused = Some(why.clone());
+            return Err(why);
+        }
+        if whole > 0 {
+            let lines: Vec<u8> = self.pending.drain(..whole).collect();
+            self.write(&lines).map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Sends what was written to the file's server, when it has one: closing a duplicate
@@ -171,8 +281,7 @@ impl OutputStream for JournalStream {
         let mut state = self.lock();
         let shown = state.shown.clone();
         state
-            .write(&bytes)
-            .map(|_| ())
+            .take(&bytes)
             .map_err(|e| StreamError::LastOperationFailed(wasmtime::format_err!("{shown}: {e}")))
     }
 
@@ -194,7 +303,8 @@ impl tokio::io::AsyncWrite for JournalStream {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(self.lock().write(buf).map(|_| buf.len()))
+        let taken = self.lock().take(buf).map_err(std::io::Error::other);
+        Poll::Ready(taken.map(|()| buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -207,7 +317,7 @@ impl tokio::io::AsyncWrite for JournalStream {
 }
 
 /// Reads a journal file's text, at most [`MAX_JOURNAL_BYTES`].
-pub(crate) fn read_text(mut file: &File, shown: &str) -> Result<String, Error> {
+pub(crate) fn read_text(file: &File, shown: &str) -> Result<String, Error> {
     let mut bytes = Vec::new();
     let fail = |cause: String| {
         Error::Io(PathError {
@@ -215,8 +325,7 @@ pub(crate) fn read_text(mut file: &File, shown: &str) -> Result<String, Error> {
             cause,
         })
     };
-    (&mut file)
-        .take(MAX_JOURNAL_BYTES + 1)
+    file.take(MAX_JOURNAL_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(format!("reading the journal: {e}")))?;
     if bytes.len() as u64 > MAX_JOURNAL_BYTES {
@@ -225,4 +334,46 @@ pub(crate) fn read_text(mut file: &File, shown: &str) -> Result<String, Error> {
         )));
     }
     String::from_utf8(bytes).map_err(|_| fail("not UTF-8: not a journal of wp-init's".into()))
+}
+
+/// Reads a journal file line by line from where it is, calling `each` with every line
+/// (without its newline), holding one line at a time: at most [`MAX_JOURNAL_BYTES`] in
+/// all, and `max_line` bytes a line when given. A last line without its newline was cut
+/// short by a crash (or never finished): it is left out, as `core::journal::lines` does.
+pub(crate) fn read_lines(
+    file: &File,
+    shown: &str,
+    max_line: Option<usize>,
+    mut each: impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let fail = |cause: String| {
+        Error::Io(PathError {
+            path: shown.to_owned(),
+            cause,
+        })
+    };
+    let mut reader = std::io::BufReader::new(file.take(MAX_JOURNAL_BYTES + 1));
+    let mut line = Vec::new();
+    let mut read = 0u64;
+    loop {
+        line.clear();
+        let limit = max_line.map_or(u64::MAX, |m| m as u64 + 1);
+        let n = std::io::BufRead::read_until(&mut (&mut reader).take(limit), b'\n', &mut line)
+            .map_err(|e| fail(format!("reading the journal: {e}")))?;
+        read += n as u64;
+        if read > MAX_JOURNAL_BYTES {
+            return Err(fail(format!(
+                "larger than {MAX_JOURNAL_BYTES} bytes: not a journal of wp-init's"
+            )));
+        }
+        match (line.strip_suffix(b"\n"), max_line) {
+            (Some(whole), _) => each(whole)?,
+            (None, Some(max)) if line.len() > max => {
+                return Err(fail(format!(
+                    "refused what the component wrote to its journal: a line longer than {max} bytes"
+                )));
+            }
+            (None, _) => return Ok(()),
+        }
+    }
 }
