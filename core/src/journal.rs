@@ -341,10 +341,7 @@ mod tests {
             (commit.trim_end().as_bytes(), "a commit line"),
             (b"garbage", "not a wp-init journal line"),
             (b"{\"created\":{\"path\":\"\xff\"}}", "not UTF-8"),
-            (
-                b"{\"staging\":{\"path\":\"../x\"}}",
-                "outside TARGET",
-            ),
+            (b"{\"staging\":{\"path\":\"../x\"}}", "outside TARGET"),
             (
                 b"{\"created\":{\"path\":\"a\",\"kind\":\"file\",\"source\":\"/etc/shadow\"}}",
                 "outside TARGET",

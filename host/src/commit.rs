@@ -228,7 +228,10 @@ pub(crate) fn finish_left(
     retired: Retired,
     floor: Option<Born>,
 ) -> Result<(), Error> {
-    commit::finish(journal, &mut OnDisk::new(target, None, vec![retired], floor))
+    commit::finish(
+        journal,
+        &mut OnDisk::new(target, None, vec![retired], floor),
+    )
 }
 
 /// How many created entries the pass takes at once (its memory, not the tree's).

@@ -364,8 +364,14 @@ impl Installer {
             };
             let ran = call(&grants, &options, &context);
             // A line refused says more than what the component made of the refusal.
-            if let Some(refused) = journal.refusal() {
-                return Err(refused);
+            let ran = match journal.refusal() {
+                Some(refused) => Err(refused),
+                None => ran,
+            };
+            if ran.is_err() {
+                // The run's error is the one to give: a journal with its first line only
+                // that could not be removed is harmless (the next run retires it).
+                let _ = journal.discard_if_empty();
             }
             ran?
         };

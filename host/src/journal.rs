@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
@@ -107,6 +107,37 @@ impl JournalStream {
         if state.file.is_none() && state.make().is_ok() {
             state.born = state.file.as_ref().and_then(|f| born::facts(f).ok()?.born);
         }
+    }
+
+    /// Removes the file if it holds nothing but its first line (the component wrote
+    /// nothing), as a run that failed before making anything leaves nothing; the
+    /// stream then makes it again if written to.
+    pub(crate) fn discard_if_empty(&self) -> Result<(), Error> {
+        let mut state = self.lock();
+        if state.len != state.begin.len() as u64 || !state.pending.is_empty() {
+            return Ok(());
+        }
+        let Some(file) = state.file.take() else {
+            return Ok(());
+        };
+        let fail = |e: rustix::io::Errno| {
+            Error::Io(PathError {
+                path: state.shown.clone(),
+                cause: format!("removing the empty journal: {e}"),
+            })
+        };
+        // Only the file itself: whatever else was renamed to its name stays.
+        let mine = rustix::fs::fstat(&file).map_err(fail)?;
+        match rustix::fs::statat(&state.dir, state.name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino) => {
+                rustix::fs::unlinkat(&state.dir, state.name.as_str(), AtFlags::empty())
+                    .map_err(fail)?;
+            }
+            _ => {}
+        }
+        state.born = None;
+        state.len = 0;
+        Ok(())
     }
 
     /// The birth time of the file, made before the component ran (none when it was not,

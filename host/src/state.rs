@@ -96,7 +96,9 @@ pub(crate) fn scan(target: &Root, id: &str, plan: bool) -> Result<Found, Error> 
     }
     // A commit names entries of its run and of the runs it took over, whose journals
     // stay until its own is retired (`commit::pass_then_commit`): the floor is theirs.
-    let all = journals.iter().fold(Floor::Open, |f, (_, _, born)| f.with(*born));
+    let all = journals
+        .iter()
+        .fold(Floor::Open, |f, (_, _, born)| f.with(*born));
     for (retired, unfinished, born) in journals {
         match unfinished.commit {
             Some(journal) => {

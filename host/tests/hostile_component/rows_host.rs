@@ -275,8 +275,8 @@ fn user_entries(case: &mut Case) {
 /// The user's entries are as [`user_entries`] made them.
 fn user_entries_untouched(case: &Case) -> Result<(), String> {
     for (name, want) in [("user.txt", 0o644), ("private", 0o700)] {
-        let m = std::fs::symlink_metadata(case.dst.join(name))
-            .map_err(|e| format!("{name}: {e}"))?;
+        let m =
+            std::fs::symlink_metadata(case.dst.join(name)).map_err(|e| format!("{name}: {e}"))?;
         let (mode, uid, gid) = (m.mode() & 0o7777, m.uid(), m.gid());
         let (me, my_group) = (
             rustix::process::geteuid().as_raw(),

@@ -232,7 +232,7 @@ pub const ROWS: &[Row] = &[
     Row {
         attack: "environment",
         want: Want::Line(
-            "env=WORDPRESS_DB_HOST,WP_INIT_ATTACK,WP_INIT_OUTSIDE,WP_INIT_PORT args=0",
+            "env=WORDPRESS_DB_HOST,WP_INIT_ATTACK,WP_INIT_OUTSIDE,WP_INIT_PORT,WP_INIT_TARGET_ID args=0",
         ),
         cli: Cli::Line("env=WP_INIT_ATTACK,WP_INIT_OUTSIDE args=3"),
         ..GRANT

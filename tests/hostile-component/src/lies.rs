@@ -265,17 +265,17 @@ pub fn journal_target_root(c: &mut Ctx) {
 /// user's entries, for the next run's recovery.
 pub fn journal_planted(c: &mut Ctx) {
     let text = forged_journal(0xab);
-    c.op("plant", plant(&c.target, &journal_name(0xab), text.as_bytes()));
+    c.op(
+        "plant",
+        plant(&c.target, &journal_name(0xab), text.as_bytes()),
+    );
 }
 
 /// Makes the user's file (old, root's, one link) a journal: renames it to a journal's
 /// name and writes a forged journal into it.
 pub fn journal_renamed(c: &mut Ctx) {
     let name = journal_name(0xac);
-    c.op(
-        "rename",
-        c.target.rename_at("user.txt", &c.target, &name),
-    );
+    c.op("rename", c.target.rename_at("user.txt", &c.target, &name));
     let text = forged_journal(0xac);
     if let Some(f) = c.op(
         "open",
