@@ -298,7 +298,7 @@ fn the_readme_states_the_figures() {
     let n = |g: Group| ROWS.iter().filter(|r| r.group == g).count();
     let table = format!(
         "**{} attacks, all held** ({} on the read-only SOURCE, {} leaving TARGET, {} on what \
-         was not granted, {} on resources, {} lying to the host's pass and commit)",
+         was not granted, {} on resources, {} lying to the host's pass, commit and recovery)",
         ROWS.len(),
         n(Group::ReadOnlySource),
         n(Group::OutOfTarget),
