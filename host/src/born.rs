@@ -39,10 +39,28 @@ pub(crate) struct Facts {
     pub mount_root: bool,
 }
 
-/// The facts of the open entry `fd` (`statx` on the descriptor itself).
+/// The facts of the open entry `fd` (`statx` on the descriptor itself; `fstat`, which
+/// knows neither birth nor mount, where there is no `statx`: Linux before 4.11, or a
+/// seccomp profile that refuses it).
 pub(crate) fn facts(fd: impl AsFd) -> rustix::io::Result<Facts> {
     let want = StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::NLINK | StatxFlags::BTIME;
-    let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, want)?;
+    let st = match rustix::fs::statx(&fd, "", AtFlags::EMPTY_PATH, want) {
+        Ok(st) => st,
+        Err(rustix::io::Errno::NOSYS) => {
+            let st = rustix::fs::fstat(&fd)?;
+            #[allow(
+                clippy::useless_conversion,
+                reason = "`st_nlink` is u32 on some targets"
+            )]
+            return Ok(Facts {
+                kind: FileType::from_raw_mode(st.st_mode),
+                nlink: st.st_nlink.into(),
+                born: None,
+                mount_root: false,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let born = (st.stx_mask & StatxFlags::BTIME.bits() != 0).then_some(Born {
         secs: st.stx_btime.tv_sec,
         nanos: st.stx_btime.tv_nsec,

@@ -273,16 +273,15 @@ pub(crate) fn pass_then_commit(
         let name = journal.name();
         let shown = target.path_of(&name).display().to_string();
         let mut chunk = Vec::new();
-        let mut first = true;
+        let (mut first, begin) = (true, journal.first_line());
         read_lines(&file, &shown, Some(MAX_LINE_BYTES), |text| {
-            let line = if std::mem::take(&mut first) {
-                match serde_json::from_slice::<Line>(text) {
-                    Ok(begin @ Line::Begin { .. }) => begin,
-                    _ => return Err(refused(&shown, "its first line is not the host's")),
-                }
-            } else {
-                from_component(text).map_err(|why| refused(&shown, &why))?
-            };
+            if std::mem::take(&mut first) {
+                return match text == begin.as_bytes() {
+                    true => Ok(()),
+                    false => Err(refused(&shown, "its first line is not the host's")),
+                };
+            }
+            let line = from_component(text).map_err(|why| refused(&shown, &why))?;
             if let Some(path) = core_record::core_path(&line) {
                 core.push(path.to_owned());
             }

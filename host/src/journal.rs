@@ -160,6 +160,11 @@ impl JournalStream {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The first line, the host's (without its newline).
+    pub(crate) fn first_line(&self) -> String {
+        self.lock().begin.trim_end().to_owned()
+    }
+
     /// The file's name at TARGET's root.
     pub(crate) fn name(&self) -> String {
         self.lock().name.clone()
