@@ -77,10 +77,10 @@ pub const RESOURCES: &[Row] = &[
     },
     Row {
         attack: "million-files",
-        memory: 1024 * MIB,
         tmpfs: true,
         want: Want::Line("files=1000000"),
-        host_memory: Some(512 * MIB),
+        // The journal is read back a line at a time: a whole read (70 MB) breaks the bound.
+        host_memory: Some(64 * MIB),
         ..RES
     },
 ];
