@@ -26,7 +26,7 @@ use wp_init_core::commit::{
 };
 use wp_init_core::core_record::{self, NAME as CORE_RECORD};
 use wp_init_core::journal::{Line, MAX_LINE_BYTES, from_component};
-use wp_init_core::layout::{is_plain_relative, temp_name};
+use wp_init_core::layout::temp_name;
 use wp_init_core::report::Created;
 
 /// A journal file to remove once a commit is done: its name at TARGET's root, and the
@@ -339,11 +339,6 @@ pub(crate) fn pass_then_commit(
     Ok(done)
 }
 
-/// The directory part of a relative path (empty at TARGET's root).
-fn parent(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
 /// The refusal of a line of this run's journal.
 fn refused(shown: &str, why: &str) -> Error {
     Error::Io(PathError {
@@ -352,26 +347,18 @@ fn refused(shown: &str, why: &str) -> Error {
     })
 }
 
-/// Refuses a staged rename the commit would not make: a path that is not plain and
-/// relative, or a rename across directories (the commit renames within one).
+/// Refuses a staged rename the commit would not make (`Rename::problem`).
 fn check_staged(target: &Root, staged: &[Rename]) -> Result<(), Error> {
-    for r in staged {
-        let why = if !is_plain_relative(&r.temporary) || !is_plain_relative(&r.path) {
-            "not a plain relative path"
-        } else if parent(&r.temporary) != parent(&r.path) {
-            "renames across directories"
-        } else {
-            continue;
-        };
-        return Err(Error::Io(PathError {
+    match staged.iter().find_map(|r| Some((r, r.problem()?))) {
+        None => Ok(()),
+        Some((r, why)) => Err(Error::Io(PathError {
             path: target.path_of(&r.path).display().to_string(),
             cause: format!(
                 "refused the component's staged rename from {:?}: {why}",
                 r.temporary
             ),
-        }));
+        })),
     }
-    Ok(())
 }
 
 /// The pass over one chunk of created entries (emptied), adding to `done` and `dirs`.
