@@ -4,7 +4,7 @@
 use crate::bindings::exports::wp_init::installer::installer::{
     self as wit, Error, Options, UpgradeOptions, VerifyOptions,
 };
-use crate::{install, upgrade, verify};
+use crate::{component, verify};
 use std::io::Write;
 use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 use wp_init_core::report::{ErrorReport, ExitCode};
@@ -155,7 +155,7 @@ pub fn main() {
             return;
         }
         Ok(Command::Install { options, json }) => (
-            install::install(&options, None, Vec::new())
+            component::install(&options, None, Vec::new())
                 .map(|(r, _)| r)
                 .map(|r| to_json(&wp_init_core::report_from_wit!(wit, r), ExitCode::Success)),
             json,
@@ -165,7 +165,7 @@ pub fn main() {
             upgrade,
             json,
         }) => (
-            upgrade::upgrade(&options, None, &upgrade).map(|(r, _)| {
+            component::upgrade(&options, None, &upgrade).map(|(r, _)| {
                 to_json(
                     &wp_init_core::upgrade_report_from_wit!(wit, r),
                     ExitCode::Success,

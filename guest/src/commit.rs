@@ -1,19 +1,18 @@
 //! The commit inside the sandbox: `core::commit`'s journaled transaction executed with
 //! WASI calls, for runs with no host around the component (`wasmtime run`), and the
-//! recovery of an interrupted commit at the start of every run.
+//! finish of an interrupted one.
 //!
 //! WASI cannot set modes, so here a directory's final step sets only its time.
 
 use crate::bindings::exports::wp_init::installer::installer::{Error, InstallStatus};
 use crate::fs::{Access, Dir, FsError};
+use crate::grant::path_error;
 use crate::journal::Journal as Writer;
-use crate::run::{Left, Run, path_error};
+use crate::run::Run;
 use wasip2::filesystem::types::{Datetime, DescriptorType, ErrorCode};
 use wp_init_core::commit::{self, DirFinal, Finisher, Journal, Rename, Time};
 use wp_init_core::core_record;
-use wp_init_core::journal::{
-    Line, MAX_JOURNAL_BYTES, Unfinished, journal_name, journal_nonce, lines,
-};
+use wp_init_core::journal::{Line, journal_name};
 use wp_init_core::layout::temp_name;
 
 /// [`Finisher`] on TARGET's descriptor: `journal` is the file the commit is appended to,
@@ -79,88 +78,15 @@ impl Finisher for Sandboxed<'_> {
     }
 }
 
-/// With no host around the component: reads the journals interrupted runs left at
-/// TARGET's root, finishes the commit of those that got that far, and returns what the
-/// others left (a dry run only says what it would finish). A journal file that is not
-/// one (not a regular file, unreadable as a journal) is reported and removed. Without
-/// the host, nothing tells who wrote a journal: co-tenants are the host's to guard.
-pub fn recover(run: &mut Run, tgt: &Dir) -> Result<Left, Error> {
-    let mut left = Left::default();
-    for (name, ty) in tgt.entries()? {
-        if name == core_record::NAME {
-            read_record(run, tgt, ty);
-            continue;
-        }
-        let Some(nonce) = journal_nonce(&name) else {
-            continue;
-        };
-        let read = if ty == DescriptorType::RegularFile {
-            tgt.open_read(&name)
-                .and_then(|f| f.read_to_end(MAX_JOURNAL_BYTES))
-                .map_err(|e| e.cause())
-                .and_then(|bytes| {
-                    Unfinished::read(lines(&String::from_utf8_lossy(&bytes)), nonce, None)
-                })
-        } else {
-            Err("not a regular file".to_owned())
-        };
-        let found = match read {
-            Ok(found) => found,
-            Err(why) => {
-                let done = run.real_or_dry("removed", "would remove");
-                run.warn(&format!(
-                    "'{}' is not a journal of wp-init's ({why}); not acted on, {done}",
-                    run.in_target(&name)
-                ));
-                if !run.dry_run && ty != DescriptorType::Directory {
-                    tgt.unlink(&name)?;
-                }
-                continue;
-            }
-        };
-        if let Some(journal) = &found.commit {
-            if !run.dry_run {
-                let mut f = Sandboxed {
-                    tgt,
-                    journal: None,
-                    retired: vec![name.clone()],
-                };
-                commit::finish(journal, &mut f)?;
-            }
-            let done = run.real_or_dry("Finished", "Would finish");
-            run.say(&format!(
-                "{done} the install that an interrupted run left unfinished in {}",
-                run.target
-            ));
-            continue;
-        }
-        left.adopted.extend(found.adopted);
-        left.staging.extend(found.staging);
-        left.leftovers.extend(found.leftovers);
-        left.upgrade = left.upgrade.or(found.upgrade);
-        left.journals.push(name);
-    }
-    Ok(left)
-}
-
-/// Takes the record of core at TARGET's root (`ty` its type); one that is not is
-/// reported and ignored.
-fn read_record(run: &mut Run, tgt: &Dir, ty: DescriptorType) {
-    let read = if ty == DescriptorType::RegularFile {
-        tgt.open_read(core_record::NAME)
-            .and_then(|f| f.read_to_end(MAX_JOURNAL_BYTES))
-            .map_err(|e| e.cause())
-            .and_then(|bytes| core_record::parse(&String::from_utf8_lossy(&bytes)))
-    } else {
-        Err("not a regular file".to_owned())
+/// Finishes the journaled commit of an interrupted run (its journal `name`) and retires
+/// that journal.
+pub fn finish_left(tgt: &Dir, journal: &Journal, name: &str) -> Result<(), FsError> {
+    let mut f = Sandboxed {
+        tgt,
+        journal: None,
+        retired: vec![name.to_owned()],
     };
-    match read {
-        Ok(paths) => run.core_record = Some(paths.into_iter().collect()),
-        Err(why) => run.warn(&format!(
-            "'{}' is not wp-init's record of core ({why}); ignored",
-            run.in_target(core_record::NAME)
-        )),
-    }
+    commit::finish(journal, &mut f)
 }
 
 /// Writes the record of the core entries this run created or entered under a temporary

@@ -4,12 +4,12 @@
 //! stage it for the commit.
 
 use crate::bindings::exports::wp_init::installer::installer::{ConfigAction, EntryKind, Error};
+use crate::exec::Executor;
 use crate::fs::{Dir, FsError, Presence};
-use crate::run::{Run, path_error};
+use crate::grant::path_error;
+use crate::run::Run;
 use wasip2::filesystem::types::DescriptorType;
-use wp_init_core::commit::Rename;
 use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
-use wp_init_core::layout::temp_name;
 
 /// Largest template read (the official one is about 5 KiB).
 const TEMPLATE_CAP: u64 = 1024 * 1024;
@@ -48,12 +48,12 @@ enum Template<'a> {
     Builtin,
 }
 
-/// The config step. `copying` says whether the copy step ran (or, in a dry run, would
-/// run): then the plan accounts for what the copy would bring into TARGET.
-pub fn configure(
+/// The config step. `copying` says whether the copy step ran (or, planned, would run):
+/// TARGET then holds what SOURCE has where it had nothing, and the step sees it so.
+pub fn configure<E: Executor>(
+    ex: &E,
     run: &mut Run,
-    src: &Dir,
-    tgt: &Dir,
+    (src, tgt): (&Dir, &Dir),
     vars: Vec<String>,
     copying: bool,
 ) -> Result<(), Error> {
@@ -64,10 +64,8 @@ pub fn configure(
     let names = vars.join(" ");
     run.report.config.variables = vars;
 
-    // In a plan, the copy has not brought SOURCE's files over yet.
-    let planned = run.dry_run && copying;
     let mut existing = look(tgt, CONFIG_FILE)?;
-    if planned && existing == Found::Nothing && look(src, CONFIG_FILE)? != Found::Nothing {
+    if copying && existing == Found::Nothing && look(src, CONFIG_FILE)? != Found::Nothing {
         existing = Found::SomethingElse;
     }
     if existing == Found::Unseen {
@@ -85,8 +83,8 @@ pub fn configure(
     let (shown, template) = if look(tgt, DOCKER_TEMPLATE)? == Found::NonEmptyFile {
         (run.in_target(DOCKER_TEMPLATE), Template::In(tgt))
     } else if look(src, DOCKER_TEMPLATE)? == Found::NonEmptyFile {
-        // A real copy has just put it into TARGET, unless TARGET's was in the way.
-        let name = if planned {
+        // The copy brings it into TARGET, unless TARGET's was in the way.
+        let name = if copying {
             run.in_target(DOCKER_TEMPLATE)
         } else {
             run.in_source(DOCKER_TEMPLATE)
@@ -102,9 +100,7 @@ pub fn configure(
     ));
     run.report.config.template = shown;
 
-    if run.dry_run {
-        run.report.config.action = ConfigAction::WouldWrite;
-    } else {
+    let mut content = || {
         let text = match template {
             Template::In(dir) => read_template(dir)?,
             Template::Builtin => BUILTIN_TEMPLATE.to_owned(),
@@ -114,9 +110,15 @@ pub fn configure(
                 "the runtime returned fewer random bytes than requested".to_owned(),
             )
         })?;
-        write_staged(run, tgt, rendered.as_bytes())?;
-        run.report.config.action = ConfigAction::Written;
+        Ok(rendered.into_bytes())
+    };
+    // Staged under a temporary name, renamed over the final name by the commit (replacing
+    // an empty file or a dangling symlink rather than writing through it). The host runs
+    // the component under a private umask: the salts are never readable by others.
+    if let Some(rename) = ex.stage_new(run, tgt, CONFIG_FILE, &mut content)? {
+        run.staged.push(rename);
     }
+    run.report.config.action = run.real_or_dry(ConfigAction::Written, ConfigAction::WouldWrite);
     run.created(CONFIG_FILE, EntryKind::File, "")?;
     Ok(())
 }
@@ -137,23 +139,4 @@ fn read_template(dir: &Dir) -> Result<String, Error> {
     let bytes = file.read_to_end(TEMPLATE_CAP)?;
     String::from_utf8(bytes)
         .map_err(|_| Error::Io(path_error(dir.path_of(DOCKER_TEMPLATE), "not UTF-8 text")))
-}
-
-/// Writes `wp-config.php` under a temporary name and leaves it staged for the commit,
-/// which renames it over the final name (replacing an empty file or a dangling symlink
-/// rather than writing through it). The host runs the component under a private umask,
-/// so the salts are never readable by others, staged copy included.
-fn write_staged(run: &mut Run, tgt: &Dir, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = temp_name(CONFIG_FILE, run.nonce);
-    let out = tgt.create_new(&tmp, &run.in_target(CONFIG_FILE))?;
-    if let Err(e) = out.write_all(bytes, 0) {
-        drop(out);
-        let _ = tgt.unlink(&tmp);
-        return Err(e.into());
-    }
-    run.staged.push(Rename {
-        temporary: tmp,
-        path: CONFIG_FILE.to_owned(),
-    });
-    Ok(())
 }

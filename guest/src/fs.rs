@@ -181,6 +181,11 @@ impl Dir {
         })
     }
 
+    /// This directory again, as a handle of its own with `access`.
+    pub fn reopen(&self, access: Access) -> Result<Dir, FsError> {
+        Ok(self.open_dir(".", access)?.known_as(self.path.clone()))
+    }
+
     /// The same handle, known to the user as `path` (a temporary standing for its final
     /// name, or a path opened through several components).
     pub fn known_as(self, path: String) -> Dir {

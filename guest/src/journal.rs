@@ -16,7 +16,7 @@ use wp_init_core::journal::Line;
 
 use crate::bindings::exports::wp_init::installer::installer::Error;
 use crate::fs::{File, FsError};
-use crate::run::open_granted;
+use crate::grant::open_granted;
 use wp_init_core::journal::{FORMAT, journal_name};
 
 /// Buffered bytes above which lines are written even without a flush.

@@ -7,20 +7,25 @@
 //!   stdout, staged files for its commit, an install split over instances: `part.rs`).
 //!
 //! All file access goes through raw `wasi:filesystem` descriptors of the two preopens
-//! that SOURCE and TARGET name; see `install.rs` for the steps and `core::plan` for the
-//! decisions.
+//! that SOURCE and TARGET name; see `install.rs` for the steps, `core::plan` for the
+//! decisions and `exec.rs` for what carries them out (or, in a dry run, only plans them).
 
 mod cli;
 mod commit;
+mod component;
 mod config;
 mod copy;
+mod exec;
 mod fs;
+mod grant;
 mod install;
 mod journal;
 mod listing;
 mod part;
+mod populate;
 mod run;
 mod sentinels;
+mod start;
 mod upgrade;
 mod verify;
 mod walk;
@@ -40,7 +45,7 @@ mod bindings {
         additional_derives: [PartialEq, Eq],
     });
 
-    use crate::install::Component;
+    use crate::component::Component;
     export!(Component);
 }
 

@@ -6,11 +6,13 @@ use crate::bindings::exports::wp_init::installer::installer::{
     EntryKind, Error, InstallStatus, Options, Report,
 };
 use crate::copy::check_created_symlinks;
+use crate::exec::{Executor, Write};
 use crate::fs::Access;
+use crate::grant::path_error;
 use crate::install::staged_entries;
-use crate::run::{Run, path_error};
+use crate::run::Run;
 use crate::sentinels::copy_sentinels;
-use crate::walk::{Target, walk};
+use crate::walk::{At, Walk};
 use wp_init_core::commit::Rename;
 use wp_init_core::journal::Line;
 use wp_init_core::layout::is_temp_name;
@@ -22,8 +24,8 @@ pub fn install_part(
     context: &Context,
     part: &Part,
 ) -> Result<(Report, Vec<StagedEntry>), Error> {
-    let (mut run, src, tgt) = Run::open(options, Some(context))?;
-    check(&run, part)?;
+    let (mut run, src, tgt) = Run::open(options, Some(context), Write::TENSE)?;
+    check(options, part)?;
     let shown = run.in_target(&part.path);
     let s = src.open_dir(&part.path, Access::Read)?;
     run.report.dirs_created += 1;
@@ -34,22 +36,26 @@ pub fn install_part(
     tgt.mkdir(&part.staging)
         .map_err(|e| e.at(&run.in_target(&part.staging)))?;
     let t = tgt.open_dir(&part.staging, Access::Change)?.known_as(shown);
-    let mut deferred = Vec::new();
-    walk(
-        &mut run,
-        Scope::Install,
-        &part.path,
-        &s,
-        Target::New(&t),
-        &mut deferred,
-    )?;
+    let mut walk = Walk {
+        ex: &Write,
+        run: &mut run,
+        deferred: Vec::new(),
+    };
+    let at = At {
+        rel: &part.path,
+        src: &s,
+        tgt: &t,
+        fresh: true,
+    };
+    walk.dir(Scope::Install, &at)?;
+    let deferred = walk.deferred;
     let staging = Rename {
         temporary: part.staging.clone(),
         path: part.path.clone(),
     };
     check_created_symlinks(&run, &tgt, std::slice::from_ref(&staging))?;
     run.staged.push(staging);
-    copy_sentinels(&mut run, &s, &t, &part.path, &deferred)?;
+    copy_sentinels(&Write, &mut run, (&s, &t), &part.path, &deferred)?;
     run.flush()?;
     run.report.status = InstallStatus::Copied;
     let staged = staged_entries(&mut run);
@@ -58,10 +64,10 @@ pub fn install_part(
 
 /// A part is a top-level directory of SOURCE built in a temporary at TARGET's root, by
 /// a run that writes.
-fn check(run: &Run, part: &Part) -> Result<(), Error> {
+fn check(options: &Options, part: &Part) -> Result<(), Error> {
     let bad = |what: &str, cause: &str| Err(Error::InvalidTarget(path_error(what, cause)));
-    if run.dry_run {
-        return bad(&run.target, "install-part is not for a dry run");
+    if options.dry_run {
+        return bad(&options.target, "install-part is not for a dry run");
     }
     if part.path.is_empty() || part.path.contains('/') || part.path.starts_with('.') {
         return bad(&part.path, "a part must be a top-level directory of SOURCE");

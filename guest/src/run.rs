@@ -1,38 +1,19 @@
 //! One run of a command: its options, the report so far, and what every step shares
-//! (messages, the created-log, the granted roots).
+//! (messages, the journal, the counts).
 
 use crate::bindings::exports::wp_init::installer::hosted::{Context, Part};
 use crate::bindings::exports::wp_init::installer::installer::{
-    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, PathError,
-    Report,
+    ConfigAction, ConfigReport, CreatedEntry, EntryKind, Error, InstallStatus, Options, Report,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::commit;
-use crate::fs::{Dir, FsError, Presence};
+use crate::fs::{Dir, Presence};
+use crate::grant::{open_granted, open_source, path_error};
 use crate::journal::Journal;
-use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::commit::Rename;
 use wp_init_core::journal::{Line, journal_name};
 use wp_init_core::layout::{self, SENTINELS, mount_point_problem};
 use wp_init_core::report::EntryKind as Kind;
-
-impl From<FsError> for Error {
-    fn from(e: FsError) -> Self {
-        Error::Io(PathError {
-            cause: e.cause(),
-            path: e.path,
-        })
-    }
-}
-
-/// Builds a [`PathError`].
-pub fn path_error(path: impl Into<String>, cause: impl Into<String>) -> PathError {
-    PathError {
-        path: path.into(),
-        cause: cause.into(),
-    }
-}
 
 /// How many created entries a report names (the counts give the totals).
 const CREATED_SAMPLE: usize = 100;
@@ -78,8 +59,9 @@ pub struct Run {
     pub source: String,
     /// TARGET as given.
     pub target: String,
-    /// Plan only: make no write calls.
-    pub dry_run: bool,
+    /// Whether the run's executor writes or plans: for its words and statuses only (what
+    /// it does is the executor's, `exec.rs`).
+    pub tense: Tense,
     /// A call of the host's protocol: the host journals (stdout) and commits (the staged
     /// files are returned to it).
     pub hosted: bool,
@@ -104,6 +86,15 @@ pub struct Run {
     pub leave: Vec<Part>,
 }
 
+/// Whether a run does what it says or only plans it (`--dry-run`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tense {
+    /// The executor writes.
+    Doing,
+    /// The executor only plans: no write call.
+    Planning,
+}
+
 /// What an upgrade changed in TARGET, as paths relative to it.
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -118,33 +109,13 @@ pub struct Changes {
 }
 
 impl Run {
-    /// Opens SOURCE and TARGET and starts a run: checks the options, takes what
-    /// interrupted runs left (from the host's `context`, or, with none, from their
-    /// journals, finishing an interrupted commit), starts this run's journal, and removes
-    /// their temporaries (but for the staging directories of `leave`). Returns the run,
-    /// SOURCE and TARGET.
-    pub fn start(
+    /// Opens SOURCE and TARGET and checks the options, touching nothing; `tense` is the
+    /// executor's.
+    pub fn open(
         options: &Options,
         context: Option<&Context>,
-        leave: Vec<Part>,
+        tense: Tense,
     ) -> Result<(Run, Dir, Dir), Error> {
-        let (mut run, src, tgt) = Run::open(options, context)?;
-        run.leave = leave;
-        if context.is_none() {
-            run.left = commit::recover(&mut run, &tgt)?;
-            if !run.dry_run {
-                run.journal = Journal::own(&run.target, run.nonce);
-            }
-        }
-        crate::copy::clean_temps(&mut run, &tgt, "")?;
-        for dir in std::mem::take(&mut run.left.leftovers) {
-            crate::copy::clean_leftovers(&mut run, &tgt, &dir)?;
-        }
-        Ok((run, src, tgt))
-    }
-
-    /// Opens SOURCE and TARGET and checks the options, touching nothing.
-    pub fn open(options: &Options, context: Option<&Context>) -> Result<(Run, Dir, Dir), Error> {
         let src = open_source(&options.source)?;
         let tgt = open_granted(&options.target, Error::InvalidTarget)?;
         for m in &options.mount_points {
@@ -152,7 +123,7 @@ impl Run {
                 return Err(Error::InvalidTarget(path_error(m.clone(), problem)));
             }
         }
-        let dry_run = options.dry_run;
+        let planning = tense == Tense::Planning;
         let mut run = Run {
             src_root: open_granted(&options.source, Error::InvalidSource)?,
             left: Left::default(),
@@ -163,9 +134,9 @@ impl Run {
             old_files: BTreeSet::new(),
             source: options.source.clone(),
             target: options.target.clone(),
-            dry_run,
+            tense,
             hosted: context.is_some(),
-            nonce: if dry_run {
+            nonce: if planning {
                 0
             } else {
                 wasip2::random::random::get_random_u64()
@@ -181,7 +152,7 @@ impl Run {
         };
         if let Some(c) = context {
             run.nonce = c.nonce;
-            if !dry_run {
+            if !planning {
                 run.journal = Journal::to_host(tgt.path_of(&journal_name(c.nonce)));
             }
             run.left = Left {
@@ -235,6 +206,13 @@ impl Run {
         eprintln!("{}{msg}", self.prefix());
     }
 
+    /// Prints a message in a plan only: a real run says it after its commit, or not at all.
+    pub fn say_in_plan(&self, msg: &str) {
+        if self.tense == Tense::Planning {
+            self.say(msg);
+        }
+    }
+
     /// Prints a warning and records it in the report.
     pub fn warn(&mut self, msg: &str) {
         let line = format!("{}WARNING: {msg}", self.prefix());
@@ -243,21 +221,40 @@ impl Run {
     }
 
     fn prefix(&self) -> &'static str {
-        if self.dry_run { "(dry run) " } else { "" }
+        self.real_or_dry("", "(dry run) ")
     }
 
-    /// The words for what this run does: `real` in a real run, `dry` in a dry run
-    /// ("copying" or "would copy").
-    pub fn real_or_dry<'a>(&self, real: &'a str, dry: &'a str) -> &'a str {
-        if self.dry_run { dry } else { real }
+    /// The words for what this run does: `real` when it writes, `dry` when it plans
+    /// ("copying" or "would copy"); also its statuses.
+    pub fn real_or_dry<T>(&self, real: T, dry: T) -> T {
+        match self.tense {
+            Tense::Doing => real,
+            Tense::Planning => dry,
+        }
     }
 
-    /// What this run may do to TARGET's directories: nothing in a dry run.
-    pub fn access(&self) -> crate::fs::Access {
-        if self.dry_run {
-            crate::fs::Access::Read
-        } else {
-            crate::fs::Access::Change
+    /// Counts a copied (or planned) file of `bytes` and records it as created.
+    pub fn count_file(&mut self, rel: &str, bytes: u64) -> Result<(), Error> {
+        self.report.files_copied += 1;
+        self.report.bytes_copied += bytes;
+        self.created(rel, EntryKind::File, rel)
+    }
+
+    /// Counts a recreated (or planned) symlink and records it as created.
+    pub fn count_link(&mut self, rel: &str) -> Result<(), Error> {
+        self.report.symlinks_copied += 1;
+        self.created(rel, EntryKind::Symlink, rel)
+    }
+
+    /// `upgrade`: records a file or symlink as replaced or added.
+    pub fn note_change(&mut self, rel: &str, replaces: bool) {
+        if let Some(c) = self.changes.as_mut() {
+            let list = if replaces {
+                &mut c.replaced
+            } else {
+                &mut c.added
+            };
+            list.push(rel.to_owned());
         }
     }
 
@@ -311,7 +308,6 @@ impl Run {
     fn record(&mut self, line: &Line) -> Result<(), Error> {
         self.journal.record(line)?;
         if !self.hosted
-            && !self.dry_run
             && let Some(path) = wp_init_core::core_record::core_path(line)
         {
             self.core_paths.push(path.to_owned());
@@ -338,54 +334,6 @@ impl Run {
     /// The user-visible path of a SOURCE-relative path.
     pub fn in_source(&self, rel: &str) -> String {
         layout::join(&self.source, rel)
-    }
-}
-
-/// Finds the preopen named `name` (a trailing `/` does not matter).
-fn preopen(name: &str) -> Option<wasip2::filesystem::types::Descriptor> {
-    fn norm(s: &str) -> &str {
-        match s.trim_end_matches('/') {
-            "" if s.starts_with('/') => "/",
-            t => t,
-        }
-    }
-    if name.is_empty() {
-        return None;
-    }
-    let want = norm(name);
-    wasip2::filesystem::preopens::get_directories()
-        .into_iter()
-        .find(|(_, path)| norm(path) == want)
-        .map(|(desc, _)| desc)
-}
-
-const NOT_GRANTED: &str = "not granted to the component (no preopen)";
-
-/// Opens a granted directory; `wrap` turns a problem into the right error variant.
-pub fn open_granted(name: &str, wrap: fn(PathError) -> Error) -> Result<Dir, Error> {
-    let desc = preopen(name).ok_or_else(|| wrap(path_error(name, NOT_GRANTED)))?;
-    let dir = Dir::new(desc, name);
-    match dir.get_type() {
-        Ok(DescriptorType::Directory) => Ok(dir),
-        Ok(_) => Err(wrap(path_error(name, "not a directory"))),
-        Err(e) => Err(wrap(path_error(name, e.cause()))),
-    }
-}
-
-/// Opens and checks SOURCE: a granted directory holding `wp-includes/version.php`.
-pub fn open_source(name: &str) -> Result<Dir, Error> {
-    let dir = open_granted(name, Error::InvalidSource)?;
-    let missing = || {
-        Error::InvalidSource(path_error(
-            name,
-            format!("not a WordPress tree: {} missing", SENTINELS[0]),
-        ))
-    };
-    match dir.stat(SENTINELS[0]) {
-        Ok(st) if st.type_ == DescriptorType::RegularFile => Ok(dir),
-        Ok(_) => Err(missing()),
-        Err(e) if matches!(e.code, ErrorCode::NoEntry | ErrorCode::NotDirectory) => Err(missing()),
-        Err(e) => Err(Error::InvalidSource(path_error(e.path.clone(), e.cause()))),
     }
 }
 

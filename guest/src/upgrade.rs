@@ -6,10 +6,13 @@ use crate::bindings::exports::wp_init::installer::installer::{
     Error, InstallStatus, Options, PathError, UnfinishedUpgrade, UpgradeOptions, UpgradeReport,
     UpgradeStatus, VersionChange,
 };
-use crate::copy;
+use crate::exec::Executor;
 use crate::fs::Dir;
+use crate::grant::path_error;
 use crate::install::{copy_wordpress, finish, requested_variables, staged_entries};
-use crate::run::{Changes, Run, installed, path_error};
+use crate::populate::populate;
+use crate::run::{Changes, Run, installed};
+use crate::start::start;
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::journal::Line;
 use wp_init_core::layout::SENTINELS;
@@ -51,14 +54,15 @@ fn read_versions(dir: &Dir, shown: &str, wrap: fn(PathError) -> Error) -> Result
     })
 }
 
-/// The upgrade (README: "Upgrade and verify"); hosted (`context`), the staged files are
-/// returned for the host's commit.
-pub fn upgrade(
+/// The upgrade (README: "Upgrade and verify") with `ex`; hosted (`context`), the staged
+/// files are returned for the host's commit.
+pub fn upgrade<E: Executor>(
+    ex: &E,
     options: &Options,
     context: Option<&Context>,
     up: &UpgradeOptions,
 ) -> Result<(UpgradeReport, Vec<StagedEntry>), Error> {
-    let (mut run, src, tgt) = Run::start(options, context, Vec::new())?;
+    let (mut run, src, tgt, root) = start(ex, options, context, Vec::new())?;
     let vars = requested_variables();
     let to = read_versions(&src, &run.source, Error::InvalidSource)?;
     let from = if installed(&run, &tgt)? {
@@ -75,75 +79,21 @@ pub fn upgrade(
         up.allow_downgrade,
         unfinished.as_ref().map(|(_, t)| *t == to.wp_version),
     );
-    let mut from_version = from.as_ref().map(|f| f.wp_version.clone());
-    let status = match decision {
-        Upgrade::Refuse => {
-            return Err(Error::DowngradeRefused(VersionChange {
-                from: from_version.unwrap_or_default(),
-                to: to.wp_version,
-            }));
-        }
-        Upgrade::RefuseUnfinished => {
-            let (from, to_was) = unfinished.unwrap_or_default();
-            return Err(Error::UpgradeUnfinished(UnfinishedUpgrade {
-                interrupted: VersionChange { from, to: to_was },
-                source: to.wp_version,
-            }));
-        }
-        Upgrade::UpToDate => {
-            run.say(&format!(
-                "WordPress {} is already in {} - nothing to upgrade",
-                to.wp_version, run.target
-            ));
-            UpgradeStatus::UpToDate
-        }
-        Upgrade::Install => {
-            run.changes = Some(Changes::default());
-            copy_wordpress(&mut run, &src, &tgt)?;
-            pick(&run, UpgradeStatus::Installed, UpgradeStatus::WouldInstall)
-        }
-        Upgrade::Upgrade | Upgrade::Downgrade => {
-            // Half upgraded, the tree's `from` is the interrupted upgrade's.
-            if let Some((was, _)) = &unfinished {
-                from_version = Some(was.clone());
-            }
-            let old = from_version.clone().unwrap_or_default();
-            replace_core(&mut run, &src, &tgt, &old, &to)?;
-            match decision {
-                Upgrade::Upgrade => {
-                    pick(&run, UpgradeStatus::Upgraded, UpgradeStatus::WouldUpgrade)
-                }
-                _ => pick(
-                    &run,
-                    UpgradeStatus::Downgraded,
-                    UpgradeStatus::WouldDowngrade,
-                ),
-            }
-        }
-    };
-    let db_from = from.as_ref().and_then(|f| f.wp_db_version);
-    if from.is_some() && db_from != to.wp_db_version && status != UpgradeStatus::UpToDate {
-        let (a, b) = (show_db(db_from), show_db(to.wp_db_version));
-        run.say(&format!(
-            "The database schema changes ({a} -> {b}): WordPress runs its upgrade at the next admin visit (wp-admin/upgrade.php)"
-        ));
-    }
-    let complete = match status {
-        UpgradeStatus::Installed => Some(messages::copied(&run.target)),
-        UpgradeStatus::Upgraded | UpgradeStatus::Downgraded => {
-            let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
-                (c.replaced.len(), c.added.len(), c.removed.len())
-            });
-            Some(messages::upgraded(&run.target, &to.wp_version, c))
-        }
-        _ => None,
-    };
-    finish(
+    let from_version = from.as_ref().map(|f| f.wp_version.clone());
+    let (status, from_version) = act(
+        ex,
         &mut run,
-        &src,
-        &tgt,
-        vars,
-        decision == Upgrade::Install,
+        (&src, &tgt, &root),
+        (decision, unfinished),
+        (from_version, &to),
+    )?;
+    let db_from = from.as_ref().and_then(|f| f.wp_db_version);
+    let complete = complete(&run, status, (from.is_some(), db_from), &to);
+    finish(
+        ex,
+        &mut run,
+        (&src, &tgt),
+        (vars, decision == Upgrade::Install),
         complete,
     )?;
     let changes = run.changes.take().unwrap_or_default();
@@ -165,9 +115,83 @@ pub fn upgrade(
     ))
 }
 
-/// Picks the status of a run or of a plan.
-fn pick(run: &Run, done: UpgradeStatus, planned: UpgradeStatus) -> UpgradeStatus {
-    if run.dry_run { planned } else { done }
+/// Carries out `decision` (with the interrupted upgrade `unfinished`, if any) on the
+/// tree holding `from_version`; returns the status and the version the tree held.
+fn act<E: Executor>(
+    ex: &E,
+    run: &mut Run,
+    dirs: (&Dir, &Dir, &E::Dir),
+    (decision, unfinished): (Upgrade, Option<(String, String)>),
+    (mut from_version, to): (Option<String>, &Versions),
+) -> Result<(UpgradeStatus, Option<String>), Error> {
+    let status = match decision {
+        Upgrade::Refuse => {
+            return Err(Error::DowngradeRefused(VersionChange {
+                from: from_version.unwrap_or_default(),
+                to: to.wp_version.clone(),
+            }));
+        }
+        Upgrade::RefuseUnfinished => {
+            let (from, to_was) = unfinished.unwrap_or_default();
+            return Err(Error::UpgradeUnfinished(UnfinishedUpgrade {
+                interrupted: VersionChange { from, to: to_was },
+                source: to.wp_version.clone(),
+            }));
+        }
+        Upgrade::UpToDate => {
+            run.say(&format!(
+                "WordPress {} is already in {} - nothing to upgrade",
+                to.wp_version, run.target
+            ));
+            UpgradeStatus::UpToDate
+        }
+        Upgrade::Install => {
+            run.changes = Some(Changes::default());
+            copy_wordpress(ex, run, dirs)?;
+            run.real_or_dry(UpgradeStatus::Installed, UpgradeStatus::WouldInstall)
+        }
+        Upgrade::Upgrade | Upgrade::Downgrade => {
+            // Half upgraded, the tree's `from` is the interrupted upgrade's.
+            if let Some((was, _)) = &unfinished {
+                from_version = Some(was.clone());
+            }
+            let old = from_version.clone().unwrap_or_default();
+            replace_core(ex, run, dirs, &old, to)?;
+            match decision {
+                Upgrade::Upgrade => {
+                    run.real_or_dry(UpgradeStatus::Upgraded, UpgradeStatus::WouldUpgrade)
+                }
+                _ => run.real_or_dry(UpgradeStatus::Downgraded, UpgradeStatus::WouldDowngrade),
+            }
+        }
+    };
+    Ok((status, from_version))
+}
+
+/// Says when the database schema changes, and returns the message printed once the
+/// commit is done. `db_from`: whether TARGET had a version, and its `$wp_db_version`.
+fn complete(
+    run: &Run,
+    status: UpgradeStatus,
+    (had, db_from): (bool, Option<u64>),
+    to: &Versions,
+) -> Option<String> {
+    if had && db_from != to.wp_db_version && status != UpgradeStatus::UpToDate {
+        let (a, b) = (show_db(db_from), show_db(to.wp_db_version));
+        run.say(&format!(
+            "The database schema changes ({a} -> {b}): WordPress runs its upgrade at the next admin visit (wp-admin/upgrade.php)"
+        ));
+    }
+    match status {
+        UpgradeStatus::Installed => Some(messages::copied(&run.target)),
+        UpgradeStatus::Upgraded | UpgradeStatus::Downgraded => {
+            let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
+                (c.replaced.len(), c.added.len(), c.removed.len())
+            });
+            Some(messages::upgraded(&run.target, &to.wp_version, c))
+        }
+        _ => None,
+    }
 }
 
 /// A `$wp_db_version` in a message.
@@ -176,10 +200,10 @@ fn show_db(v: Option<u64>) -> String {
 }
 
 /// Replaces core in an installed TARGET by SOURCE's version `to`.
-fn replace_core(
+fn replace_core<E: Executor>(
+    ex: &E,
     run: &mut Run,
-    src: &Dir,
-    tgt: &Dir,
+    dirs: (&Dir, &Dir, &E::Dir),
     from: &str,
     to: &Versions,
 ) -> Result<(), Error> {
@@ -190,26 +214,22 @@ fn replace_core(
     ));
     run.changes = Some(Changes::default());
     if run.core_record.is_none() {
-        run.old_files = old_files(run, src);
+        run.old_files = old_files(run, dirs.0);
     }
     // Until its commit is done, the tree holds two versions: a later run must know.
     run.announce(&Line::Upgrade {
         from: from.to_owned(),
         to: to.wp_version.clone(),
     })?;
-    copy::populate(run, src, tgt, Scope::UpgradeRoot)?;
-    if run.dry_run {
-        run.report.status = InstallStatus::WouldCopy;
-        let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
-            (c.replaced.len(), c.added.len(), c.removed.len())
-        });
-        run.say(&format!(
-            "Complete! WordPress in {} would be upgraded to {} ({} replaced, {} added, {} removed)",
-            run.target, to.wp_version, c.0, c.1, c.2
-        ));
-    } else {
-        run.report.status = InstallStatus::Copied;
-    }
+    populate(ex, run, dirs, Scope::UpgradeRoot)?;
+    let c = run.changes.as_ref().map_or((0, 0, 0), |c| {
+        (c.replaced.len(), c.added.len(), c.removed.len())
+    });
+    run.say_in_plan(&format!(
+        "Complete! WordPress in {} would be upgraded to {} ({} replaced, {} added, {} removed)",
+        run.target, to.wp_version, c.0, c.1, c.2
+    ));
+    run.report.status = run.real_or_dry(InstallStatus::Copied, InstallStatus::WouldCopy);
     Ok(())
 }
 

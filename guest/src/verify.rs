@@ -4,8 +4,8 @@
 
 use crate::bindings::exports::wp_init::installer::installer::{Error, VerifyOptions, VerifyReport};
 use crate::fs::{Access, CHUNK, Dir, File};
+use crate::grant::{open_granted, open_source};
 use crate::listing;
-use crate::run::{open_granted, open_source};
 use sha2::{Digest, Sha256};
 use wasip2::filesystem::types::DescriptorType;
 use wp_init_core::layout::join;

@@ -1,196 +1,226 @@
 //! The walk of `install` and `upgrade`: list a directory on both sides, plan it
-//! (`core::plan`), execute the steps, and recurse. In a dry run the same steps are
-//! recorded and no write call is made.
+//! (`core::plan`), have the executor carry out each step, and recurse. A dry run is the
+//! same walk on the [`Plan`](crate::exec::Plan) executor.
 
 use crate::bindings::exports::wp_init::installer::installer::{EntryKind, Error};
-use crate::copy::{self, link_text, unsafe_link};
+use crate::copy::{self, clean_temps, unsafe_link};
+use crate::exec::{Executor, NewDir};
 use crate::fs::{Access, Dir, describe};
+use crate::grant::path_error;
 use crate::listing;
-use crate::run::{Run, path_error};
+use crate::run::Run;
 use wasip2::filesystem::types::{DescriptorType, ErrorCode};
 use wp_init_core::journal::Line;
-use wp_init_core::layout::DEFAULT_MOUNT_POINTS;
-use wp_init_core::layout::{is_excludable, join, temp_name};
+use wp_init_core::layout::{DEFAULT_MOUNT_POINTS, join};
 use wp_init_core::plan::{Entry, Kind, Known, Planned, Resolved, Scope, Step, plan_dir};
 
-/// TARGET's side of the directory being walked.
-#[derive(Clone, Copy)]
-pub enum Target<'a> {
-    /// A directory that was there before this run.
-    Existing(&'a Dir),
-    /// A directory this run has just made (empty: nothing to list).
-    New(&'a Dir),
-    /// Dry run: a directory that would be made.
-    Planned,
+/// One walk: the executor, the run, and the sentinels met (copied last).
+pub struct Walk<'a, E: Executor> {
+    /// What carries out the steps.
+    pub ex: &'a E,
+    /// The run.
+    pub run: &'a mut Run,
+    /// The sentinels met, for [`crate::sentinels`].
+    pub deferred: Vec<String>,
 }
 
-impl<'a> Target<'a> {
-    /// The directory to write into, unless this is a dry run.
-    fn writable(self, run: &Run) -> Option<&'a Dir> {
-        match self {
-            Target::Existing(d) | Target::New(d) if !run.dry_run => Some(d),
-            _ => None,
+/// A directory of the walk: its path from the roots, and each side's handle.
+pub struct At<'d, E: Executor> {
+    /// Its path relative to SOURCE and TARGET.
+    pub rel: &'d str,
+    /// SOURCE's directory.
+    pub src: &'d Dir,
+    /// TARGET's directory.
+    pub tgt: &'d E::Dir,
+    /// Made by this run: nothing to list.
+    pub fresh: bool,
+}
+
+impl<E: Executor> Walk<'_, E> {
+    /// Plans and carries out the directory `at` with `scope`.
+    pub fn dir(&mut self, scope: Scope, at: &At<E>) -> Result<(), Error> {
+        let run = &*self.run;
+        let src_list = listing::source(&run.src_root, at.src, at.rel)?;
+        let tgt_list = match self.ex.existing(at.tgt).filter(|_| !at.fresh) {
+            Some(t) => listing::target(t, at.rel, &|p| run.mounts.contains(p))?,
+            None => Vec::new(),
+        };
+        let known = Known {
+            adopted: &|p: &str| run.left.adopted.contains(p),
+            was_core: &|p: &str| run.was_core(p),
+        };
+        for Planned { name, step } in plan_dir(scope, at.rel, &src_list, &tgt_list, &known) {
+            let path = join(at.rel, &name);
+            if !self.run.leaves(&path) {
+                self.step(at, &src_list, &name, &path, step)?;
+            }
         }
+        Ok(())
     }
-}
 
-/// Plans and executes the directory at `rel`, SOURCE's `src`, TARGET's `tgt`, with
-/// `scope`; the sentinels met go to `deferred`.
-pub fn walk(
-    run: &mut Run,
-    scope: Scope,
-    rel: &str,
-    src: &Dir,
-    tgt: Target,
-    deferred: &mut Vec<String>,
-) -> Result<(), Error> {
-    let src_list = listing::source(&run.src_root, src, rel)?;
-    let tgt_list = match tgt {
-        Target::Existing(t) => listing::target(t, rel, &|p| run.mounts.contains(p))?,
-        Target::New(_) | Target::Planned => Vec::new(),
-    };
-    let known = Known {
-        adopted: &|p: &str| run.left.adopted.contains(p),
-        was_core: &|p: &str| run.was_core(p),
-    };
-    let plan = plan_dir(scope, rel, &src_list, &tgt_list, &known);
-    for Planned { name, step } in plan {
-        let path = join(rel, &name);
-        if run.leaves(&path) {
-            continue;
-        }
+    /// Carries out `step` for the entry `name` (`path`) of `at`.
+    fn step(
+        &mut self,
+        at: &At<E>,
+        src_list: &[Entry],
+        name: &str,
+        path: &str,
+        step: Step,
+    ) -> Result<(), Error> {
+        let (ex, run) = (self.ex, &mut *self.run);
         match step {
             Step::SkipOwnName => run.warn(&format!(
                 "'{}' has the prefix of wp-init's own files; not copied",
-                run.in_source(&path)
+                run.in_source(path)
             )),
             Step::SkipSpecial => {
-                let what = kind_words(src.lstat(&name)?.type_);
-                run.warn(&format!("'{}' is {what}; not copied", run.in_source(&path)));
+                let what = kind_words(at.src.lstat(name)?.type_);
+                run.warn(&format!("'{}' is {what}; not copied", run.in_source(path)));
             }
             Step::UnsafeLink => {
-                let resolved = match find(&src_list, &name) {
+                let resolved = match find(src_list, name) {
                     Some(Kind::Symlink(r)) => r,
                     _ => Resolved::Dangling,
                 };
-                return Err(unsafe_link(run, src, &name, resolved));
+                return Err(unsafe_link(run, at.src, name, resolved));
             }
-            Step::Keep { warn: false } => {}
-            Step::Keep { warn: true } => {
-                let not = run.real_or_dry("not copying", "would not copy");
-                run.warn(&format!(
-                    "'{}' exists! ({not} the WordPress version)",
-                    run.in_target(&path)
-                ));
-                run.report.excluded.push(path);
-            }
-            Step::Defer => deferred.push(path),
-            Step::Enter { scope, adopted } => {
-                if adopted {
-                    run.report.dirs_created += 1;
-                    run.created(&path, EntryKind::Directory, &path)?;
-                }
-                let s = src.open_dir(&name, Access::Read)?;
-                let sub = match tgt {
-                    Target::Existing(t) | Target::New(t) => Some(t.open_dir(&name, run.access())?),
-                    Target::Planned => None,
-                };
-                let next = match &sub {
-                    Some(t) => {
-                        if !adopted && !run.dry_run {
-                            run.announce(&Line::Entered { path: path.clone() })?;
-                        }
-                        copy::clean_temps(run, t, &path)?;
-                        Target::Existing(t)
-                    }
-                    None => Target::Planned,
-                };
-                walk(run, scope, &path, &s, next, deferred)?;
-            }
+            Step::Keep { warn } => keep(run, path, warn),
+            Step::Defer => self.deferred.push(path.to_owned()),
+            Step::Enter { scope, adopted } => self.enter(at, name, path, scope, adopted)?,
             Step::MakeDir {
                 replace,
                 staged,
                 scope,
-            } => make_dir(
-                run,
-                src,
-                tgt,
-                &name,
-                &path,
-                (replace, staged),
-                scope,
-                deferred,
-            )?,
+            } => self.make_dir(at, name, path, NewDir { replace, staged }, scope)?,
             Step::CopyFile { replaces } => {
-                match tgt.writable(run) {
-                    Some(t) => copy::copy_file(run, src, t, &name, &path)?,
-                    None => {
-                        let size = src.lstat(&name)?.size;
-                        copy::count_file(run, &path, size)?;
-                    }
-                }
-                copy::note_change(run, &path, replaces);
+                ex.copy_file(run, at.src, at.tgt, name, path)?;
+                run.note_change(path, replaces);
             }
             Step::CopyLink { replaces } => {
-                let text = link_text(src, &name)?;
-                if let Some(t) = tgt.writable(run) {
-                    let tmp = copy::stage_symlink(run, t, &text, &name, &path)?;
-                    copy::count_link(run, &path)?;
-                    // A link where the exclusion rule looks (`wp-content/themes/default`)
-                    // would be taken for the user's by a rerun: journal it first.
-                    if is_excludable(&path, true) {
-                        run.flush()?;
-                    }
-                    copy::rename_staged(t, &tmp, &name)?;
-                } else {
-                    copy::count_link(run, &path)?;
-                }
-                run.created_links.push(path.clone());
-                copy::note_change(run, &path, replaces);
+                ex.copy_link(run, &at.src.readlink(name)?, at.tgt, name, path)?;
+                run.note_change(path, replaces);
             }
             Step::DirInTheWay => {
                 return Err(Error::Io(path_error(
-                    run.in_target(&path),
+                    run.in_target(path),
                     describe(ErrorCode::IsDirectory),
                 )));
             }
             Step::Remove => {
-                if let Target::Existing(t) = tgt {
-                    copy::remove_stale(run, t, &name, &path)?;
+                if let Some(t) = ex.existing(at.tgt).filter(|_| !at.fresh) {
+                    copy::remove_stale(ex, run, t, name, path)?;
                 }
             }
             Step::KeepExtra => {
                 let keep = run.real_or_dry("kept", "would keep");
                 run.warn(&format!(
                     "'{}' is not in the new WordPress and not known to be part of the old one; {keep}",
-                    run.in_target(&path)
+                    run.in_target(path)
                 ));
-                run.kept(&path);
+                run.kept(path);
             }
-            Step::LeaveMount => {
-                let named = DEFAULT_MOUNT_POINTS.contains(&path.as_str())
-                    || run.mount_points.contains(&path);
-                if !named {
-                    run.warn(&format!(
-                        "'{}' is a volume mounted inside {}; left alone",
-                        run.in_target(&path),
-                        run.target
-                    ));
-                }
-                run.kept(&path);
-            }
+            Step::LeaveMount => leave_mount(run, path),
             Step::KeepSymlink => run.warn(&format!(
                 "'{}' is a symlink; left alone (an upgrade never replaces a symlinked directory outside wp-admin/ and wp-includes/)",
-                run.in_target(&path)
+                run.in_target(path)
             )),
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Enters TARGET's directory `name` (`path`), made by an interrupted run when
+    /// `adopted`, and walks it with `scope`.
+    fn enter(
+        &mut self,
+        at: &At<E>,
+        name: &str,
+        path: &str,
+        scope: Scope,
+        adopted: bool,
+    ) -> Result<(), Error> {
+        let run = &mut *self.run;
+        if adopted {
+            run.report.dirs_created += 1;
+            run.created(path, EntryKind::Directory, path)?;
+        } else {
+            run.announce(&Line::Entered {
+                path: path.to_owned(),
+            })?;
+        }
+        let src = at.src.open_dir(name, Access::Read)?;
+        let tgt = self.ex.enter(at.tgt, name)?;
+        clean_temps(self.ex, self.run, &tgt, path)?;
+        let sub = At {
+            rel: path,
+            src: &src,
+            tgt: &tgt,
+            fresh: false,
+        };
+        self.dir(scope, &sub)
+    }
+
+    /// Makes the directory `name` (`path`) as `how` says and fills it with `scope`. Its
+    /// mode and time are set by the commit, after everything inside is in place.
+    fn make_dir(
+        &mut self,
+        at: &At<E>,
+        name: &str,
+        path: &str,
+        how: NewDir,
+        scope: Scope,
+    ) -> Result<(), Error> {
+        let run = &mut *self.run;
+        if how.replace {
+            let link = self.ex.existing(at.tgt).is_some_and(|t| {
+                t.lstat(name)
+                    .is_ok_and(|st| st.type_ == DescriptorType::SymbolicLink)
+            });
+            let what = if link { "a symlink" } else { "not a directory" };
+            let done = run.real_or_dry("replaced", "would be replaced");
+            run.warn(&format!(
+                "'{}' is {what}; {done} by a directory",
+                run.in_target(path)
+            ));
+        }
+        run.report.dirs_created += 1;
+        run.created(path, EntryKind::Directory, path)?;
+        let src = at.src.open_dir(name, Access::Read)?;
+        let tgt = self.ex.make_dir(run, at.tgt, name, path, how)?;
+        let sub = At {
+            rel: path,
+            src: &src,
+            tgt: &tgt,
+            fresh: true,
+        };
+        self.dir(scope, &sub)?;
+        drop(tgt);
+        self.ex.place_dir(self.run, at.tgt, name, how)
+    }
 }
 
-/// The directory part of a relative path (`""` at the root).
-fn parent_of(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(parent, _)| parent)
+/// Leaves TARGET's entry at `path` (the exclusion rule's warning when `warn`).
+fn keep(run: &mut Run, path: &str, warn: bool) {
+    if warn {
+        let not = run.real_or_dry("not copying", "would not copy");
+        run.warn(&format!(
+            "'{}' exists! ({not} the WordPress version)",
+            run.in_target(path)
+        ));
+        run.report.excluded.push(path.to_owned());
+    }
+}
+
+/// Leaves the volume mounted at `path` alone, saying so unless it is a named mount point.
+fn leave_mount(run: &mut Run, path: &str) {
+    let named = DEFAULT_MOUNT_POINTS.contains(&path) || run.mount_points.iter().any(|m| m == path);
+    if !named {
+        run.warn(&format!(
+            "'{}' is a volume mounted inside {}; left alone",
+            run.in_target(path),
+            run.target
+        ));
+    }
+    run.kept(path);
 }
 
 /// The kind of a SOURCE entry in its listing.
@@ -212,72 +242,4 @@ pub fn kind_words(ty: DescriptorType) -> &'static str {
         DescriptorType::CharacterDevice => "a character device",
         _ => "a special file (not a regular file, directory or symlink)",
     }
-}
-
-/// Makes the directory `name` (`rel`) and fills it: after removing TARGET's
-/// non-directory when `replace`; under a temporary name, renamed into place when
-/// complete, when `staged` (a `wp-content/*/*` directory). Its mode and time are set by
-/// the commit, after everything inside is in place.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the walk's state at this directory, passed down as the other steps take it"
-)]
-fn make_dir(
-    run: &mut Run,
-    src: &Dir,
-    tgt: Target,
-    name: &str,
-    rel: &str,
-    (replace, staged): (bool, bool),
-    scope: Scope,
-    deferred: &mut Vec<String>,
-) -> Result<(), Error> {
-    if replace {
-        let link = match tgt {
-            Target::Existing(t) => t
-                .lstat(name)
-                .is_ok_and(|st| st.type_ == DescriptorType::SymbolicLink),
-            _ => false,
-        };
-        let what = if link { "a symlink" } else { "not a directory" };
-        let done = run.real_or_dry("replaced", "would be replaced");
-        run.warn(&format!(
-            "'{}' is {what}; {done} by a directory",
-            run.in_target(rel)
-        ));
-    }
-    run.report.dirs_created += 1;
-    run.created(rel, EntryKind::Directory, rel)?;
-    let s = src.open_dir(name, Access::Read)?;
-    let Some(t) = tgt.writable(run) else {
-        return walk(run, scope, rel, &s, Target::Planned, deferred);
-    };
-    let shown = run.in_target(rel);
-    let build = if staged {
-        temp_name(name, run.nonce)
-    } else {
-        name.to_owned()
-    };
-    if replace && !staged {
-        t.unlink(name)?;
-    }
-    if staged {
-        run.journal.record(&Line::Staging {
-            path: join(parent_of(rel), &build),
-        })?;
-    }
-    // Journaled before it exists: a later run must know it for wp-init's.
-    run.flush()?;
-    t.mkdir(&build).map_err(|e| e.at(&shown))?;
-    {
-        let sub = t.open_dir(&build, Access::Change)?.known_as(shown.clone());
-        walk(run, scope, rel, &s, Target::New(&sub), deferred)?;
-    }
-    if staged {
-        if replace {
-            t.unlink(name)?;
-        }
-        t.rename(&build, name)?;
-    }
-    Ok(())
 }
