@@ -7,8 +7,8 @@
 //! path, sorted, each once.
 
 use crate::journal::{Line, lines};
+use crate::layout::CORE_TREES;
 use crate::layout::is_plain_relative;
-use crate::plan::CORE_TREES;
 
 /// The record's name at TARGET's root.
 pub const NAME: &str = ".wp-init-core";

@@ -1,6 +1,9 @@
 //! Names and rules of the WordPress tree, on `/`-separated paths relative to SOURCE or
 //! TARGET.
 
+/// The core trees: an upgrade makes them identical to SOURCE's, verify compares them.
+pub const CORE_TREES: [&str; 2] = ["wp-admin", "wp-includes"];
+
 /// Default SOURCE: where the official image keeps WordPress.
 pub const DEFAULT_SOURCE: &str = "/usr/src/wordpress";
 
@@ -118,7 +121,7 @@ pub fn mount_point_problem(rel: &str) -> Option<&'static str> {
         Some("a mount point must be a relative path inside TARGET, without '.' or '..'")
     } else if is_sentinel(rel) || rel == HTACCESS || (top == rel && rel.ends_with(".php")) {
         Some("a mount point cannot be a file WordPress installs")
-    } else if crate::plan::CORE_TREES.contains(&top) {
+    } else if CORE_TREES.contains(&top) {
         Some("a mount point cannot be inside wp-admin/ or wp-includes/, which an upgrade replaces")
     } else if rel.split('/').any(is_own_name) {
         Some("a mount point cannot have the prefix of wp-init's own files")

@@ -6,8 +6,8 @@
 //! knows what it left). A part is a whole top-level core tree, so that its staging
 //! directory sits beside its final name and the commit renames it into place.
 
+use crate::layout::CORE_TREES;
 use crate::layout::{LOCK_FILE, is_own_name};
-use crate::plan::CORE_TREES;
 
 /// The core trees, largest first (`wp-includes` holds two thirds of WordPress's files).
 const BY_SIZE: [&str; 2] = ["wp-includes", "wp-admin"];

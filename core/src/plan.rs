@@ -10,11 +10,9 @@
 use std::cmp::Ordering;
 
 use crate::layout::{
-    CONTENT_DIR, HTACCESS, is_content_package, is_excludable, is_own_name, is_sentinel, join,
+    CONTENT_DIR, CORE_TREES, HTACCESS, is_content_package, is_excludable, is_own_name, is_sentinel,
+    join,
 };
-
-/// The core trees: an upgrade makes them identical to SOURCE's, verify compares them.
-pub const CORE_TREES: [&str; 2] = ["wp-admin", "wp-includes"];
 
 /// Root files an upgrade and verify leave alone (besides `.htaccess` and `wp-content/`).
 pub const NOT_CORE: [&str; 2] = ["wp-config.php", "wp-config-docker.php"];
@@ -315,6 +313,18 @@ fn copy_steps(
             _ => vec![Step::Defer],
         };
     }
+    entry_steps(scope, path, s, t, known)
+}
+
+/// [`copy_steps`] once the special cases are out of the way: by the kinds on both sides.
+fn entry_steps(
+    scope: Scope,
+    path: &str,
+    s: &Entry,
+    t: Option<&Entry>,
+    known: &Known<'_>,
+) -> Vec<Step> {
+    let adopted = known.adopted;
     let mirror = scope == Scope::Mirror;
     let t_dir = t.is_some_and(|t| t.kind == Kind::Dir);
     match s.kind {

@@ -11,9 +11,9 @@ use crate::installer::{Installer, Ran, Staged};
 use crate::roots::Root;
 use crate::sandbox::Grants;
 use crate::{Error, commit, component};
+use wp_init_core::layout::CORE_TREES;
 use wp_init_core::layout::temp_name;
 use wp_init_core::parts::parallel_parts;
-use wp_init_core::plan::CORE_TREES;
 
 impl Installer {
     /// The parts of this install for its extra instances (none for a dry run, one core,
