@@ -10,12 +10,12 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
 use crate::born::{self, Born, Floor};
+use crate::dir_cache::DirCache;
 use crate::journal::{JournalStream, read_lines};
 use crate::owner::Owner;
 use crate::permissions::{self, PermissionsReport};
@@ -58,7 +58,7 @@ impl<'a> OnDisk<'a> {
     ) -> Self {
         OnDisk {
             target,
-            dirs: DirCache::default(),
+            dirs: DirCache::new(OFlags::RDONLY),
             journal,
             retired,
             floor,
@@ -77,39 +77,9 @@ fn fail(target: &Root, rel: &str, what: &str, e: impl std::fmt::Display) -> Erro
     })
 }
 
-/// The directories of the last path opened below TARGET (`open[i]` holds its first
-/// `i + 1` components), each opened from the one before with `O_NOFOLLOW`: the journal
-/// lists siblings together, so most paths cost one open, not one per component.
-#[derive(Default)]
-struct DirCache {
-    open: Vec<(String, OwnedFd)>,
-}
-
-impl DirCache {
-    /// The directory `rel` below `root`, never through a symlink.
-    fn get<'r>(
-        &'r mut self,
-        root: BorrowedFd<'r>,
-        rel: &str,
-    ) -> rustix::io::Result<BorrowedFd<'r>> {
-        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
-        let common = self
-            .open
-            .iter()
-            .zip(&comps)
-            .take_while(|((have, _), want)| have == *want)
-            .count();
-        self.open.truncate(common);
-        for comp in &comps[common..] {
-            if *comp == ".." || *comp == "." {
-                return Err(Errno::INVAL);
-            }
-            let at = self.open.last().map_or(root, |(_, fd)| fd.as_fd());
-            let fd = rustix::fs::openat(at, *comp, DIR_FLAGS, Mode::empty())?;
-            self.open.push(((*comp).to_owned(), fd));
-        }
-        Ok(self.open.last().map_or(root, |(_, fd)| fd.as_fd()))
-    }
+/// The components of `rel`, a directory below TARGET (`""`: TARGET).
+fn components(rel: &str) -> Vec<&str> {
+    rel.split('/').filter(|c| !c.is_empty()).collect()
 }
 
 impl Finisher for OnDisk<'_> {
@@ -118,7 +88,11 @@ impl Finisher for OnDisk<'_> {
     fn exists(&mut self, rel: &str) -> Result<bool, Error> {
         let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
         let target = self.target;
-        let found = match self.dirs.get(target.fd(), dir) {
+        let found = match self
+            .dirs
+            .get(target.fd(), &components(dir))
+            .map_err(|(_, e)| e)
+        {
             Ok(parent) => rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW),
             Err(Errno::NOENT) => return Ok(false),
             Err(e) => return Err(fail(target, dir, "opening without following symlinks", e)),
@@ -139,8 +113,8 @@ impl Finisher for OnDisk<'_> {
         let target = self.target;
         let parent = self
             .dirs
-            .get(target.fd(), to_dir)
-            .map_err(|e| fail(target, to_dir, "opening without following symlinks", e))?;
+            .get(target.fd(), &components(to_dir))
+            .map_err(|(_, e)| fail(target, to_dir, "opening without following symlinks", e))?;
         rustix::fs::renameat(parent, from_name, parent, name)
             .map_err(|e| fail(target, to, "renaming the staged file into place", e))?;
         rustix::fs::fsync(parent).map_err(|e| fail(target, to_dir, "flushing to disk", e))
@@ -150,8 +124,8 @@ impl Finisher for OnDisk<'_> {
         let target = self.target;
         let fd = self
             .dirs
-            .get(target.fd(), &d.path)
-            .map_err(|e| fail(target, &d.path, "opening without following symlinks", e))?;
+            .get(target.fd(), &components(&d.path))
+            .map_err(|(_, e)| fail(target, &d.path, "opening without following symlinks", e))?;
         let facts = born::facts(fd).map_err(|e| fail(target, &d.path, "examining", e))?;
         if facts.mount_root {
             return Err(fail(
@@ -402,9 +376,3 @@ pub(crate) fn nonce() -> u64 {
         .map_or(0, |d| d.subsec_nanos());
     (u64::from(std::process::id()) << 32) | u64::from(nanos)
 }
-
-/// How a directory below TARGET is opened: never through a symlink.
-const DIR_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);

@@ -47,6 +47,7 @@ mod born;
 mod command;
 mod commit;
 mod component;
+mod dir_cache;
 mod engine_config;
 mod error;
 mod from_wit;

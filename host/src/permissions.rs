@@ -18,13 +18,14 @@
 //! `chown` clears the setuid and setgid bits.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
 
 use crate::born::{self, Born};
+use crate::dir_cache::DirCache;
 use crate::owner::Owner;
 use crate::roots::Root;
 use wp_init_core::commit::{DirFinal, Time};
@@ -326,13 +327,11 @@ impl Pass<'_> {
     }
 }
 
-/// Opens directories below a root without following symlinks, keeping the descriptors of
-/// the last path walked (the report lists siblings together, so most lookups reuse them).
+/// TARGET's or SOURCE's directories, walked from its root without following symlinks.
 struct Walker<'a> {
     root_path: &'a Path,
     root: BorrowedFd<'a>,
-    /// `stack[i]` is the directory `names[..=i]` below the root.
-    stack: Vec<(String, OwnedFd)>,
+    dirs: DirCache,
 }
 
 impl<'a> Walker<'a> {
@@ -340,32 +339,20 @@ impl<'a> Walker<'a> {
         Walker {
             root_path: Path::new(&root.given),
             root: root.fd(),
-            stack: Vec::new(),
+            dirs: DirCache::new(OFlags::PATH),
         }
     }
 
     /// The directory `dirs` below the root, each component opened with `O_NOFOLLOW`.
     fn parent(&mut self, dirs: &[&str]) -> Result<BorrowedFd<'_>, PermissionsError> {
-        let common = self
-            .stack
-            .iter()
-            .zip(dirs)
-            .take_while(|((have, _), want)| have == *want)
-            .count();
-        self.stack.truncate(common);
-        for (i, name) in dirs.iter().enumerate().skip(common) {
-            let at = self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd());
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let fd = rustix::fs::openat(at, *name, flags, Mode::empty()).map_err(|e| {
-                PermissionsError {
-                    path: self.root_path.join(dirs[..=i].join("/")),
-                    cause: open_cause(e),
-                    others: 0,
-                }
-            })?;
-            self.stack.push(((*name).to_owned(), fd));
-        }
-        Ok(self.stack.last().map_or(self.root, |(_, fd)| fd.as_fd()))
+        let root_path = self.root_path;
+        self.dirs
+            .get(self.root, dirs)
+            .map_err(|(i, e)| PermissionsError {
+                path: root_path.join(dirs[..=i].join("/")),
+                cause: open_cause(e),
+                others: 0,
+            })
     }
 }
 
