@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::expect::{Before, Want, differences, looks_installed, secret_files, summary};
 use common::mount::Mount;
-use common::points::{KINDS, MIN_POINTS, assert_all_survived, inject, points};
+use common::points::{KINDS, MIN_POINTS, assert_all_survived, inject, points, until_reached};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::tree_hash;
@@ -135,19 +135,12 @@ fn a_crash_at_any_mutating_call_is_finished_by_the_next_run() {
     let points = points(&calls);
     let title = format!("crash points on a {files}-file tree into a TARGET with user files:");
     let failures = inject(&points, &title, |n, call| {
-        // A thread's count of writes varies a little from run to run (the runtime's
-        // wake-ups), so a point among a thread's last calls may lie past the end of one
-        // run: it is tried again, on a fresh TARGET, at most twice more.
-        let mut r = Err(String::new());
-        for attempt in 0..3 {
+        until_reached(|attempt| {
             let dst = target(scratch, &format!("p{n}.{attempt}"));
-            r = crash_point(&src, &dst, call);
+            let r = crash_point(&src, &dst, call);
             std::fs::remove_dir_all(dst.parent().unwrap()).unwrap();
-            if !r.as_ref().is_err_and(|e| e.starts_with("not reached")) {
-                break;
-            }
-        }
-        r
+            r
+        })
     });
     assert_eq!(tree_hash(&src), src_hash, "SOURCE changed");
     assert_all_survived(&points, &failures, MIN_POINTS);

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use common::expect::secret_files;
 use common::mount::Mount;
-use common::points::{KINDS, assert_all_survived, inject, points};
+use common::points::{KINDS, assert_all_survived, inject, points, until_reached};
 use common::run::{Call, Invocation, kill_at, killed, record, require_strace};
 use common::synth::{WORDPRESS_SIZED, user_files, wordpress};
 use common::tree::{Kind, Meta, listing, same_content, tree_hash};
@@ -269,10 +269,12 @@ fn a_crash_at_any_point_of_an_upgrade_is_completed_by_the_next_run() {
         "upgrade crash points ({files}-file tree, installed with user files and a config):"
     );
     let failures = inject(&points, &title, |n, call| {
-        let dst = fresh(&format!("p{n}"));
-        let r = crash_point(&new, &dst, call);
-        fs::remove_dir_all(&dst).unwrap();
-        r
+        until_reached(|attempt| {
+            let dst = fresh(&format!("p{n}.{attempt}"));
+            let r = crash_point(&new, &dst, call);
+            fs::remove_dir_all(&dst).unwrap();
+            r
+        })
     });
     assert_eq!(tree_hash(&new), new_hash, "SOURCE changed");
     assert_all_survived(&points, &failures, MIN_POINTS);
