@@ -37,6 +37,7 @@
 //! `guest/`; it carries the component built for its version as `component/wp-init.wasm` and
 //! the WIT it implements under `wit/` (the README's "Supply chain" says how it is made).
 
+mod artifact_arch;
 mod command;
 mod commit;
 mod component;
