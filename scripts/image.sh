@@ -11,7 +11,7 @@
 #      (Zig from PyPI as C compiler and linker, scripts/cross-setup.sh); each embeds the
 #      component precompiled for its own architecture (host/build.rs checks it), each is
 #      checked with `file` (static, the right machine);
-#   2. target/image/context/: the two binaries, stripped (`zig objcopy --strip-all`), as
+#   2. target/image/context/: the two binaries, stripped (binutils), as
 #      wp-init-amd64 and wp-init-arm64, and /etc/passwd + /etc/group naming only root and
 #      www-data;
 #   3. `buildah build --platform linux/ARCH` of the Containerfile on that context for both
@@ -29,7 +29,8 @@
 # times. The same commit, toolchain (rust-toolchain.toml), tools (pinned here and in
 # scripts/cross-setup.sh) and Debian 12 packages give the same index digest.
 #
-# Installs what it needs (musl-tools, buildah, file; the Rust targets; Zig, cargo-zigbuild
+# Installs what it needs (musl-tools, buildah, file, binutils for x86-64 and aarch64; the Rust
+# targets; Zig, cargo-zigbuild
 # and qemu-user-static through scripts/cross-setup.sh; cargo-cyclonedx through
 # scripts/supply-chain.sh). Prints sizes and digests on stderr; the last line on stdout is
 # the archive.
@@ -54,9 +55,12 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 platforms=(amd64 arm64)
 declare -A triple=([amd64]=x86_64-unknown-linux-musl [arm64]=aarch64-unknown-linux-musl)
 declare -A machine=([amd64]=x86-64 [arm64]=aarch64)
+# Debian 12's binutils 2.40 for each (`zig objcopy --strip-all` says "unimplemented" here).
+declare -A strip=([amd64]=strip [arm64]=aarch64-linux-gnu-strip)
 
 need=()
-for pkg_tool in musl-tools:musl-gcc buildah:buildah file:file; do
+for pkg_tool in musl-tools:musl-gcc buildah:buildah file:file binutils:strip \
+	binutils-aarch64-linux-gnu:aarch64-linux-gnu-strip; do
 	command -v "${pkg_tool#*:}" >/dev/null || need+=("${pkg_tool%%:*}")
 done
 if ((${#need[@]})); then
@@ -85,9 +89,10 @@ version=$(cargo metadata --no-deps --format-version 1 --locked \
 source_url=$(sed -n 's/^repository *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)
 lock_sha256=$(sha256sum Cargo.lock | cut -d' ' -f1)
 rustc_version=$(rustc -V)
+deb_version() { dpkg-query -W -f '${Package} ${Version}' "$1" 2>/dev/null || echo "$1 ?"; }
 declare -A cc_version=(
-	[amd64]="musl-gcc: $(dpkg-query -W -f '${Package} ${Version}' musl-tools 2>/dev/null || echo '?'), $(gcc -dumpfullversion 2>/dev/null | sed 's/^/gcc /')"
-	[arm64]="zig $(python3 -m ziglang version), cargo-zigbuild $(cargo-zigbuild --version | cut -d' ' -f2)"
+	[amd64]="$(deb_version musl-tools), gcc $(gcc -dumpfullversion 2>/dev/null || echo ?), $(deb_version binutils)"
+	[arm64]="zig $(python3 -m ziglang version), cargo-zigbuild $(cargo-zigbuild --version | cut -d' ' -f2), $(deb_version binutils-aarch64-linux-gnu)"
 )
 
 # --- 1. the static binaries ----------------------------------------------------------------------
@@ -113,7 +118,7 @@ context=$out/context
 rm -rf "$context"
 mkdir -p "$context"
 for arch in "${platforms[@]}"; do
-	python3 -m ziglang objcopy --strip-all "$target_dir/${triple[$arch]}/release/wp-init" "$context/wp-init-$arch"
+	"${strip[$arch]}" --strip-all -o "$context/wp-init-$arch" "$target_dir/${triple[$arch]}/release/wp-init"
 	chmod 0755 "$context/wp-init-$arch"
 done
 printf '%s\n' 'root:x:0:0:root:/:/nonexistent' 'www-data:x:33:33:www-data:/var/www:/nonexistent' \

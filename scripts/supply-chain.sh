@@ -66,9 +66,10 @@ release() {
 
 # The SBOM of wp-init (for the Rust target $1, or the host's if empty) written to $2.
 # cargo-cyclonedx writes `<package>.cdx.json` next to every workspace member's manifest:
-# keep wp-init's, drop the others. Reproducible: dated by the commit, and its serial number
-# (a random UUID) replaced by a UUID derived from the rest of the document, so the same
-# commit and target give the same bytes (scripts/image.sh puts them in the image index).
+# keep wp-init's, drop the others. Reproducible: dated by the commit, the checkout's path
+# replaced by /wp-init, and its serial number (a random UUID) replaced by a UUID derived from
+# the rest of the document, so the same commit and target give the same bytes in any clone
+# (scripts/image.sh puts them in the image index).
 sbom() {
   local cyclonedx target=$1 file=$2
   cyclonedx=$(tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION")
@@ -78,10 +79,11 @@ sbom() {
   python3 - host/wp-init.cdx.json "$file" "$PWD" <<'EOF'
 import json, sys, uuid
 source, dest, root = sys.argv[1:]
-bom = json.load(open(source))
+# Workspace members are named by their path (bom-ref `path+file:///...`): the same fixed
+# name as scripts/rustc-reproducible.sh gives the workspace in the binaries.
+bom = json.loads(open(source).read().replace(json.dumps(root)[1:-1], "/wp-init"))
 bom.pop("serialNumber", None)
 text = json.dumps(bom, sort_keys=True)
-assert root not in text, f"the SBOM names this checkout's path {root}"
 bom["serialNumber"] = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "wp-init-sbom:" + text))
 with open(dest, "w") as f:
     json.dump(bom, f, indent=2, sort_keys=True)

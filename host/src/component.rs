@@ -278,15 +278,15 @@ mod tests {
 
     #[test]
     fn an_artifact_for_another_architecture_is_refused_before_loading() {
-        let other = if cfg!(target_arch = "aarch64") { 62u16 } else { 183 };
+        // ELF machine numbers: 62 is x86-64, 183 is AArch64.
+        let (other, name) = match std::env::consts::ARCH {
+            "aarch64" => (62u16, "x86_64"),
+            _ => (183, "aarch64"),
+        };
         let mut cwasm = COMPONENT_CWASM.to_vec();
         cwasm[18..20].copy_from_slice(&other.to_le_bytes());
         let refused = load_precompiled(&cwasm, &mut |_| {}).err().unwrap();
-        let want = format!(
-            "it holds code for {}, not {}",
-            if other == 62 { "x86_64" } else { "aarch64" },
-            std::env::consts::ARCH
-        );
+        let want = format!("it holds code for {name}, not {}", std::env::consts::ARCH);
         assert_eq!(refused.to_string(), want);
     }
 
