@@ -78,9 +78,11 @@ git rev-parse --verify -q HEAD >/dev/null || die "not in a git repository with a
 revision=$(git rev-parse HEAD)
 dirty=false
 git diff --quiet HEAD || { dirty=true; revision="$revision-dirty"; }
-export SOURCE_DATE_EPOCH
+# Not exported to cargo: cc-rs makes it an input of every crate that compiles C (wasmtime,
+# mimalloc), so a build that has it would rebuild those for the next one that has not (the
+# musl tests), and again at each commit; rustc does not read it, and cc-rs archives
+# deterministically without it.
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
-export TZ=UTC LC_ALL=C
 umask 022
 export RUSTC_WRAPPER=$root/scripts/rustc-reproducible.sh
 export CC_x86_64_unknown_linux_musl=musl-gcc
@@ -112,6 +114,8 @@ for arch in "${platforms[@]}"; do
 		|| die "$bin is not an ${machine[$arch]} binary: $kind"
 	say "$arch: $t built in $((SECONDS - start)) s: $kind"
 done
+
+export SOURCE_DATE_EPOCH TZ=UTC LC_ALL=C
 
 # --- 2. the build context ------------------------------------------------------------------------
 context=$out/context
