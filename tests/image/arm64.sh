@@ -3,7 +3,7 @@
 # one does: run under Debian's qemu-aarch64-static, it installs the tree built by
 # tests/e2e/build-source.sh (Debian's WordPress, cached) with WORDPRESS_DB_* set, and gives
 # the same tree (paths, types, modes, owners, sizes, contents, file times; wp-config.php's
-# random salts aside) and the same `--json` report (its lock wait aside) as the amd64 binary
+# random salts and its time of writing aside) and the same `--json` report (its lock wait aside) as the amd64 binary
 # run natively. Both binaries are taken from ARCHIVE (default target/image/wp-init-oci.tar,
 # from scripts/image.sh): what is tested is what ships. The arm64 run must use the component
 # precompiled for aarch64 (no "does not load" notice: it was not compiled at run time).
@@ -51,12 +51,14 @@ env_vars=(WORDPRESS_DB_HOST=db WORDPRESS_DB_USER=wp WORDPRESS_DB_NAME=wp WORDPRE
 for arch in amd64 arm64; do
 	run=()
 	[[ $arch == arm64 ]] && run=(qemu-aarch64-static)
-	mkdir "$work/$arch"
+	# Both install into the same path (the report names it), then the tree is moved aside.
+	mkdir "$work/target"
 	start=$(date +%s%N)
 	env -i PATH=/usr/bin:/bin "${env_vars[@]}" "${run[@]}" "$work/wp-init-$arch" install \
-		--source "$source_root" --target "$work/$arch" --json --instances 2 \
+		--source "$source_root" --target "$work/target" --json --instances 2 \
 		>"$work/$arch.json" 2>"$work/$arch.err" \
 		|| { cat "$work/$arch.err" >&2; die "the $arch install failed"; }
+	mv "$work/target" "$work/$arch"
 	say "$arch install ${run[*]:+under ${run[*]} }took $((($(date +%s%N) - start) / 1000000)) ms"
 	! grep -q 'does not load' "$work/$arch.err" \
 		|| die "the $arch binary compiled the component at run time: $(cat "$work/$arch.err")"
@@ -65,7 +67,8 @@ done
 python3 - "$work" <<'EOF'
 import hashlib, json, os, re, stat, sys
 work = sys.argv[1]
-salts = re.compile(rb"(define\(\s*'(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_(?:KEY|SALT)',\s*')[^']*(')")
+# define( 'AUTH_KEY', getenv_docker( 'WORDPRESS_AUTH_KEY', '<64 random characters>' ) );
+salts = re.compile(rb"(define\( '(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_(?:KEY|SALT)', getenv_docker\( 'WORDPRESS_\w+', ').{64}(' \) \);)")
 
 def tree(root):
     entries = {}
@@ -76,10 +79,11 @@ def tree(root):
             entry = [stat.filemode(st.st_mode), st.st_uid, st.st_gid]
             if stat.S_ISREG(st.st_mode):
                 data = open(path, "rb").read()
-                if os.path.relpath(path, root) == "wp-config.php":
+                written = os.path.relpath(path, root) == "wp-config.php"  # not copied: made now
+                if written:
                     data, n = salts.subn(rb"\1SALT\2", data)
                     assert n == 8, f"wp-config.php holds {n} salt lines"
-                entry += [st.st_size, hashlib.sha256(data).hexdigest(), st.st_mtime_ns]
+                entry += [st.st_size, hashlib.sha256(data).hexdigest(), None if written else st.st_mtime_ns]
             elif stat.S_ISLNK(st.st_mode):
                 entry += [os.readlink(path)]
             entries[os.path.relpath(path, root)] = entry
