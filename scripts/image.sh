@@ -214,7 +214,9 @@ if $check_reproducible; then
 	(
 		umask 077
 		cd "$clone/src"
-		TZ=Pacific/Kiritimati CARGO_TARGET_DIR=$target_dir bash scripts/image.sh >/dev/null
+		# Nothing this build exported: SOURCE_DATE_EPOCH would rebuild wasmtime (see above).
+		env -u SOURCE_DATE_EPOCH -u RUSTC_WRAPPER -u LC_ALL TZ=Pacific/Kiritimati CARGO_TARGET_DIR="$target_dir" \
+			bash scripts/image.sh >/dev/null
 	) || die "the second build failed"
 	for arch in "${platforms[@]}"; do
 		t=${triple[$arch]}
