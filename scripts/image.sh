@@ -78,11 +78,12 @@ git rev-parse --verify -q HEAD >/dev/null || die "not in a git repository with a
 revision=$(git rev-parse HEAD)
 dirty=false
 git diff --quiet HEAD || { dirty=true; revision="$revision-dirty"; }
-# Not exported to cargo: cc-rs makes it an input of every crate that compiles C (wasmtime,
-# mimalloc), so a build that has it would rebuild those for the next one that has not (the
-# musl tests), and again at each commit; rustc does not read it, and cc-rs archives
-# deterministically without it.
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
+# The C compilers' SOURCE_DATE_EPOCH (mimalloc embeds __DATE__ and __TIME__): a constant,
+# 1980-01-01 as Nix uses, not the commit's time. cc-rs makes the variable an input of every
+# crate that compiles C (wasmtime, mimalloc): a value changing at each commit would rebuild
+# them at each commit. scripts/test.sh gives the musl tests the same value.
+export COMPILE_EPOCH=315532800
 umask 022
 export RUSTC_WRAPPER=$root/scripts/rustc-reproducible.sh
 export CC_x86_64_unknown_linux_musl=musl-gcc
@@ -102,9 +103,9 @@ for arch in "${platforms[@]}"; do
 	t=${triple[$arch]}
 	start=$SECONDS
 	if [[ $arch == amd64 ]]; then
-		cargo build --release --locked --target "$t" -p wp-init
+		SOURCE_DATE_EPOCH=$COMPILE_EPOCH cargo build --release --locked --target "$t" -p wp-init
 	else
-		cargo zigbuild --release --locked --target "$t" -p wp-init
+		SOURCE_DATE_EPOCH=$COMPILE_EPOCH cargo zigbuild --release --locked --target "$t" -p wp-init
 	fi
 	bin=$target_dir/$t/release/wp-init
 	kind=$(file -b "$bin")
@@ -220,12 +221,18 @@ if $check_reproducible; then
 	) || die "the second build failed"
 	for arch in "${platforms[@]}"; do
 		t=${triple[$arch]}
-		for f in "$target_dir/$t/release/wp-init" "$target_dir"/"$t"/release/build/wp-init-*/out/wp-init.cwasm \
-			"$target_dir"/"$t"/release/build/wp-init-*/out/guest-target/wasm32-wasip2/release/wp-init-guest.wasm; do
-			[[ $f -nt $clone/stamp ]] || die "the second build did not rebuild $f"
+		for f in "$t/release/wp-init" "$t/release/build/wp-init-*/out/wp-init.cwasm" \
+			"$t/release/build/wp-init-*/out/guest-target/wasm32-wasip2/release/wp-init-guest.wasm"; do
+			# shellcheck disable=SC2086 # the pattern is meant to expand
+			[[ -n $(find $target_dir/$f -newer "$clone/stamp" 2>/dev/null) ]] \
+				|| die "the second build did not rebuild $target_dir/$f"
 		done
-		cmp "$context/wp-init-$arch" "$clone/src/target/image/context/wp-init-$arch" \
-			|| die "the $arch binaries differ"
+		if ! cmp "$context/wp-init-$arch" "$clone/src/target/image/context/wp-init-$arch"; then
+			mkdir -p "$out/not-reproducible"
+			cp "$context/wp-init-$arch" "$out/not-reproducible/wp-init-$arch.first"
+			cp "$clone/src/target/image/context/wp-init-$arch" "$out/not-reproducible/wp-init-$arch.second"
+			die "the $arch binaries differ (both kept in $out/not-reproducible)"
+		fi
 	done
 	second=$(cat "$clone/src/target/image/wp-init-oci.digest")
 	[[ $second == "$index_digest" ]] || die "the index digests differ: $index_digest here, $second in the clone"

@@ -24,6 +24,10 @@ step cargo test --release --locked --workspace "$@" -- --include-ignored
 # (tests/pod/run.sh), which run the image's binary on the real WordPress tree. The image is
 # an index of linux/amd64 and linux/arm64 (scripts/image.sh checks its layout with
 # tests/image/check.py).
+# The C in the dependencies is compiled with SOURCE_DATE_EPOCH=315532800 for the image
+# (mimalloc embeds __DATE__); cc-rs tracks the variable, so the musl tests get the same
+# value, or they would rebuild wasmtime and mimalloc.
+export SOURCE_DATE_EPOCH=315532800
 step scripts/image.sh >/dev/null
 musl_tests=(--test cli --test install --test host_pass --test mounts --test copy_self)
 CC_x86_64_unknown_linux_musl=musl-gcc step cargo test --release --locked --target x86_64-unknown-linux-musl -p wp-init --lib --bins "${musl_tests[@]}" -- --include-ignored
