@@ -84,6 +84,7 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
 # crate that compiles C (wasmtime, mimalloc): a value changing at each commit would rebuild
 # them at each commit. scripts/test.sh gives the musl tests the same value.
 export COMPILE_EPOCH=315532800
+zig_cache=${XDG_CACHE_HOME:-$HOME/.cache}/wp-init-tools/zig-cache-epoch-$COMPILE_EPOCH
 umask 022
 export RUSTC_WRAPPER=$root/scripts/rustc-reproducible.sh
 export CC_x86_64_unknown_linux_musl=musl-gcc
@@ -105,7 +106,11 @@ for arch in "${platforms[@]}"; do
 	if [[ $arch == amd64 ]]; then
 		SOURCE_DATE_EPOCH=$COMPILE_EPOCH cargo build --release --locked --target "$t" -p wp-init
 	else
-		SOURCE_DATE_EPOCH=$COMPILE_EPOCH cargo zigbuild --release --locked --target "$t" -p wp-init
+		# Zig caches what it compiles by content and flags, not SOURCE_DATE_EPOCH: a cache of
+		# our own, where every object was compiled with COMPILE_EPOCH (the machine's ~/.cache/zig
+		# held a mimalloc compiled without it, dated the day it was built).
+		SOURCE_DATE_EPOCH=$COMPILE_EPOCH ZIG_GLOBAL_CACHE_DIR=$zig_cache ZIG_LOCAL_CACHE_DIR=$zig_cache \
+			cargo zigbuild --release --locked --target "$t" -p wp-init
 	fi
 	bin=$target_dir/$t/release/wp-init
 	kind=$(file -b "$bin")

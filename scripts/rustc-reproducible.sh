@@ -24,4 +24,10 @@ maps=(--remap-path-prefix="$workspace=/wp-init" --remap-path-prefix="$cargo_home
 real_home=$(cd "$cargo_home" 2>/dev/null && pwd -P) || real_home=$cargo_home
 [[ $real_home == "$cargo_home" ]] || maps+=(--remap-path-prefix="$real_home=/cargo")
 [[ -z ${OUT_DIR:-} ]] || maps+=(--remap-path-prefix="$OUT_DIR=/out")
+# The GNU linker's build ID (x86_64-unknown-linux-musl links with the system's cc) hashes the
+# unstripped output, whose symbols and debug sections `strip` removes: two clones gave
+# binaries equal but for those 20 bytes. No build ID, then (Zig's linker writes none).
+for arg in "$@"; do
+	[[ $arg != x86_64-unknown-linux-musl ]] || maps+=(-C link-arg=-Wl,--build-id=none)
+done
 exec "$rustc" "$@" "${maps[@]}"
