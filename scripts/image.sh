@@ -23,10 +23,11 @@
 #      next to the archive, target/image/wp-init-linux-ARCH.cdx.json); tests/image/check.py
 #      checks all of it.
 #
-# Reproducible: every time stamp is the commit's (SOURCE_DATE_EPOCH; buildah --timestamp
-# clamps the layers' files, which it writes sorted), paths are remapped
+# Reproducible: every time stamp in the image is the commit's (SOURCE_DATE_EPOCH; buildah
+# --timestamp clamps the layers' files, which it writes sorted), the C compilers' date is
+# fixed (COMPILE_EPOCH), paths are remapped and the amd64 link has no build ID
 # (scripts/rustc-reproducible.sh), the archive is a tar with sorted names, fixed owners and
-# times. The same commit, toolchain (rust-toolchain.toml), tools (pinned here and in
+# times (CONTRIBUTING.md, "The image"). The same commit, toolchain (rust-toolchain.toml), tools (pinned here and in
 # scripts/cross-setup.sh) and Debian 12 packages give the same index digest.
 #
 # Installs what it needs (musl-tools, buildah, file, binutils for x86-64 and aarch64; the Rust
