@@ -87,6 +87,10 @@ fn load_precompiled(
     cwasm: &[u8],
     lap: &mut dyn FnMut(&'static str),
 ) -> wasmtime::Result<(Engine, Component)> {
+    let mut config = engine_config();
+    config.enable_compiler(false);
+    let engine = Engine::new(&config)?;
+    lap("engine");
     let arch = artifact_arch(cwasm);
     if arch != Some(std::env::consts::ARCH) {
         wasmtime::bail!(
@@ -95,10 +99,6 @@ fn load_precompiled(
             std::env::consts::ARCH
         );
     }
-    let mut config = engine_config();
-    config.enable_compiler(false);
-    let engine = Engine::new(&config)?;
-    lap("engine");
     // SAFETY: the bytes (`COMPONENT_CWASM`, or a test's) are the unmodified output of
     // `Engine::precompile_component` from this very wasmtime version (the build script,
     // same settings via `engine_config`), embedded in this binary and so as trusted as the
