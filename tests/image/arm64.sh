@@ -3,8 +3,9 @@
 # one does: run under Debian's qemu-aarch64-static, it installs the tree built by
 # tests/e2e/build-source.sh (Debian's WordPress, cached) with WORDPRESS_DB_* set, and gives
 # the same tree (paths, types, modes, owners, sizes, contents, file times; wp-config.php's
-# random salts and its time of writing aside) and the same `--json` report (its lock wait aside) as the amd64 binary
-# run natively. Both binaries are taken from ARCHIVE (default target/image/wp-init-oci.tar,
+# random salts, and the times of the files the run writes rather than copies, wp-config.php
+# and the record of core .wp-init-core, aside) and the same `--json` report (its lock wait
+# aside) as the amd64 binary run natively. Both binaries are taken from ARCHIVE (default target/image/wp-init-oci.tar,
 # from scripts/image.sh): what is tested is what ships. The arm64 run must use the component
 # precompiled for aarch64 (no "does not load" notice: it was not compiled at run time).
 # Root: the install sets owners (www-data).
@@ -70,6 +71,9 @@ work = sys.argv[1]
 # define( 'AUTH_KEY', getenv_docker( 'WORDPRESS_AUTH_KEY', '<64 random characters>' ) );
 salts = re.compile(rb"(define\( '(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_(?:KEY|SALT)', getenv_docker\( 'WORDPRESS_\w+', ').{64}(' \) \);)")
 
+# Not copied but written by the run, so dated now: the config and the record of core.
+MADE_NOW = {"wp-config.php", ".wp-init-core"}
+
 def tree(root):
     entries = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -79,11 +83,12 @@ def tree(root):
             entry = [stat.filemode(st.st_mode), st.st_uid, st.st_gid]
             if stat.S_ISREG(st.st_mode):
                 data = open(path, "rb").read()
-                written = os.path.relpath(path, root) == "wp-config.php"  # not copied: made now
-                if written:
+                rel = os.path.relpath(path, root)
+                if rel == "wp-config.php":
                     data, n = salts.subn(rb"\1SALT\2", data)
                     assert n == 8, f"wp-config.php holds {n} salt lines"
-                entry += [st.st_size, hashlib.sha256(data).hexdigest(), None if written else st.st_mtime_ns]
+                made_now = rel in MADE_NOW
+                entry += [st.st_size, hashlib.sha256(data).hexdigest(), None if made_now else st.st_mtime_ns]
             elif stat.S_ISLNK(st.st_mode):
                 entry += [os.readlink(path)]
             entries[os.path.relpath(path, root)] = entry
