@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the shared logic's unit tests, the host's unit and integration tests
-# (the real component on synthetic and hostile trees, through the library and the CLI),
-# and the end-to-end test on a real WordPress with PHP and MariaDB (it installs the Debian
+# (the real component on synthetic and hostile trees, through the library and the CLI;
+# a hostile component attacking the host: host/tests/hostile_component.rs), and the
+# end-to-end test on a real WordPress with PHP and MariaDB (it installs the Debian
 # packages it needs; root and apt access required).
 #
 # Everything is built once, optimised: the tests compile the component with Cranelift,

@@ -18,6 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::layout::is_plain_relative;
+
 /// A modification time: seconds and nanoseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Time {
@@ -34,6 +36,23 @@ pub struct Rename {
     pub temporary: String,
     /// The final path.
     pub path: String,
+}
+
+impl Rename {
+    /// Why a commit must not make this rename, if it must not: a path that is not plain
+    /// and relative, or a rename across directories (a commit renames within one).
+    pub fn problem(&self) -> Option<&'static str> {
+        fn parent(rel: &str) -> &str {
+            rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+        }
+        if !is_plain_relative(&self.temporary) || !is_plain_relative(&self.path) {
+            Some("not a plain relative path")
+        } else if parent(&self.temporary) != parent(&self.path) {
+            Some("renames across directories")
+        } else {
+            None
+        }
+    }
 }
 
 /// Where the entry at final path `path` is before the commit has done `renames`: each
@@ -191,6 +210,36 @@ mod tests {
         ] {
             assert_eq!(before_commit(path, &renames), now, "{path}");
             assert_eq!(after_commit(now, &renames), path, "{now}");
+        }
+    }
+
+    /// Rows: a staged rename, and why a commit must not make it (none: it may).
+    #[test]
+    fn a_commit_renames_within_one_directory_by_plain_paths() {
+        let rows = [
+            (".t.index.php", "index.php", None),
+            ("wp-admin/.t.a.php", "wp-admin/a.php", None),
+            ("../x", "index.php", Some("not a plain relative path")),
+            ("/etc/x", "index.php", Some("not a plain relative path")),
+            ("x.php", "../x", Some("not a plain relative path")),
+            ("", "index.php", Some("not a plain relative path")),
+            (
+                "wp-admin/x.php",
+                "index.php",
+                Some("renames across directories"),
+            ),
+            (
+                "x.php",
+                "wp-admin/x.php",
+                Some("renames across directories"),
+            ),
+        ];
+        for (temporary, path, want) in rows {
+            assert_eq!(
+                rename(temporary, path).problem(),
+                want,
+                "{temporary} -> {path}"
+            );
         }
     }
 

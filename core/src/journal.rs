@@ -37,6 +37,9 @@ pub fn journal_nonce(name: &str) -> Option<u64> {
 /// Largest journal a run reads back (a line per created entry: about 100 bytes each).
 pub const MAX_JOURNAL_BYTES: u64 = 1 << 30;
 
+/// Longest line a component may write to the host's journal (a path is at most 4 KiB).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// The format version in [`Line::Begin`].
 pub const FORMAT: u32 = 1;
 
@@ -194,6 +197,22 @@ impl Unfinished {
     }
 }
 
+/// Parses one line the component wrote to the host's journal (without its newline): a
+/// line of its own kind (not [`Line::Begin`] nor [`Line::Commit`], which only the host
+/// writes), every path in it plain and relative.
+///
+/// # Errors
+/// Why the line is not one the component may write (a message).
+pub fn from_component(line: &[u8]) -> Result<Line, String> {
+    let line = std::str::from_utf8(line)
+        .map_err(|e| format!("not a wp-init journal line: not UTF-8 ({e})"))?;
+    match parse(line)? {
+        Line::Begin { .. } => Err("a begin line, which only the host writes".into()),
+        Line::Commit(_) => Err("a commit line, which only the host writes".into()),
+        ok => Ok(ok),
+    }
+}
+
 /// Parses one line, checking that every path in it is a plain relative path.
 fn parse(line: &str) -> Result<Line, String> {
     let parsed: Line =
@@ -308,5 +327,29 @@ mod tests {
         }
         // Without a TARGET identity to match (no host), an unnamed one is read.
         assert!(Unfinished::read(lines(&begin(7, None)), 7, None).is_ok());
+    }
+
+    /// Rows: a line a component writes to the host's journal, and what the host says.
+    #[test]
+    fn takes_from_the_component_only_its_own_lines() {
+        let ok = created("wp-admin/a.php", EntryKind::File);
+        assert!(from_component(ok.trim_end().as_bytes()).is_ok());
+        let commit = Line::Commit(Journal::new(Vec::new(), Vec::new())).to_text();
+        let begin = begin(7, None);
+        let rows: [(&[u8], &str); 6] = [
+            (begin.trim_end().as_bytes(), "a begin line"),
+            (commit.trim_end().as_bytes(), "a commit line"),
+            (b"garbage", "not a wp-init journal line"),
+            (b"{\"created\":{\"path\":\"\xff\"}}", "not UTF-8"),
+            (b"{\"staging\":{\"path\":\"../x\"}}", "outside TARGET"),
+            (
+                b"{\"created\":{\"path\":\"a\",\"kind\":\"file\",\"source\":\"/etc/shadow\"}}",
+                "outside TARGET",
+            ),
+        ];
+        for (line, says) in rows {
+            let err = from_component(line).unwrap_err();
+            assert!(err.contains(says), "{line:?}: {err}");
+        }
     }
 }

@@ -15,7 +15,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
-use crate::journal::{JournalStream, read_text};
+use crate::born::{self, Born, Floor};
+use crate::journal::{JournalStream, read_lines};
 use crate::owner::Owner;
 use crate::permissions::{self, PermissionsReport};
 use crate::roots::Root;
@@ -24,7 +25,7 @@ use wp_init_core::commit::{
     self, DirFinal, Finisher, Journal, Rename, after_commit, before_commit,
 };
 use wp_init_core::core_record::{self, NAME as CORE_RECORD};
-use wp_init_core::journal::{Line, lines};
+use wp_init_core::journal::{Line, MAX_LINE_BYTES, from_component};
 use wp_init_core::layout::temp_name;
 use wp_init_core::report::Created;
 
@@ -38,21 +39,29 @@ pub(crate) struct Retired {
 }
 
 /// [`Finisher`] on TARGET's open directory, appending the commit to `journal` and
-/// retiring `retired` when done.
+/// retiring `retired` when done; no directory born before `floor`, and no mount point,
+/// gets a mode or a time.
 struct OnDisk<'a> {
     target: &'a Root,
     dirs: DirCache,
     journal: Option<&'a JournalStream>,
     retired: Vec<Retired>,
+    floor: Option<Born>,
 }
 
 impl<'a> OnDisk<'a> {
-    fn new(target: &'a Root, journal: Option<&'a JournalStream>, retired: Vec<Retired>) -> Self {
+    fn new(
+        target: &'a Root,
+        journal: Option<&'a JournalStream>,
+        retired: Vec<Retired>,
+        floor: Option<Born>,
+    ) -> Self {
         OnDisk {
             target,
             dirs: DirCache::default(),
             journal,
             retired,
+            floor,
         }
     }
 
@@ -143,6 +152,21 @@ impl Finisher for OnDisk<'_> {
             .dirs
             .get(target.fd(), &d.path)
             .map_err(|e| fail(target, &d.path, "opening without following symlinks", e))?;
+        let facts = born::facts(fd).map_err(|e| fail(target, &d.path, "examining", e))?;
+        if facts.mount_root {
+            return Err(fail(
+                target,
+                &d.path,
+                "refusing to change it",
+                "a mount point, not created by the run",
+            ));
+        }
+        if let Some(why) = born::too_old(facts.born, self.floor) {
+            return Err(Error::Commit(PathError {
+                path: target.path_of(&d.path).display().to_string(),
+                cause: why,
+            }));
+        }
         if let Some(mode) = d.mode {
             rustix::fs::fchmod(fd, Mode::from_raw_mode(mode)).map_err(|e| {
                 fail(
@@ -195,9 +219,19 @@ impl Finisher for OnDisk<'_> {
 }
 
 /// Finishes the commit `journal` an interrupted run appended to its journal file
-/// `retired`, then retires that file.
-pub(crate) fn finish_left(target: &Root, journal: &Journal, retired: Retired) -> Result<(), Error> {
-    commit::finish(journal, &mut OnDisk::new(target, None, vec![retired]))
+/// `retired`, then retires that file. No directory born before `floor` (the earliest
+/// journal at TARGET's root) gets a mode or a time, nor a mount point: a genuine commit
+/// names only directories its run (or one it took over) made.
+pub(crate) fn finish_left(
+    target: &Root,
+    journal: &Journal,
+    retired: Retired,
+    floor: Option<Born>,
+) -> Result<(), Error> {
+    commit::finish(
+        journal,
+        &mut OnDisk::new(target, None, vec![retired], floor),
+    )
 }
 
 /// How many created entries the pass takes at once (its memory, not the tree's).
@@ -205,10 +239,20 @@ const PASS_CHUNK: usize = 64 * 1024;
 
 /// The host's part of a run that wrote TARGET, as one transaction: owners and file modes
 /// on exactly the entries the component's `journal` names (found where they are before
-/// the commit: staged entries under their temporary names), then the commit of the
-/// `staged` renames (after the core record's, with `record`) and of each new directory's
-/// final mode and time, by its final name; then the journals retire, this run's and the
-/// interrupted ones it took over (`left`).
+/// the commit: staged entries under their temporary names), each born no earlier than
+/// `floor` and this run's journal, then the commit of the `staged` renames (after the
+/// core record's, with `record`) and of each new directory's final mode and time, by its
+/// final name; then the journals retire, this run's first, then the interrupted ones it
+/// took over (`left`): a commit still in a journal always finds the journals whose
+/// entries it adopted, and with them its floor.
+///
+/// The journal is read back one line at a time; past its first line (the host's), only
+/// lines the component may write are taken (it can write to the file directly), and the
+/// staged renames must each stay in one directory of TARGET, by plain relative paths.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the transaction's parts, each named; a struct would only rename them"
+)]
 pub(crate) fn pass_then_commit(
     source: &Root,
     target: &Root,
@@ -216,20 +260,28 @@ pub(crate) fn pass_then_commit(
     mut staged: Vec<Rename>,
     (owner, config_mode): (Option<Owner>, u32),
     left: Vec<Retired>,
+    floor: Floor,
     record: bool,
 ) -> Result<PermissionsReport, Error> {
+    check_staged(target, &staged)?;
+    let floor = floor.with(journal.born()).born();
     let mut done = PermissionsReport::default();
     let mut dirs = Vec::new();
     let mut core = Vec::new();
-    let mut retired = left;
+    let mut retired = Vec::new();
     if let Some(file) = journal.reopen()? {
         let name = journal.name();
-        let text = read_text(&file, &target.path_of(&name).display().to_string())?;
+        let shown = target.path_of(&name).display().to_string();
         let mut chunk = Vec::new();
-        for line in lines(&text) {
-            let Ok(line) = serde_json::from_str::<Line>(line) else {
-                return Err(fail(target, &name, "reading the journal", line));
-            };
+        let (mut first, begin) = (true, journal.first_line());
+        read_lines(&file, &shown, Some(MAX_LINE_BYTES), |text| {
+            if std::mem::take(&mut first) {
+                return match text == begin.as_bytes() {
+                    true => Ok(()),
+                    false => Err(refused(&shown, "its first line is not the host's")),
+                };
+            }
+            let line = from_component(text).map_err(|why| refused(&shown, &why))?;
             if let Some(path) = core_record::core_path(&line) {
                 core.push(path.to_owned());
             }
@@ -245,22 +297,24 @@ pub(crate) fn pass_then_commit(
                     source,
                     target,
                     &mut chunk,
-                    (owner, config_mode),
+                    (owner, config_mode, floor),
                     &mut done,
                     &mut dirs,
                 )?;
             }
-        }
+            Ok(())
+        })?;
         pass(
             source,
             target,
             &mut chunk,
-            (owner, config_mode),
+            (owner, config_mode, floor),
             &mut done,
             &mut dirs,
         )?;
         retired.push(Retired { name, file });
     }
+    retired.extend(left);
     for d in &mut dirs {
         d.path = after_commit(&d.path, &staged);
     }
@@ -275,7 +329,7 @@ pub(crate) fn pass_then_commit(
             },
         );
     }
-    let mut f = OnDisk::new(target, Some(journal), retired);
+    let mut f = OnDisk::new(target, Some(journal), retired, floor);
     if staged.is_empty() && dirs.is_empty() {
         f.retire()?;
     } else {
@@ -285,12 +339,34 @@ pub(crate) fn pass_then_commit(
     Ok(done)
 }
 
+/// The refusal of a line of this run's journal.
+fn refused(shown: &str, why: &str) -> Error {
+    Error::Io(PathError {
+        path: shown.to_owned(),
+        cause: format!("refused what the component wrote to its journal: {why}"),
+    })
+}
+
+/// Refuses a staged rename the commit would not make (`Rename::problem`).
+fn check_staged(target: &Root, staged: &[Rename]) -> Result<(), Error> {
+    match staged.iter().find_map(|r| Some((r, r.problem()?))) {
+        None => Ok(()),
+        Some((r, why)) => Err(Error::Io(PathError {
+            path: target.path_of(&r.path).display().to_string(),
+            cause: format!(
+                "refused the component's staged rename from {:?}: {why}",
+                r.temporary
+            ),
+        })),
+    }
+}
+
 /// The pass over one chunk of created entries (emptied), adding to `done` and `dirs`.
 fn pass(
     source: &Root,
     target: &Root,
     chunk: &mut Vec<Created>,
-    (owner, config_mode): (Option<Owner>, u32),
+    (owner, config_mode, floor): (Option<Owner>, u32, Option<Born>),
     done: &mut PermissionsReport,
     dirs: &mut Vec<DirFinal>,
 ) -> Result<(), Error> {
@@ -300,7 +376,7 @@ fn pass(
     // Instances journal concurrently: in path order, each pass makes the same calls on
     // the same threads from run to run (parents before children, as the pass wants).
     chunk.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    let (report, more) = permissions::apply(source, target, chunk, owner, config_mode)?;
+    let (report, more) = permissions::apply(source, target, chunk, owner, config_mode, floor)?;
     done.modes_set += report.modes_set;
     done.owners_set += report.owners_set;
     dirs.extend(more);

@@ -38,22 +38,50 @@ pub(crate) struct Prepared {
     alarm: Arc<Alarm>,
 }
 
+/// The loaded component of this process, made on first use (a failure too).
+static PREPARED: OnceLock<Result<Prepared, SharedError>> = OnceLock::new();
+
+/// A load failure, shared by every later call.
+type SharedError = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Loads the component on first use; later calls share the result (a failure too).
 pub(crate) fn prepared() -> Result<&'static Prepared, Error> {
-    type Shared = Arc<dyn std::error::Error + Send + Sync>;
-    static PREPARED: OnceLock<Result<Prepared, Shared>> = OnceLock::new();
     PREPARED
         .get_or_init(|| prepare(&mut |_| {}).map_err(|e| e.into_boxed_dyn_error().into()))
         .as_ref()
         .map_err(|e| Error::Runtime(Box::new(Arc::clone(e))))
 }
 
+/// Test-only (feature `test-component`, which only this crate's dev-dependency on itself
+/// enables): every later run in this process runs `wasm` instead of [`COMPONENT_WASM`],
+/// compiled as the fallback of [`load`] compiles, with the same linker, sandbox and
+/// [`crate::Installer`] path. Fails if a run already loaded the embedded component.
+#[cfg(feature = "test-component")]
+#[doc(hidden)]
+pub fn use_test_component(wasm: &[u8]) -> Result<(), Error> {
+    let prepare = || {
+        let engine = Engine::new(&engine_config())?;
+        let component = Component::new(&engine, wasm)?;
+        link(engine, component)
+    };
+    let prepared = prepare().map_err(Error::runtime)?;
+    PREPARED
+        .set(Ok(prepared))
+        .map_err(|_| Error::Runtime("a component is already loaded in this process".into()))
+}
+
 /// Builds the engine, loads the component and links WASI, calling `lap` after each stage.
 fn prepare(lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<Prepared> {
     let (engine, component) = load(COMPONENT_CWASM, lap)?;
+    let prepared = link(engine, component)?;
+    lap("linker");
+    Ok(prepared)
+}
+
+/// `component` with a linker holding WASI 0.2.
+fn link(engine: Engine, component: Component) -> wasmtime::Result<Prepared> {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    lap("linker");
     Ok(Prepared {
         alarm: Alarm::new(engine.clone()),
         engine,

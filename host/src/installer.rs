@@ -351,14 +351,29 @@ impl Installer {
         let ran = {
             let _private = PrivateUmask::set();
             let mut grants = self.grants(&source, &target, !self.dry_run, &[]);
-            grants.journal = (!self.dry_run).then(|| journal.clone());
+            if !self.dry_run {
+                // Before the component runs: its birth is the run's floor.
+                journal.start();
+                grants.journal = Some(journal.clone());
+            }
             let options = wit::Options {
                 source: self.source.clone(),
                 target: self.target.clone(),
                 dry_run: self.dry_run,
                 mount_points: self.mount_points.clone(),
             };
-            call(&grants, &options, &context)?
+            let ran = call(&grants, &options, &context);
+            // A line refused says more than what the component made of the refusal.
+            let ran = match journal.refusal() {
+                Some(refused) => Err(refused),
+                None => ran,
+            };
+            if ran.is_err() {
+                // The run's error is the one to give: a journal with its first line only
+                // that could not be removed is harmless (the next run retires it).
+                let _ = journal.discard_if_empty();
+            }
+            ran?
         };
         let (report, staged) = ran.report;
         let mut report = convert(report);
@@ -387,6 +402,7 @@ impl Installer {
                 staged,
                 (self.owner, self.config_mode),
                 found.journals,
+                found.floor,
                 report.installed_core(),
             )?;
             host.modes_set = done.modes_set;

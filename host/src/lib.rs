@@ -44,6 +44,7 @@
 )]
 
 mod artifact_arch;
+mod born;
 mod command;
 mod commit;
 mod component;
@@ -68,6 +69,9 @@ pub use command::CommandOutput;
 pub use component::COMPONENT_WASM;
 #[doc(hidden)]
 pub use component::startup_profile;
+#[cfg(feature = "test-component")]
+#[doc(hidden)]
+pub use component::use_test_component;
 pub use error::{Error, ExitCode, PathError};
 pub use installer::{
     DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, HostActions, Installer, Outcome,

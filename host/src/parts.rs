@@ -30,7 +30,13 @@ impl Installer {
             })
             .collect();
         let names = root_names(grants.target)?;
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // This run's journal, made before the component runs, is no sign of an earlier run.
+        let own = grants.journal.as_ref().map(|j| j.name());
+        let names: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| Some(*n) != own.as_deref())
+            .collect();
         let nonce = commit::nonce();
         Ok(
             parallel_parts(self.instances, &source_dirs, &names, &self.mount_points)

@@ -4,10 +4,12 @@
 //! them here. Nothing is ever resolved through a symlink: TARGET (and SOURCE) are opened
 //! once as directories, each report path is walked component by component with
 //! `openat(O_PATH|O_DIRECTORY|O_NOFOLLOW)`, and every change is made through a descriptor
-//! whose type was checked with `fstat` (`fchown`, `fchmod`; for a symlink, `fchownat` with
+//! whose type was checked with `statx` (`fchown`, `fchmod`; for a symlink, `fchownat` with
 //! `AT_EMPTY_PATH` on an `O_PATH|O_NOFOLLOW` descriptor of the link itself). An entry that
 //! is no longer what the guest created (a symlink where a file was, a file with other hard
-//! links) is refused, so a process racing in TARGET cannot redirect the pass outside it.
+//! links) is refused, so a process racing in TARGET cannot redirect the pass outside it;
+//! so is an entry the guest cannot have created: a mount point, or one born before the
+//! run's journal (`crate::born`).
 //!
 //! Files get their mode here; a directory only gets its owner here, and its mode and
 //! time later, from the commit, after everything inside it is in place (so a read-only
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
 
+use crate::born::{self, Born};
 use crate::owner::Owner;
 use crate::roots::Root;
 use wp_init_core::commit::{DirFinal, Time};
@@ -70,6 +73,12 @@ pub enum Cause {
     /// A created file has other hard links, so it may also be a file outside TARGET.
     #[error("has {0} hard links, so it may be a file outside the target; refusing to change it")]
     HardLinked(u64),
+    /// The entry is a mount point: not made by the run, and it may lead out of TARGET.
+    #[error("is a mount point, not created by the run; refusing to change it")]
+    MountPoint,
+    /// The entry was born before the run's journal: not made by the run.
+    #[error("{0}")]
+    NotCreated(String),
     /// The report's path is not a plain relative path.
     #[error("not a safe relative path in the install report ({0})")]
     InvalidPath(&'static str),
@@ -99,8 +108,9 @@ pub enum Cause {
 /// (`wp-config.php`) gets `config_mode`, a directory with none (a mount point)
 /// [`MOUNT_POINT_MODE`]; symlinks get no mode. With `owner`, every entry (symlinks
 /// themselves included) gets that owner and group. Entries not in `created` are never
-/// touched, and no times are changed here. Every entry is tried; on failure the error
-/// names the first failing path and counts the others.
+/// touched, nor is a mount point or an entry born before `floor` (the run's journal), and
+/// no times are changed here. Every entry is tried; on failure the error names the first
+/// failing path and counts the others.
 ///
 /// Entries are independent of each other: a long list is split in two halves, the
 /// second one handled on another thread, each with its own descriptors (same result,
@@ -111,6 +121,7 @@ pub fn apply(
     created: &[Created],
     owner: Option<Owner>,
     config_mode: u32,
+    floor: Option<Born>,
 ) -> Result<(PermissionsReport, Vec<DirFinal>), PermissionsError> {
     let pass = |entries: &[Created]| {
         let mut pass = Pass {
@@ -118,6 +129,7 @@ pub fn apply(
             target: Walker::new(target),
             owner,
             config_mode,
+            floor,
             report: PermissionsReport::default(),
             dirs: Vec::new(),
             first: None,
@@ -190,6 +202,7 @@ struct Pass<'a> {
     target: Walker<'a>,
     owner: Option<Owner>,
     config_mode: u32,
+    floor: Option<Born>,
     report: PermissionsReport,
     dirs: Vec<DirFinal>,
     first: Option<PermissionsError>,
@@ -246,16 +259,18 @@ impl Pass<'_> {
             Mode::empty(),
         )
         .map_err(|e| fail(open_cause(e)))?;
-        let stat = rustix::fs::fstat(&fd).map_err(|e| fail(io_cause("fstat", e)))?;
-        if FileType::from_raw_mode(stat.st_mode) != expected {
+        let facts = born::facts(&fd).map_err(|e| fail(io_cause("statx", e)))?;
+        if facts.kind != expected {
             return Err(fail(Cause::ChangedType));
         }
-        if expected == FileType::RegularFile && stat.st_nlink != 1 {
-            #[allow(
-                clippy::useless_conversion,
-                reason = "`st_nlink` is u32 on some targets"
-            )]
-            return Err(fail(Cause::HardLinked(stat.st_nlink.into())));
+        if expected == FileType::RegularFile && facts.nlink != 1 {
+            return Err(fail(Cause::HardLinked(facts.nlink)));
+        }
+        if facts.mount_root {
+            return Err(fail(Cause::MountPoint));
+        }
+        if let Some(why) = born::too_old(facts.born, self.floor) {
+            return Err(fail(Cause::NotCreated(why)));
         }
         if let Some(owner @ Owner { uid, gid }) = self.owner {
             let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));

@@ -5,9 +5,14 @@
 //! `O_NOFOLLOW|O_NONBLOCK` (a symlink is refused, a fifo never blocks) and acted on only
 //! if `fstat` says it is a regular file of this process's user, with one link, not
 //! writable by group or others, and within [`MAX_JOURNAL_BYTES`]; a journal must also
-//! name its own nonce and this TARGET's identity (`core::journal`). Anything else is
-//! reported by path and never obeyed; a planted file is removed (which its planter could
-//! do too), a planted directory left alone.
+//! have the host's mark ([`JOURNAL_MODE`]: the component, which runs as this user too,
+//! cannot make it) and name its own nonce and this TARGET's identity (`core::journal`).
+//! Anything else is reported by path and never obeyed; a planted file is removed (which
+//! its planter could do too), a planted directory left alone.
+//!
+//! What a journal can still say that its run did not (the component could write to its
+//! own): the host changes nothing older than the earliest journal it goes by
+//! (`crate::born`).
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -15,8 +20,9 @@ use std::os::fd::AsFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::born::{self, Born, Floor};
 use crate::commit::{self, Retired};
-use crate::journal::read_text;
+use crate::journal::{JOURNAL_MODE, read_text};
 use crate::roots::Root;
 use crate::{Error, PathError};
 use wp_init_core::journal::{MAX_JOURNAL_BYTES, Unfinished, journal_nonce, lines};
@@ -33,6 +39,8 @@ pub(crate) struct Found {
     pub left: Unfinished,
     /// Those journals: retired when this run's commit is done.
     pub journals: Vec<Retired>,
+    /// The earliest birth among them: entries they name that are older are not theirs.
+    pub floor: Floor,
     /// The core record, when it is wp-init's.
     pub core_record: Option<Vec<String>>,
     /// Whether a commit an interrupted run left was finished (or, in a plan, would be).
@@ -60,11 +68,16 @@ pub(crate) fn identity(target: &Root) -> Result<String, Error> {
 /// (not in a plan), and gathers what the others left, and the core record.
 pub(crate) fn scan(target: &Root, id: &str, plan: bool) -> Result<Found, Error> {
     let mut found = Found::default();
+    let mut journals = Vec::new();
     for name in own_names(target)? {
         if let Some(nonce) = journal_nonce(&name) {
-            journal(target, id, plan, &name, nonce, &mut found)?;
+            if let Some(taken) = journal(target, id, plan, &name, nonce, &mut found)? {
+                journals.push(taken);
+            }
         } else if name == CORE_RECORD {
-            match open_trusted(target, &name, false)?.and_then(|f| read_record(&f, target, &name)) {
+            match open_trusted(target, &name, false, false)?
+                .and_then(|f| read_record(&f, target, &name))
+            {
                 Ok(record) => found.core_record = Some(record),
                 Err(why) => found.notes.push(format!(
                     "'{}' is not wp-init's record of core ({why}); ignored",
@@ -81,10 +94,34 @@ pub(crate) fn scan(target: &Root, id: &str, plan: bool) -> Result<Found, Error> 
             )?;
         }
     }
+    // A commit names entries of its run and of the runs it took over, whose journals
+    // stay until its own is retired (`commit::pass_then_commit`): the floor is theirs.
+    let all = journals
+        .iter()
+        .fold(Floor::Open, |f, (_, _, born)| f.with(*born));
+    for (retired, unfinished, born) in journals {
+        match unfinished.commit {
+            Some(journal) => {
+                found.finished = true;
+                if !plan {
+                    commit::finish_left(target, &journal, retired, all.born())?;
+                }
+            }
+            None => {
+                let left = &mut found.left;
+                left.adopted.extend(unfinished.adopted);
+                left.leftovers.extend(unfinished.leftovers);
+                left.staging.extend(unfinished.staging);
+                left.upgrade = left.upgrade.take().or(unfinished.upgrade);
+                found.floor = found.floor.with(born);
+                found.journals.push(retired);
+            }
+        }
+    }
     Ok(found)
 }
 
-/// One journal: finished, taken, or refused.
+/// One journal: what it says, or refused (`None`).
 fn journal(
     target: &Root,
     id: &str,
@@ -92,37 +129,22 @@ fn journal(
     name: &str,
     nonce: u64,
     found: &mut Found,
-) -> Result<(), Error> {
-    let read = open_trusted(target, name, !plan)?.and_then(|file| {
+) -> Result<Option<(Retired, Unfinished, Option<Born>)>, Error> {
+    let read = open_trusted(target, name, !plan, true)?.and_then(|file| {
         let text = read_text(&file, &target.path_of(name).display().to_string())
             .map_err(|e| e.to_string())?;
         Unfinished::read(lines(&text), nonce, Some(id)).map(|u| (file, u))
     });
     let (file, unfinished) = match read {
         Ok(taken) => taken,
-        Err(why) => return refuse(target, name, &why, plan, found),
+        Err(why) => return refuse(target, name, &why, plan, found).map(|()| None),
     };
+    let born = born::facts(&file).ok().and_then(|f| f.born);
     let retired = Retired {
         name: name.to_owned(),
         file,
     };
-    match unfinished.commit {
-        Some(journal) => {
-            found.finished = true;
-            if !plan {
-                commit::finish_left(target, &journal, retired)?;
-            }
-        }
-        None => {
-            let left = &mut found.left;
-            left.adopted.extend(unfinished.adopted);
-            left.leftovers.extend(unfinished.leftovers);
-            left.staging.extend(unfinished.staging);
-            left.upgrade = left.upgrade.take().or(unfinished.upgrade);
-            found.journals.push(retired);
-        }
-    }
-    Ok(())
+    Ok(Some((retired, unfinished, born)))
 }
 
 /// Reports `name` as not wp-init's, and removes it unless it is a directory (or this is a
@@ -179,8 +201,14 @@ fn own_names(target: &Root) -> Result<Vec<String>, Error> {
 }
 
 /// Opens `name` at TARGET's root if it is a file wp-init would have made: `Ok(Err(why))`
-/// when it is not. `write`: opened read-write, to be retired later.
-fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, String>, Error> {
+/// when it is not. `write`: opened read-write, to be retired later. `journal`: it must
+/// have the host's mark.
+fn open_trusted(
+    target: &Root,
+    name: &str,
+    write: bool,
+    journal: bool,
+) -> Result<Result<File, String>, Error> {
     let access = if write { OFlags::RDWR } else { OFlags::RDONLY };
     let flags = access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let fd = match rustix::fs::openat(target.fd(), name, flags, Mode::empty()) {
@@ -215,6 +243,10 @@ fn open_trusted(target: &Root, name: &str, write: bool) -> Result<Result<File, S
         FileType::RegularFile if st.st_size as u64 > MAX_JOURNAL_BYTES => Some(format!(
             "{} bytes, more than wp-init ever writes",
             st.st_size
+        )),
+        FileType::RegularFile if journal && st.st_mode & 0o7777 != JOURNAL_MODE => Some(format!(
+            "mode {:04o}, not the {JOURNAL_MODE:04o} of the host's journals",
+            st.st_mode & 0o7777
         )),
         FileType::RegularFile => None,
         other => Some(format!("not a regular file ({other:?})")),

@@ -27,7 +27,7 @@ fn pass(
     owner: Option<Owner>,
 ) -> Result<(PermissionsReport, Vec<DirFinal>), PermissionsError> {
     let open = |p: &Path| Root::open(p.to_str().unwrap()).unwrap();
-    super::apply(&open(src), &open(dst), created, owner, CONFIG_MODE)
+    super::apply(&open(src), &open(dst), created, owner, CONFIG_MODE, None)
 }
 
 fn apply(
