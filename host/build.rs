@@ -8,7 +8,10 @@
 //! Then it precompiles the component with Cranelift for `TARGET` (not for this machine:
 //! an explicit triple enables no optional CPU feature, so the artifact loads on any CPU
 //! of the architecture) under the run time's own engine settings, and leaves the
-//! `.cwasm` next to the `.wasm`: a run deserializes it instead of compiling.
+//! `.cwasm` next to the `.wasm`: a run deserializes it instead of compiling. The artifact's
+//! ELF header must name `TARGET`'s architecture, or the build fails: a cross build (e.g.
+//! `cargo zigbuild --target aarch64-unknown-linux-musl` on x86-64) never embeds code for the
+//! machine it was built on.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,9 @@ use wasmtime::{Engine, OptLevel};
 
 #[path = "src/engine_config.rs"]
 mod engine_config;
+
+#[path = "src/artifact_arch.rs"]
+mod artifact_arch;
 
 fn main() {
     let manifest_dir =
@@ -54,7 +60,14 @@ fn main() {
     std::fs::write(out_dir.join("wp-init.wasm"), &bytes)
         .expect("copy the guest component into OUT_DIR");
     let target = env::var("TARGET").expect("TARGET");
-    std::fs::write(out_dir.join("wp-init.cwasm"), precompile(&bytes, &target))
+    let cwasm = precompile(&bytes, &target);
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
+    let made_for = artifact_arch::artifact_arch(&cwasm);
+    assert!(
+        made_for == Some(arch.as_str()),
+        "the component precompiled for {target} holds code for {made_for:?}, not {arch}"
+    );
+    std::fs::write(out_dir.join("wp-init.cwasm"), cwasm)
         .expect("write the precompiled component into OUT_DIR");
 
     for dir in ["guest/src", "core/src", "wit"] {
@@ -62,6 +75,7 @@ fn main() {
     }
     for file in [
         "host/src/engine_config.rs",
+        "host/src/artifact_arch.rs",
         "guest/Cargo.toml",
         "core/Cargo.toml",
         "Cargo.lock",

@@ -12,7 +12,8 @@
 #                                     published crate needs, no repository-only files
 #   scripts/supply-chain.sh ci        all three (what .ci/run runs)
 #   scripts/supply-chain.sh build [ARGS]  only the auditable release build, with cargo ARGS
-#                                     (e.g. `--target x86_64-unknown-linux-musl` for the image)
+#   scripts/supply-chain.sh sbom TARGET FILE  the CycloneDX SBOM of wp-init built for the Rust
+#                                     target TARGET (what scripts/image.sh ships per platform)
 #
 # `cargo deny check advisories` needs the RustSec database from the network: it is a release
 # step, run by hand before tagging (see README, "Supply chain").
@@ -55,25 +56,46 @@ build_release() {
 }
 
 release() {
-  local cyclonedx out=target/image
-  cyclonedx=$(tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION")
+  local out=target/image
   build_release
   check_audit_data target/release/wp-init
-
-  # cargo-cyclonedx writes `<package>.cdx.json` next to every workspace member's manifest:
-  # keep wp-init's, drop the others. Dated by the commit, so the same commit gives the same SBOM.
   mkdir -p "$out"
+  sbom "" "$out/wp-init.cdx.json"
+  echo "supply-chain: target/release/wp-init (auditable), $out/wp-init.cdx.json"
+}
+
+# The SBOM of wp-init (for the Rust target $1, or the host's if empty) written to $2.
+# cargo-cyclonedx writes `<package>.cdx.json` next to every workspace member's manifest:
+# keep wp-init's, drop the others. Reproducible: dated by the commit, the checkout's path
+# replaced by /wp-init, and its serial number (a random UUID) replaced by a UUID derived from
+# the rest of the document, so the same commit and target give the same bytes in any clone
+# (scripts/image.sh puts them in the image index).
+sbom() {
+  local cyclonedx target=$1 file=$2
+  cyclonedx=$(tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION")
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) PATH=$(dirname "$cyclonedx"):$PATH \
-    cargo cyclonedx --quiet --format json --spec-version 1.5 --manifest-path host/Cargo.toml
-  mv host/wp-init.cdx.json "$out/wp-init.cdx.json"
+    cargo cyclonedx --quiet --format json --spec-version 1.5 --manifest-path host/Cargo.toml \
+    ${target:+--target "$target"}
+  python3 - host/wp-init.cdx.json "$file" "$PWD" <<'EOF'
+import json, sys, uuid
+source, dest, root = sys.argv[1:]
+# Workspace members are named by their path (bom-ref `path+file:///...`): the same fixed
+# name as scripts/rustc-reproducible.sh gives the workspace in the binaries.
+bom = json.loads(open(source).read().replace(json.dumps(root)[1:-1], "/wp-init"))
+bom.pop("serialNumber", None)
+text = json.dumps(bom, sort_keys=True)
+bom["serialNumber"] = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "wp-init-sbom:" + text))
+with open(dest, "w") as f:
+    json.dump(bom, f, indent=2, sort_keys=True)
+    f.write("\n")
+EOF
   cargo metadata --locked --no-deps --format-version 1 | python3 -c '
 import json, os, sys
 for p in json.load(sys.stdin)["packages"]:
     bom = os.path.join(os.path.dirname(p["manifest_path"]), p["name"] + ".cdx.json")
     if os.path.exists(bom):
         os.remove(bom)'
-  check_sbom "$out/wp-init.cdx.json"
-  echo "supply-chain: target/release/wp-init (auditable), $out/wp-init.cdx.json"
+  check_sbom "$file"
 }
 
 # The binary carries its dependency list: zlib-compressed JSON in the `.dep-v0` section.
@@ -134,11 +156,15 @@ case ${1:-ci} in
     shift
     build_release "$@"
     ;;
+  sbom)
+    (($# == 3)) || { echo "usage: $0 sbom TARGET FILE" >&2; exit 2; }
+    sbom "$2" "$3"
+    ;;
   ci) deny && release && package ;;
   tools)
     tool cargo-deny "$CARGO_DENY_VERSION"
     tool cargo-auditable "$CARGO_AUDITABLE_VERSION"
     tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION"
     ;;
-  *) echo "usage: $0 [deny|release|package|ci|tools]" >&2; exit 2 ;;
+  *) echo "usage: $0 [deny|release|package|ci|tools|build ARGS|sbom TARGET FILE]" >&2; exit 2 ;;
 esac

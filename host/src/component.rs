@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+use crate::artifact_arch::artifact_arch;
 use crate::engine_config::engine_config;
 use crate::roots::Root;
 use crate::sandbox::{Grants, Host as StoreData, Sandbox};
@@ -110,7 +111,8 @@ fn load(cwasm: &[u8], lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<(En
     }
 }
 
-/// An engine without a compiler, and `cwasm` loaded into it.
+/// An engine without a compiler, and `cwasm` loaded into it if its native code is for
+/// this binary's architecture (the build script checked it too).
 fn load_precompiled(
     cwasm: &[u8],
     lap: &mut dyn FnMut(&'static str),
@@ -119,6 +121,14 @@ fn load_precompiled(
     config.enable_compiler(false);
     let engine = Engine::new(&config)?;
     lap("engine");
+    let arch = artifact_arch(cwasm);
+    if arch != Some(std::env::consts::ARCH) {
+        wasmtime::bail!(
+            "it holds code for {}, not {}",
+            arch.unwrap_or("no known architecture"),
+            std::env::consts::ARCH
+        );
+    }
     // SAFETY: the bytes (`COMPONENT_CWASM`, or a test's) are the unmodified output of
     // `Engine::precompile_component` from this very wasmtime version (the build script,
     // same settings via `engine_config`), embedded in this binary and so as trusted as the
@@ -344,6 +354,20 @@ mod tests {
         let loaded = load_precompiled(COMPONENT_CWASM, &mut |s| stages.push(s));
         assert!(loaded.is_ok(), "{:#}", loaded.err().unwrap());
         assert_eq!(stages, ["engine", "deserialize"]);
+    }
+
+    #[test]
+    fn an_artifact_for_another_architecture_is_refused_before_loading() {
+        // ELF machine numbers: 62 is x86-64, 183 is AArch64.
+        let (other, name) = match std::env::consts::ARCH {
+            "aarch64" => (62u16, "x86_64"),
+            _ => (183, "aarch64"),
+        };
+        let mut cwasm = COMPONENT_CWASM.to_vec();
+        cwasm[18..20].copy_from_slice(&other.to_le_bytes());
+        let refused = load_precompiled(&cwasm, &mut |_| {}).err().unwrap();
+        let want = format!("it holds code for {name}, not {}", std::env::consts::ARCH);
+        assert_eq!(refused.to_string(), want);
     }
 
     #[test]

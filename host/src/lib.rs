@@ -43,6 +43,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod artifact_arch;
 mod born;
 mod command;
 mod commit;
