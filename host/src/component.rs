@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+use crate::Error;
 use crate::artifact_arch::artifact_arch;
 use crate::engine_config::engine_config;
-use crate::roots::Root;
-use crate::sandbox::{Grants, Host as StoreData, Sandbox};
-use crate::{DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, Error};
+use crate::store::Host as StoreData;
 
 /// The wp-init component (`wasm32-wasip2`), built from `guest/` by the build script.
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wp-init.wasm"));
@@ -71,7 +70,7 @@ pub fn use_test_component(wasm: &[u8]) -> Result<(), Error> {
 }
 
 /// Builds the engine, loads the component and links WASI, calling `lap` after each stage.
-fn prepare(lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<Prepared> {
+pub(crate) fn prepare(lap: &mut dyn FnMut(&'static str)) -> wasmtime::Result<Prepared> {
     let (engine, component) = load(COMPONENT_CWASM, lap)?;
     let prepared = link(engine, component)?;
     lap("linker");
@@ -251,67 +250,6 @@ impl Alarm {
             };
         }
     }
-}
-
-/// Times each stage of a run from a cold start: engine, deserialize, linker, store (WASI
-/// context, preopens, deadline), instantiate, and the component's `install` call on
-/// `target` as a dry run (on an installed TARGET: the no-op, which includes the first
-/// host calls). For `scripts/bench.sh` (`cargo run --release --example startup`); not
-/// part of the API.
-#[doc(hidden)]
-pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, Duration)>, Error> {
-    let mut laps = Vec::new();
-    let mut last = Instant::now();
-    let mut lap = |name| {
-        let now = Instant::now();
-        laps.push((name, now - last));
-        last = now;
-    };
-    let prepared = prepare(&mut lap).map_err(Error::runtime)?;
-    let (source_root, target_root) = (
-        Root::open(source).map_err(Error::InvalidSource)?,
-        Root::open(target).map_err(Error::InvalidTarget)?,
-    );
-    lap("open roots");
-    let grants = Grants {
-        source: &source_root,
-        target: &target_root,
-        target_writable: false,
-        env: &[],
-        args: &[],
-        memory_limit: DEFAULT_MEMORY_LIMIT,
-        timeout: DEFAULT_TIMEOUT,
-        capture_stderr: true,
-        stdout: false,
-        journal: None,
-    };
-    let mut sb = Sandbox::new(&prepared, &grants)?;
-    lap("store");
-    let inst = Host_::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
-        .map_err(|e| sb.failure(e))?;
-    lap("instantiate");
-    let options = exports::wp_init::installer::installer::Options {
-        source: source.to_owned(),
-        target: target.to_owned(),
-        dry_run: true,
-        mount_points: Vec::new(),
-    };
-    let context = exports::wp_init::installer::hosted::Context {
-        nonce: 0,
-        adopted: Vec::new(),
-        leftovers: Vec::new(),
-        staging: Vec::new(),
-        mounts: Vec::new(),
-        core_record: None,
-        unfinished_upgrade: None,
-    };
-    let result = inst
-        .wp_init_installer_hosted()
-        .call_install(&mut sb.store, &options, &context, &[])
-        .map_err(|e| sb.failure(e))?;
-    result.map_err(Error::from)?;
-    lap("install call");
-    Ok(laps)
 }
 
 /// Enters a Tokio runtime on this thread for as long as the guard lives.

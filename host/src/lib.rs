@@ -62,14 +62,14 @@ mod parts;
 mod permissions;
 mod roots;
 mod sandbox;
+mod startup;
 mod state;
 mod stderr;
+mod store;
 mod upgrade;
 
 pub use command::CommandOutput;
 pub use component::COMPONENT_WASM;
-#[doc(hidden)]
-pub use component::startup_profile;
 #[cfg(feature = "test-component")]
 #[doc(hidden)]
 pub use component::use_test_component;
@@ -80,6 +80,8 @@ pub use installer::{
 pub use lock::LockError;
 pub use owner::{Owner, OwnerError};
 pub use permissions::{Cause as PermissionsCause, PermissionsError};
+#[doc(hidden)]
+pub use startup::startup_profile;
 pub use upgrade::{UpgradeOutcome, VerifyOutcome};
 pub use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 pub use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};

@@ -9,73 +9,19 @@
 
 use std::time::Duration;
 
+use wasmtime::Store;
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::component::{self, Prepared};
 use crate::journal::JournalStream;
 use crate::roots::Root;
+use crate::store::{Host, MemoryCap};
 use crate::{Error, interrupt, stderr};
 
 /// Most bytes of captured guest stderr kept in memory.
 const CAPTURE_LIMIT: usize = 4 << 20;
-
-/// The store's data: the WASI context and the memory limiter.
-pub(crate) struct Host {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: MemoryCap,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-/// Caps linear memory and remembers that it refused, so a trap that follows can be
-/// reported as what it is. Also tracks the most linear memory the guest held at once.
-struct MemoryCap {
-    limit: usize,
-    refused: bool,
-    /// Bytes of all linear memories now, and the most ever.
-    total: usize,
-    peak: usize,
-}
-
-impl ResourceLimiter for MemoryCap {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let ok = desired <= self.limit;
-        self.refused |= !ok;
-        if ok {
-            self.total = (self.total + desired).saturating_sub(current);
-            self.peak = self.peak.max(self.total);
-        }
-        Ok(ok)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        // A table element costs a pointer; count it against the same cap.
-        let ok = desired.saturating_mul(size_of::<usize>()) <= self.limit;
-        self.refused |= !ok;
-        Ok(ok)
-    }
-}
 
 /// One run's grants and limits.
 pub(crate) struct Grants<'a> {
