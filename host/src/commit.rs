@@ -239,62 +239,16 @@ pub(crate) fn pass_then_commit(
 ) -> Result<PermissionsReport, Error> {
     check_staged(target, &staged)?;
     let floor = floor.with(journal.born()).born();
-    let mut done = PermissionsReport::default();
-    let mut dirs = Vec::new();
-    let mut core = Vec::new();
-    let mut retired = Vec::new();
-    if let Some(file) = journal.reopen()? {
-        let name = journal.name();
-        let shown = target.path_of(&name).display().to_string();
-        let mut chunk = Vec::new();
-        let (mut first, begin) = (true, journal.first_line());
-        read_lines(&file, &shown, Some(MAX_LINE_BYTES), |text| {
-            if std::mem::take(&mut first) {
-                return match text == begin.as_bytes() {
-                    true => Ok(()),
-                    false => Err(refused(&shown, "its first line is not the host's")),
-                };
-            }
-            let line = from_component(text).map_err(|why| refused(&shown, &why))?;
-            if let Some(path) = core_record::core_path(&line) {
-                core.push(path.to_owned());
-            }
-            if let Line::Created { path, kind, source } = line {
-                chunk.push(Created {
-                    path: before_commit(&path, &staged),
-                    kind,
-                    source_path: source,
-                });
-            }
-            if chunk.len() == PASS_CHUNK {
-                pass(
-                    source,
-                    target,
-                    &mut chunk,
-                    (owner, config_mode, floor),
-                    &mut done,
-                    &mut dirs,
-                )?;
-            }
-            Ok(())
-        })?;
-        pass(
-            source,
-            target,
-            &mut chunk,
-            (owner, config_mode, floor),
-            &mut done,
-            &mut dirs,
-        )?;
-        retired.push(Retired { name, file });
-    }
+    let how = (owner, config_mode, floor);
+    let (mut g, mine) = pass_journal(source, target, journal, &staged, how)?;
+    let mut retired: Vec<Retired> = mine.into_iter().collect();
     retired.extend(left);
-    for d in &mut dirs {
+    for d in &mut g.dirs {
         d.path = after_commit(&d.path, &staged);
     }
     if record {
         let tmp = temp_name(CORE_RECORD, nonce());
-        write_private(target, &tmp, core_record::text(core).as_bytes())?;
+        write_private(target, &tmp, core_record::text(g.core).as_bytes())?;
         staged.insert(
             0,
             Rename {
@@ -304,13 +258,68 @@ pub(crate) fn pass_then_commit(
         );
     }
     let mut f = OnDisk::new(target, Some(journal), retired, floor);
-    if staged.is_empty() && dirs.is_empty() {
+    if staged.is_empty() && g.dirs.is_empty() {
         f.retire()?;
     } else {
         rustix::fs::syncfs(target.fd()).map_err(|e| f.fail("", "flushing the copy to disk", e))?;
-        commit::commit(&Journal::new(staged, dirs), &mut f)?;
+        commit::commit(&Journal::new(staged, g.dirs), &mut f)?;
     }
-    Ok(done)
+    Ok(g.done)
+}
+
+/// What the pass over this run's journal gathered: its report, the new directories'
+/// final modes and times, and the core entries for the record.
+#[derive(Default)]
+struct Gathered {
+    done: PermissionsReport,
+    dirs: Vec<DirFinal>,
+    core: Vec<String>,
+}
+
+/// Reads this run's journal back a line at a time and gives modes and owners to the
+/// entries it names as created (found under their staged names); returns what it
+/// gathered and the journal, to retire once the commit is done (none if the run wrote
+/// no line).
+fn pass_journal(
+    source: &Root,
+    target: &Root,
+    journal: &JournalStream,
+    staged: &[Rename],
+    how: (Option<Owner>, u32, Option<Born>),
+) -> Result<(Gathered, Option<Retired>), Error> {
+    let mut g = Gathered::default();
+    let Some(file) = journal.reopen()? else {
+        return Ok((g, None));
+    };
+    let name = journal.name();
+    let shown = target.path_of(&name).display().to_string();
+    let mut chunk = Vec::new();
+    let (mut first, begin) = (true, journal.first_line());
+    read_lines(&file, &shown, Some(MAX_LINE_BYTES), |text| {
+        if std::mem::take(&mut first) {
+            return match text == begin.as_bytes() {
+                true => Ok(()),
+                false => Err(refused(&shown, "its first line is not the host's")),
+            };
+        }
+        let line = from_component(text).map_err(|why| refused(&shown, &why))?;
+        if let Some(path) = core_record::core_path(&line) {
+            g.core.push(path.to_owned());
+        }
+        if let Line::Created { path, kind, source } = line {
+            chunk.push(Created {
+                path: before_commit(&path, staged),
+                kind,
+                source_path: source,
+            });
+        }
+        if chunk.len() == PASS_CHUNK {
+            pass(source, target, &mut chunk, how, &mut g.done, &mut g.dirs)?;
+        }
+        Ok(())
+    })?;
+    pass(source, target, &mut chunk, how, &mut g.done, &mut g.dirs)?;
+    Ok((g, Some(Retired { name, file })))
 }
 
 /// The refusal of a line of this run's journal.
