@@ -10,17 +10,23 @@
 //! (a dead NFS server): like a kill at that instant, which the install survives.
 //!
 //! Nothing is blocked or ignored, and handlers do not survive `exec`: the command run
-//! after the install starts with the signal dispositions and mask wp-init was given.
+//! after the install starts with the signal dispositions and mask wp-init was given. A
+//! signal wp-init was started with ignored (`nohup`, a shell's background job) stays
+//! ignored, as a shell leaves it: handling it would hand the command a default
+//! disposition where it was given "ignore".
 
 use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use wp_init::interrupt;
 
-/// Handles SIGTERM and SIGINT from now on, on a thread of their own.
+/// Handles SIGTERM and SIGINT from now on (those not ignored), on a thread of their own.
 pub fn watch() -> anyhow::Result<()> {
-    let mut signals =
-        Signals::new([SIGTERM, SIGINT]).context("cannot set up SIGTERM and SIGINT handling")?;
+    let wanted: Vec<i32> = [SIGTERM, SIGINT]
+        .into_iter()
+        .filter(|s| !ignored(*s))
+        .collect();
+    let mut signals = Signals::new(wanted).context("cannot set up SIGTERM and SIGINT handling")?;
     std::thread::Builder::new()
         .name("wp-init-signals".into())
         .spawn(move || {
@@ -37,6 +43,19 @@ pub fn watch() -> anyhow::Result<()> {
         })
         .context("cannot start the thread that handles signals")?;
     Ok(())
+}
+
+/// Whether `signal` is ignored now (as it was given to wp-init: nothing here ignores one).
+fn ignored(signal: i32) -> bool {
+    let mut old = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: with a null new action, sigaction only writes the current one into `old`,
+    // a valid, writable sigaction; it changes nothing.
+    #[expect(unsafe_code, reason = "sigaction(2) to read a disposition; see SAFETY")]
+    let (r, old) = unsafe {
+        let r = libc::sigaction(signal, std::ptr::null(), old.as_mut_ptr());
+        (r, old.assume_init())
+    };
+    r == 0 && old.sa_sigaction == libc::SIG_IGN
 }
 
 /// The exit code of a run stopped by `signal`: 128 + its number, as a shell reports a

@@ -31,9 +31,20 @@ struct Background {
 }
 
 impl Background {
-    /// Runs `cmd` (whose stdout the caller chose) with no environment.
+    /// Runs `cmd` (whose stdout the caller chose) with no environment, and SIGINT and
+    /// SIGTERM at their defaults even where the test was started with them ignored (a
+    /// shell's background job): wp-init leaves an ignored signal ignored.
     fn spawn(mut cmd: Command) -> Background {
         cmd.env_clear().stderr(Stdio::piped());
+        // SAFETY: between fork and exec, only signal(2), which is async-signal-safe.
+        #[expect(unsafe_code, reason = "pre_exec to reset two dispositions; see SAFETY")]
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGTERM, libc::SIG_DFL);
+                Ok(())
+            });
+        }
         let mut child = cmd.spawn().unwrap();
         let (send, lines) = channel();
         let err = child.stderr.take().unwrap();
