@@ -7,7 +7,8 @@ Writes OUT_DIR/replica-a.yaml and OUT_DIR/replica-b.yaml, one Pod per replica of
 Deployment (replicas: 2), both on the docroot volume (the PersistentVolumeClaim's name,
 a podman volume the test creates). Only what podman 4.3 or the test needs changes, as in
 adapt.py: image names (IMAGES_JSON: the example's names -> this machine's images), Pod
-names, restartPolicy Never, no container ports (--network none), and `--json` added to the
+names, restartPolicy Never, no container ports (--network none), each emptyDir named for its
+replica (podman 4.3 makes them named volumes), and `--json` added to the
 init container's wp-init command, its report written to REPORTS_DIR/<replica>.json, so that
 the test knows what each replica did. Replica a
 also gets the test's MariaDB (its data on a second volume, day2-mariadb, so that the site
@@ -67,9 +68,17 @@ def main():
                 {"name": "check", "hostPath": {"path": HERE, "type": "Directory"}},
                 {"name": "day2-state", "hostPath": {"path": state_dir, "type": "Directory"}},
             ]
+        # podman 4.3 makes each emptyDir a named volume, created by name when the Pod is
+        # played: the two replicas, played at once, raced to create the same name ("volume
+        # already exists") and shared what Kubernetes gives each Pod alone. One per replica.
+        own = {v["name"]: f'{v["name"]}-{replica}' for v in spec["volumes"] if "emptyDir" in v}
+        for v in spec["volumes"]:
+            v["name"] = own.get(v["name"], v["name"])
         for c in spec["initContainers"] + spec["containers"]:
             c["image"] = images[c["image"]]
             c.pop("ports", None)
+            for m in c.get("volumeMounts", []):
+                m["name"] = own.get(m["name"], m["name"])
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
