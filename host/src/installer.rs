@@ -104,7 +104,7 @@ pub struct Installer {
     pub(crate) dry_run: bool,
     memory_limit: u64,
     timeout: Duration,
-    capture_messages: bool,
+    pub(crate) capture_messages: bool,
     owner: Option<Owner>,
     config_mode: u32,
     pub(crate) mount_points: Vec<String>,
@@ -165,9 +165,10 @@ impl Installer {
         }
     }
 
-    /// Component instances a fresh install may run at once (default: the available
-    /// cores; 1 for one instance). Extra instances copy whole core trees
-    /// (`wp-includes`, then `wp-admin`), so more than 3 change nothing.
+    /// Component instances a fresh install, or a verify, may run at once (default: the
+    /// available cores; 1 for one instance). An install's extra instances copy whole core
+    /// trees (`wp-includes`, then `wp-admin`), so more than 3 change nothing there; a
+    /// verify's share the hashing file by file.
     pub fn instances(mut self, n: usize) -> Self {
         self.instances = n.max(1);
         self
