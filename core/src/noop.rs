@@ -4,7 +4,7 @@
 
 use crate::config::{Found, Step, step};
 use crate::core_record;
-use crate::layout::{LOCK_FILE, SENTINELS, is_own_name};
+use crate::layout::{SENTINELS, is_own_name};
 
 /// What a look at a sentinel, following symlinks (the shell's `-e`), found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +54,15 @@ pub struct Facts<'a> {
 }
 
 /// Whether an install finds nothing to do and nothing to say: installed, no earlier run
-/// left anything to finish or clean up (only the lock file and the core record are
-/// wp-init's at the root), and the config step keeps what is there (or is not asked for)
-/// without a warning.
+/// left anything to finish or clean up (the core record is all of wp-init's at the root:
+/// a lock file there is a writer at work, or one that died, whose file the next writer
+/// removes), and the config step keeps what is there (or is not asked for) without a
+/// warning.
 pub fn nothing_to_do(facts: &Facts<'_>) -> bool {
     let quiet_root = facts
         .own_names
         .iter()
-        .all(|n| !is_own_name(n) || *n == LOCK_FILE || *n == core_record::NAME);
+        .all(|n| !is_own_name(n) || *n == core_record::NAME);
     let config = match step(facts.config_requested, facts.config) {
         Step::NotRequested => true,
         Step::Keep { unseen } => !unseen,
@@ -106,11 +107,8 @@ mod tests {
             config: Found::Nothing,
         };
         assert!(nothing_to_do(&base(&[])));
-        assert!(nothing_to_do(&base(&[
-            ".wp-init-lock",
-            ".wp-init-core",
-            "x"
-        ])));
+        assert!(nothing_to_do(&base(&[".wp-init-core", "x"])));
+        assert!(!nothing_to_do(&base(&[".wp-init-lock", ".wp-init-core"])));
         assert!(!nothing_to_do(&base(&[".wp-init-journal.00ab"])));
         assert!(!nothing_to_do(&base(&[".wp-init-tmp.00ab.index.php"])));
         let mut f = base(&[]);

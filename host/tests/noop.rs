@@ -98,8 +98,8 @@ fn noop_reports_what_the_component_reports() {
     }
 }
 
-/// What the host cannot settle alone goes to the component: a config to write, a
-/// journal an interrupted run left, a dry run.
+/// What the host cannot settle alone goes to the component: a config to write, a dry
+/// run, a temporary or a lock file an interrupted run left.
 #[test]
 fn the_component_decides_when_there_is_something_to_do() {
     let f = Fixture::new();
@@ -117,6 +117,17 @@ fn the_component_decides_when_there_is_something_to_do() {
     let out = f.installer().install().unwrap();
     assert_eq!(out.host.instances, 1);
     assert!(!f.dst.join(".wp-init-tmp.0000000000000001.x").exists());
+    // A lock file a run that died left: the next writer removes it.
+    fs::write(f.dst.join(".wp-init-lock"), b"").unwrap();
+    fs::set_permissions(
+        f.dst.join(".wp-init-lock"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let out = f.installer().install().unwrap();
+    assert_eq!(out.host.instances, 1);
+    assert!(!f.dst.join(".wp-init-lock").exists());
+    assert_eq!(f.installer().install().unwrap().host.instances, 0);
 }
 
 /// A writer at work: the run waits for it as before (here: gives up at once), then no-ops.

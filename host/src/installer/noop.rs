@@ -3,11 +3,12 @@
 //! (`wp_init_core::noop`), from what the host sees without following a symlink. Anything
 //! it cannot see so, or any doubt, leaves the run to the component.
 //!
-//! It only reads TARGET, so it locks as a reader does (shared, on a lock file a writer
-//! left; none when there is none) and writes nothing: not the lock file, not a journal.
-//! Unlocked, it checks once it has decided that no writer has made the lock file
-//! meanwhile. It never waits: a lock a writer holds leaves the run to the component's
-//! path, which waits for the exclusive lock (and says so) as before.
+//! It only reads TARGET, so it locks as a reader does, and writes nothing: not the lock
+//! file, not a journal. It goes ahead only with no lock file there (no writer at work
+//! when it started, none that died leaving its file for the next writer to remove) and
+//! checks once it has decided that no writer has made one meanwhile. It never waits: a
+//! lock a writer holds leaves the run to the component's path, which waits for the
+//! exclusive lock (and says so) as before.
 
 use std::time::Duration;
 
