@@ -25,8 +25,15 @@
 #
 # Then, per tree on tmpfs: the no-op (`wp-init install` on the installed TARGET) median
 # next to upstream's `[ -e index.php ]` in a fresh shell, the component's peak linear
-# memory (`guest_memory_peak` in `--json`) and wp-init's peak RSS; and once, the start-up
-# stages of a cold run (`cargo run --example startup`).
+# memory (`guest_memory_peak` in `--json`) and wp-init's peak RSS; `wp-init verify` (default
+# instances, and `--instances 1`) next to `sha256sum` of the same core files of both trees;
+# and once, the start-up stages of a cold run (`cargo run --example startup`).
+#
+# With the disk and both real trees cached (tests/e2e/upgrade.sh builds the newer one),
+# the upgrade of the real tree (`wp-init upgrade` from the older tree's install to the
+# newer tree) next to a fresh `wp-init install` of the newer tree into an empty directory,
+# and to the same upgrade in plain shell: `rsync -a -I` (every file to a temporary name,
+# renamed over the old one) then `sync -f` (as durable as wp-init's `syncfs`).
 #
 # Needs root (mount), python3 (tree generator), GNU time. Trees are cached under
 # ~/.cache/wp-init-bench. Progress goes to stderr, the tables (Markdown) to stdout.
@@ -43,7 +50,7 @@ while (($#)); do
 	--no-10x) tenx=0; shift ;;
 	--no-disk) disk=0; shift ;;
 	--bin) bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
 	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -178,12 +185,34 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 mib() { awk -v b="$1" 'BEGIN { if (b < 0) print "n/a"; else printf "%.1f MiB", b / 1048576 }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+# timed CMD...: the wall-clock seconds of one run of CMD (its output dropped).
+timed() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	"$@" >/dev/null 2>&1 || die "failed: $*"
+	t1=$EPOCHREALTIME
+	awk -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.6f\n", t1 - t0 }'
+}
+# core_sha DIR...: sha256sum of the core files `verify` compares, in each DIR in turn.
+core_sha() {
+	local d
+	for d in "$@"; do
+		(cd "$d" && {
+			find . -mindepth 1 -maxdepth 1 -type f ! -name wp-config-docker.php ! -name .htaccess \
+				! -name wp-config.php ! -name '.wp-init-*' -printf '%P\0'
+			find wp-admin wp-includes -type f -print0
+		} | LC_ALL=C sort -z | xargs -0 -r sha256sum >/dev/null)
+	done
+}
 
 tools=(wp-init tar cp)
 # A binary with --instances (issue 9) also runs with one instance, for the comparison.
 if "$bin" install --help | grep -q -- --instances; then tools+=(wp-init-1); fi
+verify_one=0
+if "$bin" verify --help | grep -q -- --instances; then verify_one=1; fi
 results=()
 extras=()
+verifies=()
 # Disk targets are kept until the end when /var/tmp has room for all of them.
 keep=1
 if ((disk)); then
@@ -255,6 +284,24 @@ for tree in "${tree_names[@]}"; do
 			noop_med=$(printf '%s\n' "${noop[@]}" | median)
 			shell_med=$(printf '%s\n' "${shell[@]}" | median)
 			extras+=("| $tree | $(ms "$noop_med") | $(ms "$shell_med") | $(mib "$peak") | $(awk -v k="$rss" 'BEGIN { printf "%.1f MiB", k / 1024 }') |")
+			ver=()
+			ver1=()
+			sha=()
+			for ((k = 0; k < 11; k++)); do
+				ver+=("$(timed "$bin" verify --source "$src" --target "$dst")")
+				if ((verify_one)); then
+					ver1+=("$(timed "$bin" verify --source "$src" --target "$dst" --instances 1)")
+				fi
+				sha+=("$(timed core_sha "$src" "$dst")")
+			done
+			ver_med=$(printf '%s\n' "${ver[@]}" | median)
+			sha_med=$(printf '%s\n' "${sha[@]}" | median)
+			one="n/a"
+			if ((verify_one)); then
+				ver1_med=$(printf '%s\n' "${ver1[@]}" | median)
+				one="$(ms "$ver1_med") ($(ratio "$ver1_med" "$sha_med"))"
+			fi
+			verifies+=("| $tree | $(ms "$ver_med") | $one | $(ms "$sha_med") | $(ratio "$ver_med" "$sha_med") |")
 			if [[ -n $startup && $tree == "${tree_names[-1]}" ]]; then
 				declare -A stage=()
 				stages=()
@@ -269,6 +316,48 @@ for tree in "${tree_names[@]}"; do
 		if [[ $fs == tmpfs ]]; then rm -rf "$dst" "$src"; fi
 	done
 done
+
+# --- Upgrade of the real tree, on disk ----------------------------------------------------
+upgrades=()
+new_real=""
+if [[ -n $real ]]; then
+	for d in "${XDG_CACHE_HOME:-$HOME/.cache}"/wp-init-e2e/*/with-template; do
+		[[ $d != "$real" ]] && new_real=$d
+	done
+fi
+if ((disk)) && [[ -n $new_real ]]; then
+	say "upgrade $(basename "$(dirname "$real")") -> $(basename "$(dirname "$new_real")") on disk: $rounds rounds"
+	# upgrade_run KIND DST: one timed run into DST (made afresh: an install of the older
+	# tree for an upgrade, empty for a fresh install), flushed before the clock starts.
+	upgrade_run() {
+		local kind=$1 dst=$2
+		rm -rf "$dst"
+		mkdir "$dst"
+		if [[ $kind != fresh ]]; then
+			"$bin" install --source "$real" --target "$dst" 2>/dev/null || die "installing the older tree failed"
+		fi
+		sync
+		case $kind in
+		upgrade) timed "$bin" upgrade --source "$new_real" --target "$dst" ;;
+		fresh) timed "$bin" install --source "$new_real" --target "$dst" ;;
+		rsync) timed sh -c 'rsync -a -I "$1/" "$2/" && sync -f "$2"' sh "$new_real" "$dst" ;;
+		esac
+	}
+	kinds=(upgrade fresh rsync)
+	declare -A up=()
+	for ((r = 0; r < rounds; r++)); do
+		for ((i = 0; i < ${#kinds[@]}; i++)); do
+			kind=${kinds[(i + r) % ${#kinds[@]}]}
+			up[$kind]+="$(upgrade_run "$kind" "$scratch/disk/upgrade-$r-$kind") "
+			if ((!keep)); then rm -rf "$scratch/disk/upgrade-$r-$kind"; fi
+		done
+	done
+	declare -A up_med=()
+	for kind in "${kinds[@]}"; do
+		up_med[$kind]=$(tr ' ' '\n' <<<"${up[$kind]}" | grep . | median)
+	done
+	upgrades+=("| $(basename "$(dirname "$real")") → $(basename "$(dirname "$new_real")") | $(ms "${up_med[upgrade]}") | $(ms "${up_med[fresh]}") | $(ms "${up_med[rsync]}") | $(ratio "${up_med[upgrade]}" "${up_med[fresh]}") | $(ratio "${up_med[upgrade]}" "${up_med[rsync]}") |")
+fi
 
 # --- Report ----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -286,6 +375,16 @@ echo
 echo "| tree (tmpfs) | no-op wp-init | no-op \`[ -e index.php ]\` | guest peak linear memory | wp-init peak RSS (full install) |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${extras[@]}"
+echo
+echo "| tree (tmpfs) | \`wp-init verify\` | \`--instances 1\` (/ sha256sum) | \`sha256sum\` of both trees' core files | verify / sha256sum |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${verifies[@]}"
+if ((${#upgrades[@]})); then
+	echo
+	echo "| upgrade of the real tree (disk) | \`wp-init upgrade\` | fresh \`wp-init install\` of the new tree | \`rsync -a -I\` + \`sync -f\` over the old tree | upgrade / fresh | upgrade / rsync |"
+	echo "|---|---|---|---|---|---|"
+	printf '%s\n' "${upgrades[@]}"
+fi
 [[ -n $startup ]] || exit 0
 echo
 echo "Start-up stages of a cold run (\`examples/startup.rs\`, ${tree_names[-1]} tree, 21 runs, medians):"

@@ -46,6 +46,59 @@ where
     found
 }
 
+/// What is at a config or template path, as upstream's shell tests see it: `[ -s ]`
+/// (exists, following symlinks, and is non-empty) decides whether a config exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// `-s` is false: missing, a dangling symlink, or empty. A config may be written.
+    Nothing,
+    /// A non-empty regular file: an existing config, or a usable template.
+    NonEmptyFile,
+    /// Anything else `-s` calls non-empty (a directory): left alone, never used as a
+    /// template.
+    SomethingElse,
+    /// A symlink leading out of the directory, which the sandbox will not follow: wp-init
+    /// cannot tell what is there, so it is left alone, never used as a template.
+    Unseen,
+}
+
+/// [`Found`] for an entry that is there (symlinks followed): a directory, a regular file,
+/// or something else, of `size` bytes.
+pub fn found(directory: bool, regular: bool, size: u64) -> Found {
+    match (directory, regular) {
+        (true, _) => Found::SomethingElse,
+        _ if size == 0 => Found::Nothing,
+        (_, true) => Found::NonEmptyFile,
+        _ => Found::SomethingElse,
+    }
+}
+
+/// What the config step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// No `WORDPRESS_*` variable: nothing.
+    NotRequested,
+    /// Keeps what is there; `unseen`: with a warning that wp-init cannot tell what it is.
+    Keep {
+        /// What is there is [`Found::Unseen`].
+        unseen: bool,
+    },
+    /// Writes a config.
+    Write,
+}
+
+/// The config step's decision: `requested` by a variable, with `existing` at the config's
+/// path (as the copy leaves it).
+pub fn step(requested: bool, existing: Found) -> Step {
+    match (requested, existing) {
+        (false, _) => Step::NotRequested,
+        (true, Found::Nothing) => Step::Write,
+        (true, e) => Step::Keep {
+            unseen: e == Found::Unseen,
+        },
+    }
+}
+
 /// Builds one salt from a source of random bytes, by rejection sampling so every
 /// character of [`SALT_ALPHABET`] is equally likely.
 ///
@@ -96,6 +149,22 @@ pub fn render<E>(
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn found_and_step() {
+        assert_eq!(found(true, false, 4096), Found::SomethingElse);
+        assert_eq!(found(false, true, 0), Found::Nothing);
+        assert_eq!(found(false, true, 1), Found::NonEmptyFile);
+        assert_eq!(found(false, false, 0), Found::Nothing);
+        assert_eq!(found(false, false, 1), Found::SomethingElse);
+        assert_eq!(step(false, Found::Nothing), Step::NotRequested);
+        assert_eq!(step(true, Found::Nothing), Step::Write);
+        assert_eq!(
+            step(true, Found::NonEmptyFile),
+            Step::Keep { unseen: false }
+        );
+        assert_eq!(step(true, Found::Unseen), Step::Keep { unseen: true });
+    }
 
     fn counter_rng() -> impl FnMut(&mut [u8]) -> Result<(), ()> {
         let mut x: u32 = 12345;

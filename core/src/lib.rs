@@ -10,6 +10,7 @@
 //! - [`journal`]: the journal a run streams to TARGET, and what an unfinished one says.
 //! - [`layout`]: names and rules of the WordPress tree — sentinel files, the exclusion
 //!   rule for existing `wp-content/*/*` directories, temporary names, mount points.
+//! - [`noop`]: the installed test, and whether an install has nothing to do.
 //! - [`plan`]: the planner — what `install`, `upgrade` and `verify` do with each entry of
 //!   a directory, from listings of both sides.
 //! - [`parts`]: which subtrees of a fresh install extra component instances copy.
@@ -24,6 +25,7 @@ pub mod core_record;
 pub mod exit_codes;
 pub mod journal;
 pub mod layout;
+pub mod noop;
 pub mod old_files;
 pub mod parts;
 pub mod plan;

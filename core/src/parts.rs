@@ -1,5 +1,6 @@
 //! Which subtrees of an install extra component instances copy, one each, while the
-//! first instance copies the rest (WIT `install-leaving` and `install-part`).
+//! first instance copies the rest (WIT `install-leaving` and `install-part`); and which
+//! entries each instance of a shared `verify` compares ([`Shares`]).
 //!
 //! Only a fresh install is split: a TARGET with nothing of WordPress's core at its root
 //! and nothing of wp-init's (an interrupted run is finished by one instance, which alone
@@ -41,6 +42,38 @@ pub fn parallel_parts(
         .collect()
 }
 
+/// Which instance of a `verify` shared by several compares each entry: every instance
+/// walks the same entries in the same order and gives each, by its size, to the least
+/// loaded instance so far (the lowest-numbered on a tie), so all agree without talking and
+/// the bytes each hashes differ by at most one entry's.
+#[derive(Debug, Clone)]
+pub struct Shares {
+    loads: Vec<u64>,
+}
+
+impl Shares {
+    /// Shares for `of` instances (at least one).
+    pub fn new(of: usize) -> Self {
+        Shares {
+            loads: vec![0; of.max(1)],
+        }
+    }
+
+    /// The instance that compares the next entry, of `size` bytes.
+    pub fn take(&mut self, size: u64) -> usize {
+        let (mut best, mut least) = (0, u64::MAX);
+        for (i, load) in self.loads.iter().enumerate() {
+            if *load < least {
+                (best, least) = (i, *load);
+            }
+        }
+        if let Some(load) = self.loads.get_mut(best) {
+            *load = load.saturating_add(size.max(1));
+        }
+        best
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +88,17 @@ mod tests {
         &'static [&'static str],
         &'static [&'static str],
     );
+
+    #[test]
+    fn shares_balance_bytes() {
+        let mut one = Shares::new(1);
+        assert!([5, 0, 9].iter().all(|s| one.take(*s) == 0));
+        let mut two = Shares::new(2);
+        let got: Vec<usize> = [10, 3, 3, 3, 0, 8].iter().map(|s| two.take(*s)).collect();
+        assert_eq!(got, [0, 1, 1, 1, 1, 0]);
+        let mut three = Shares::new(0);
+        assert_eq!(three.take(7), 0, "no instances count as one");
+    }
 
     #[test]
     fn parts_by_case() {

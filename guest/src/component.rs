@@ -1,7 +1,9 @@
 //! The typed interfaces' entry points, and the one place a command's executor is chosen:
 //! [`Plan`] for a dry run, [`Write`] otherwise.
 
-use crate::bindings::exports::wp_init::installer::hosted::{self, Context, Part, StagedEntry};
+use crate::bindings::exports::wp_init::installer::hosted::{
+    self, Context, Part, Share, StagedEntry, VerifyShare,
+};
 use crate::bindings::exports::wp_init::installer::installer::{
     self, Error, Options, Report, UpgradeOptions, UpgradeReport, VerifyOptions, VerifyReport,
 };
@@ -81,5 +83,12 @@ impl hosted::Guest for Component {
         upgrade: UpgradeOptions,
     ) -> Result<(UpgradeReport, Vec<StagedEntry>), Error> {
         self::upgrade(&options, Some(&context), &upgrade)
+    }
+
+    fn verify(options: VerifyOptions, share: Share) -> Result<VerifyShare, Error> {
+        verify::verify_share(&options, &share).map(|(report, modified_at)| VerifyShare {
+            report,
+            modified_at,
+        })
     }
 }

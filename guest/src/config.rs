@@ -9,35 +9,22 @@ use crate::fs::{Dir, FsError, Presence};
 use crate::grant::path_error;
 use crate::run::Run;
 use wasip2::filesystem::types::DescriptorType;
-use wp_init_core::config::{BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, render, salt};
+use wp_init_core::config::{
+    BUILTIN_TEMPLATE, CONFIG_FILE, DOCKER_TEMPLATE, Found, Step, found, render, salt, step,
+};
 
 /// Largest template read (the official one is about 5 KiB).
 const TEMPLATE_CAP: u64 = 1024 * 1024;
-
-/// What is at a config or template path, as upstream's shell tests see it: `[ -s ]`
-/// (exists, following symlinks, and is non-empty) decides whether a config exists.
-#[derive(PartialEq)]
-enum Found {
-    /// `-s` is false: missing, a dangling symlink, or empty. A config may be written.
-    Nothing,
-    /// A non-empty regular file: an existing config, or a usable template.
-    NonEmptyFile,
-    /// Anything else `-s` calls non-empty (a directory): left alone, never used as a
-    /// template.
-    SomethingElse,
-    /// A symlink leading out of the directory, which the sandbox will not follow: wp-init
-    /// cannot tell what is there, so it is left alone, never used as a template.
-    Unseen,
-}
 
 /// Looks at `name` in `dir`, following symlinks.
 fn look(dir: &Dir, name: &str) -> Result<Found, FsError> {
     Ok(match dir.presence(name)? {
         Presence::Absent => Found::Nothing,
-        Presence::Present(st) if st.type_ == DescriptorType::Directory => Found::SomethingElse,
-        Presence::Present(st) if st.size == 0 => Found::Nothing,
-        Presence::Present(st) if st.type_ == DescriptorType::RegularFile => Found::NonEmptyFile,
-        Presence::Present(_) => Found::SomethingElse,
+        Presence::Present(st) => found(
+            st.type_ == DescriptorType::Directory,
+            st.type_ == DescriptorType::RegularFile,
+            st.size,
+        ),
         Presence::Unseen => Found::Unseen,
     })
 }
@@ -68,14 +55,14 @@ pub fn configure<E: Executor>(
     if copying && existing == Found::Nothing && look(src, CONFIG_FILE)? != Found::Nothing {
         existing = Found::SomethingElse;
     }
-    if existing == Found::Unseen {
-        run.warn(&format!(
-            "'{}' is a symlink leading out of {}; wp-init cannot tell whether it is a config, so it writes none",
-            run.in_target(CONFIG_FILE),
-            run.target
-        ));
-    }
-    if existing != Found::Nothing {
+    if let Step::Keep { unseen } = step(true, existing) {
+        if unseen {
+            run.warn(&format!(
+                "'{}' is a symlink leading out of {}; wp-init cannot tell whether it is a config, so it writes none",
+                run.in_target(CONFIG_FILE),
+                run.target
+            ));
+        }
         run.report.config.action = ConfigAction::KeptExisting;
         return Ok(());
     }

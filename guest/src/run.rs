@@ -12,7 +12,8 @@ use crate::grant::{open_granted, open_source, path_error};
 use crate::journal::Journal;
 use wp_init_core::commit::Rename;
 use wp_init_core::journal::{Line, journal_name};
-use wp_init_core::layout::{self, SENTINELS, mount_point_problem};
+use wp_init_core::layout::{self, mount_point_problem};
+use wp_init_core::noop::{Installed, Seen};
 use wp_init_core::report::EntryKind as Kind;
 
 /// How many created entries a report names (the counts give the totals).
@@ -337,26 +338,29 @@ impl Run {
     }
 }
 
-/// The installed test: either sentinel exists in TARGET, following symlinks inside TARGET
-/// (the shell's `-e`: a dangling symlink is absent). One behind a symlink leading out of
-/// TARGET is refused: wp-init can neither see nor replace it, so it cannot tell.
+/// The installed test (`wp_init_core::noop::installed`): either sentinel exists in
+/// TARGET, following symlinks inside TARGET (the shell's `-e`: a dangling symlink is
+/// absent). One behind a symlink leading out of TARGET is refused: wp-init can neither see
+/// nor replace it, so it cannot tell.
 pub fn installed(run: &Run, tgt: &Dir) -> Result<bool, Error> {
-    for s in SENTINELS {
-        match tgt.presence(s)? {
-            Presence::Present(_) => return Ok(true),
-            Presence::Unseen => {
-                return Err(Error::Io(path_error(
-                    run.in_target(s),
-                    format!(
-                        "lies behind a symlink leading out of {}, so wp-init cannot tell whether WordPress is installed; remove the symlink or make it point inside {}",
-                        run.target, run.target
-                    ),
-                )));
-            }
-            Presence::Absent => {}
-        }
+    let look = |s: &str| {
+        Ok::<_, Error>(match tgt.presence(s)? {
+            Presence::Present(_) => Seen::Present,
+            Presence::Unseen => Seen::Unseen,
+            Presence::Absent => Seen::Absent,
+        })
+    };
+    match wp_init_core::noop::installed(look)? {
+        Installed::Yes => Ok(true),
+        Installed::No => Ok(false),
+        Installed::Unseen(s) => Err(Error::Io(path_error(
+            run.in_target(s),
+            format!(
+                "lies behind a symlink leading out of {}, so wp-init cannot tell whether WordPress is installed; remove the symlink or make it point inside {}",
+                run.target, run.target
+            ),
+        ))),
     }
-    Ok(false)
 }
 
 fn empty_report() -> Report {

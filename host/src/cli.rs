@@ -138,6 +138,10 @@ pub struct VerifyArgs {
     /// Do not lock TARGET.
     #[arg(long)]
     pub no_lock: bool,
+    /// Component instances that share the hashing, each taking a share of the files
+    /// (balanced by size): 1 for one. Default: the available cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub instances: Option<u16>,
 }
 
 /// The environment the component gets: every `WORDPRESS_*` variable, plus those named

@@ -17,6 +17,7 @@ use crate::{Error, from_wit, lock, permissions};
 use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};
 use wp_init_core::report::{Report, Status, messages};
 
+mod noop;
 mod transact;
 
 /// What a call of the typed interface returns.
@@ -103,7 +104,7 @@ pub struct Installer {
     pub(crate) dry_run: bool,
     memory_limit: u64,
     timeout: Duration,
-    capture_messages: bool,
+    pub(crate) capture_messages: bool,
     owner: Option<Owner>,
     config_mode: u32,
     pub(crate) mount_points: Vec<String>,
@@ -164,9 +165,10 @@ impl Installer {
         }
     }
 
-    /// Component instances a fresh install may run at once (default: the available
-    /// cores; 1 for one instance). Extra instances copy whole core trees
-    /// (`wp-includes`, then `wp-admin`), so more than 3 change nothing.
+    /// Component instances a fresh install, or a verify, may run at once (default: the
+    /// available cores; 1 for one instance). An install's extra instances copy whole core
+    /// trees (`wp-includes`, then `wp-admin`), so more than 3 change nothing there; a
+    /// verify's share the hashing file by file.
     pub fn instances(mut self, n: usize) -> Self {
         self.instances = n.max(1);
         self
@@ -240,7 +242,9 @@ impl Installer {
     /// Runs the install (or the plan, in a dry run): opens SOURCE and TARGET once, takes
     /// the lock on TARGET, finishes the commit of an interrupted run, runs the component's
     /// typed API under a private umask, sets owners and file modes on exactly the entries
-    /// it created, then commits (see `wp_init_core::commit`).
+    /// it created, then commits (see `wp_init_core::commit`). An installed TARGET with
+    /// nothing to do is told first, without the component and writing nothing, under a
+    /// reader's lock (`installer/noop.rs`).
     ///
     /// The umask is the process's: while the component runs it is 077, so that nothing it
     /// creates (the keys and salts above all) is readable by others before its final mode
@@ -254,6 +258,9 @@ impl Installer {
     /// Bad SOURCE or TARGET, a lock timeout, a failure inside the component (named path and
     /// cause), a memory or time limit hit, or a failed mode/owner change or commit.
     pub fn install_with(&self, on_lock: impl FnMut(lock::Event<'_>)) -> Result<Outcome, Error> {
+        if let Some(outcome) = self.noop()? {
+            return Ok(outcome);
+        }
         let (report, host, messages) = self.transact(
             on_lock,
             |grants, options, context| {

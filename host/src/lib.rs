@@ -67,6 +67,7 @@ mod state;
 mod stderr;
 mod store;
 mod upgrade;
+mod verify;
 
 pub use command::CommandOutput;
 pub use component::COMPONENT_WASM;
@@ -82,7 +83,8 @@ pub use owner::{Owner, OwnerError};
 pub use permissions::{Cause as PermissionsCause, PermissionsError};
 #[doc(hidden)]
 pub use startup::startup_profile;
-pub use upgrade::{UpgradeOutcome, VerifyOutcome};
+pub use upgrade::UpgradeOutcome;
+pub use verify::VerifyOutcome;
 pub use wp_init_core::layout::{DEFAULT_SOURCE, DEFAULT_TARGET};
 pub use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};
 pub use wp_init_core::report::verify::VerifyReport;

@@ -142,16 +142,20 @@ fn lock_event(target: &str, event: wp_init::lock::Event<'_>) {
 
 /// `wp-init verify`: exit 0 when clean, 1 when anything differs.
 fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
-    let outcome = wp_init::Installer::new(&args.source, &args.target)
+    let mut installer = wp_init::Installer::new(&args.source, &args.target)
         .memory_limit(args.memory_limit)
         .timeout(args.timeout)
         .lock(!args.no_lock)
-        .lock_timeout(args.lock_timeout)
-        .verify_with(|e| lock_event(&args.target, e))?;
+        .lock_timeout(args.lock_timeout);
+    if let Some(n) = args.instances {
+        installer = installer.instances(n.into());
+    }
+    let outcome = installer.verify_with(|e| lock_event(&args.target, e))?;
     signals::not_stopped(false)?;
     let host = VerifyHost {
         lock_wait_secs: outcome.lock_wait_secs,
         lock: outcome.lock,
+        instances: outcome.instances,
     };
     print_json(args.json, &outcome.report, &host)?;
     Ok(outcome.report.exit_code())
@@ -162,6 +166,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
 struct VerifyHost {
     lock_wait_secs: f64,
     lock: wp_init::lock::LockReport,
+    instances: u64,
 }
 
 /// The library's builder from the install and upgrade flags.

@@ -179,7 +179,7 @@ fn refuse(
 }
 
 /// The names at TARGET's root with wp-init's prefix.
-fn own_names(target: &Root) -> Result<Vec<String>, Error> {
+pub(crate) fn own_names(target: &Root) -> Result<Vec<String>, Error> {
     let fail = |e: Errno| {
         Error::Io(PathError {
             path: target.given.clone(),
@@ -203,7 +203,7 @@ fn own_names(target: &Root) -> Result<Vec<String>, Error> {
 /// Opens `name` at TARGET's root if it is a file wp-init would have made: `Ok(Err(why))`
 /// when it is not. `write`: opened read-write, to be retired later. `journal`: it must
 /// have the host's mark.
-fn open_trusted(
+pub(crate) fn open_trusted(
     target: &Root,
     name: &str,
     write: bool,

@@ -20,7 +20,7 @@ mod resources;
 mod source;
 
 use bindings::exports::wp_init::installer::hosted::{
-    self, Context, Part, StagedEntry, UpgradeOptions,
+    self, Context, Part, Share, StagedEntry, UpgradeOptions, VerifyShare,
 };
 use bindings::exports::wp_init::installer::installer::{
     self, ConfigAction, ConfigReport, Error, InstallStatus, Options, PathError, Report,
@@ -261,6 +261,14 @@ impl hosted::Guest for Component {
     ) -> Result<(UpgradeReport, Vec<StagedEntry>), Error> {
         let (report, staged) = attack(&options.source, &options.target).map(staged)?;
         Ok((upgraded(report), staged))
+    }
+
+    fn verify(options: VerifyOptions, _share: Share) -> Result<VerifyShare, Error> {
+        let report = <Component as installer::Guest>::verify(options)?;
+        Ok(VerifyShare {
+            report,
+            modified_at: Vec::new(),
+        })
     }
 }
 
