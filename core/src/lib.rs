@@ -15,6 +15,8 @@
 //!   a directory, from listings of both sides.
 //! - [`parts`]: which subtrees of a fresh install extra component instances copy.
 //! - [`report`]: the reports' one JSON shape (install, upgrade, verify).
+//! - [`source`]: the forms of `--source` (a directory, an archive, an OCI image) and the
+//!   rules they share (the subtree taken, archive modes, digests).
 //! - [`exit_codes`]: the process exit codes and their table.
 //! - [`version`]: `$wp_version` and `$wp_db_version` read from `wp-includes/version.php`,
 //!   and versions compared as PHP's `version_compare` does (for `upgrade`).
@@ -30,4 +32,5 @@ pub mod old_files;
 pub mod parts;
 pub mod plan;
 pub mod report;
+pub mod source;
 pub mod version;
