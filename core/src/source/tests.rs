@@ -80,7 +80,8 @@ fn forms_say_the_kind() {
 #[test]
 fn image_references_take_dockers_defaults() {
     let d = format!("sha256:{}", "a".repeat(64));
-    let cases: &[(String, (&str, &str, Option<&str>, Option<&str>))] = &[
+    type Want<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+    let cases: &[(String, Want)] = &[
         (
             "wordpress".into(),
             (DOCKER_HUB, "library/wordpress", Some("latest"), None),
