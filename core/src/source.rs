@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+pub mod names;
+
 /// How an archive's bytes are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveFormat {
