@@ -68,6 +68,22 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX)
 }
 
+/// What the scratch directory an archive SOURCE is unpacked into, at TARGET's root, is
+/// named with: this prefix and the run's nonce. Not a temporary of the copy's (the copy
+/// never removes it); the host removes it when the run ends, and an interrupted run's
+/// the next time TARGET is written.
+pub const SCRATCH_PREFIX: &str = ".wp-init-source.";
+
+/// The scratch directory's name for the run with `nonce`.
+pub fn scratch_name(nonce: u64) -> String {
+    format!("{SCRATCH_PREFIX}{nonce:016x}")
+}
+
+/// Whether a name at TARGET's root is a scratch directory of an archive SOURCE.
+pub fn is_scratch_name(name: &str) -> bool {
+    name.starts_with(SCRATCH_PREFIX)
+}
+
 /// Longest file name (in bytes) on the file systems wp-init runs on.
 pub const NAME_MAX: usize = 255;
 

@@ -8,7 +8,7 @@
 //! directory sits beside its final name and the commit renames it into place.
 
 use crate::layout::CORE_TREES;
-use crate::layout::{LOCK_FILE, is_own_name};
+use crate::layout::{LOCK_FILE, is_own_name, is_scratch_name};
 
 /// The core trees, largest first (`wp-includes` holds two thirds of WordPress's files).
 const BY_SIZE: [&str; 2] = ["wp-includes", "wp-admin"];
@@ -17,7 +17,7 @@ const BY_SIZE: [&str; 2] = ["wp-includes", "wp-admin"];
 /// largest core trees that SOURCE has as real directories (`source_dirs`, top level),
 /// with no mount point at or below them, when `target_root` (the names at TARGET's root)
 /// holds no core tree, no `index.php` and none of wp-init's own names but the lock file
-/// (which the run that asks holds).
+/// (which the run that asks holds) and the scratch directory of its archive SOURCE.
 pub fn parallel_parts(
     instances: usize,
     source_dirs: &[&str],
@@ -25,7 +25,9 @@ pub fn parallel_parts(
     mount_points: &[String],
 ) -> Vec<&'static str> {
     let fresh = !target_root.iter().any(|n| {
-        *n == "index.php" || (is_own_name(n) && *n != LOCK_FILE) || CORE_TREES.contains(n)
+        *n == "index.php"
+            || (is_own_name(n) && *n != LOCK_FILE && !is_scratch_name(n))
+            || CORE_TREES.contains(n)
     });
     if !fresh {
         return Vec::new();
@@ -116,6 +118,7 @@ mod tests {
             (2, WP, &[".wp-init-created.00ab"], none, none),
             (2, WP, &[".wp-init-tmp.00ab.wp-includes"], none, none),
             (2, WP, &[".wp-init-lock"], none, &["wp-includes"]),
+            (2, WP, &[".wp-init-source.00ab"], none, &["wp-includes"]),
             (2, WP, &[".wp-init-lock", ".wp-init-commit"], none, none),
             (2, &["wp-admin", "wp-content"], none, none, &["wp-admin"]),
             (2, WP, none, &["wp-includes/fonts"], &["wp-admin"]),

@@ -2,7 +2,7 @@
 //! [`Plan`] for a dry run, [`Write`] otherwise.
 
 use crate::bindings::exports::wp_init::installer::hosted::{
-    self, Context, Part, Share, StagedEntry, VerifyShare,
+    self, ArchiveError, Context, Part, Share, StagedEntry, UnpackOptions, Unpacked, VerifyShare,
 };
 use crate::bindings::exports::wp_init::installer::installer::{
     self, Error, Options, Report, UpgradeOptions, UpgradeReport, VerifyOptions, VerifyReport,
@@ -90,5 +90,9 @@ impl hosted::Guest for Component {
             report,
             modified_at,
         })
+    }
+
+    fn unpack(options: UnpackOptions) -> Result<Unpacked, ArchiveError> {
+        crate::unpack::unpack(&options)
     }
 }

@@ -244,6 +244,14 @@ impl Dir {
         self.desc.symlink_at(text, name).map_err(self.err(name))
     }
 
+    /// Makes `to` a hard link to the file `from`, both in this directory's tree (neither
+    /// followed if a symlink).
+    pub fn link(&self, from: &str, to: &str) -> Result<(), FsError> {
+        self.desc
+            .link_at(PathFlags::empty(), from, &self.desc, to)
+            .map_err(self.err(to))
+    }
+
     /// The contents of the symlink `name`.
     pub fn readlink(&self, name: &str) -> Result<String, FsError> {
         self.desc.readlink_at(name).map_err(self.err(name))

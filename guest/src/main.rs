@@ -26,6 +26,7 @@ mod populate;
 mod run;
 mod sentinels;
 mod start;
+mod unpack;
 mod upgrade;
 mod verify;
 mod walk;

@@ -52,9 +52,12 @@ pub enum Command {
 /// Flags of `wp-init install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// The WordPress tree to copy from (granted read-only).
-    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "DIR")]
+    /// The WordPress tree to copy from (granted read-only), or a release archive
+    /// (.tar, .tar.gz, .tgz, .zip) that the component unpacks in the sandbox.
+    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "SOURCE")]
     pub source: String,
+    #[command(flatten)]
+    pub archive: SourceArgs,
     /// The directory to install into.
     #[arg(long, default_value = wp_init::DEFAULT_TARGET, value_name = "DIR")]
     pub target: String,
@@ -103,6 +106,22 @@ pub struct InstallArgs {
     pub exec: Vec<std::ffi::OsString>,
 }
 
+/// Flags of an archive SOURCE.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The directory in the archive WordPress is taken from. Default: wordpress (a
+    /// release archive's top directory).
+    #[arg(long, value_name = "PATH")]
+    pub source_path: Option<String>,
+    /// The most bytes the archive may expand to (suffixes K, M, G allowed); more is
+    /// refused as a bomb.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
+    pub max_source_bytes: u64,
+    /// The archive's SHA-256 (64 hex digits), checked before anything is unpacked.
+    #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
+    pub sha256: Option<String>,
+}
+
 /// Flags of `wp-init upgrade`.
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
@@ -117,9 +136,12 @@ pub struct UpgradeArgs {
 /// Flags of `wp-init verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The WordPress tree to compare with (granted read-only).
-    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "DIR")]
+    /// The WordPress tree to compare with (granted read-only), or a release archive
+    /// (.tar, .tar.gz, .tgz, .zip) that the component unpacks in the sandbox.
+    #[arg(long, default_value = wp_init::DEFAULT_SOURCE, value_name = "SOURCE")]
     pub source: String,
+    #[command(flatten)]
+    pub archive: SourceArgs,
     /// The installed tree to check (granted read-only).
     #[arg(long, default_value = wp_init::DEFAULT_TARGET, value_name = "DIR")]
     pub target: String,
@@ -174,6 +196,14 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
     n.checked_mul(1 << shift)
         .filter(|&b| b > 0)
         .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
+fn parse_sha256(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    match wp_init_core::source::is_sha256_hex(&lower) {
+        true => Ok(lower),
+        false => Err(format!("'{s}' is not a SHA-256 (64 hex digits)")),
+    }
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {

@@ -114,6 +114,18 @@ pub enum Error {
     /// Setting modes or owners on the created entries failed; the install is not complete.
     #[error("setting modes and owners")]
     Permissions(#[from] PermissionsError),
+    /// An archive SOURCE was refused (an entry the component would not unpack, a digest
+    /// that does not match, no WordPress where `--source-path` says); nothing was
+    /// installed, and nothing of it is left in TARGET.
+    #[error("invalid archive {archive}: {}{cause}", if entry.is_empty() { String::new() } else { format!("{entry}: ") })]
+    Archive {
+        /// The archive, as given.
+        archive: String,
+        /// The entry at fault as named in the archive; empty for the archive as a whole.
+        entry: String,
+        /// What is wrong.
+        cause: String,
+    },
     /// The commit that finishes the install failed; the install is not complete, and
     /// the next run finishes the commit.
     #[error("{0}")]
@@ -152,6 +164,7 @@ impl Error {
             | Error::Runtime(_)
             | Error::Lock(_)
             | Error::Permissions(_)
+            | Error::Archive { .. }
             | Error::Commit(_) => ExitCode::Failure,
         }
     }

@@ -111,6 +111,9 @@ pub struct Installer {
     lock: bool,
     lock_timeout: Duration,
     pub(crate) instances: usize,
+    pub(crate) source_path: Option<String>,
+    pub(crate) max_source_bytes: u64,
+    pub(crate) sha256: Option<String>,
 }
 
 /// What a run returns.
@@ -162,7 +165,31 @@ impl Installer {
             lock: true,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             instances: std::thread::available_parallelism().map_or(1, usize::from),
+            source_path: None,
+            max_source_bytes: wp_init_core::source::DEFAULT_MAX_SOURCE_BYTES,
+            sha256: None,
         }
+    }
+
+    /// For an archive SOURCE: the directory in it WordPress is taken from (default
+    /// `wordpress`, a release archive's; `/usr/src/wordpress` for an image).
+    pub fn source_path(mut self, path: impl Into<String>) -> Self {
+        self.source_path = Some(path.into());
+        self
+    }
+
+    /// For an archive SOURCE: the most bytes it may expand to (default 1 GiB); more is
+    /// refused as a bomb.
+    pub fn max_source_bytes(mut self, bytes: u64) -> Self {
+        self.max_source_bytes = bytes;
+        self
+    }
+
+    /// For an archive SOURCE: its SHA-256 (64 lowercase hex digits), checked before
+    /// anything is unpacked.
+    pub fn sha256(mut self, hex: impl Into<String>) -> Self {
+        self.sha256 = Some(hex.into());
+        self
     }
 
     /// Component instances a fresh install, or a verify, may run at once (default: the
@@ -338,7 +365,7 @@ impl Installer {
         args: &'a [String],
     ) -> Grants<'a> {
         Grants {
-            source,
+            source: Some(source),
             target,
             target_writable,
             env: &self.env,
@@ -348,6 +375,7 @@ impl Installer {
             capture_stderr: self.capture_messages,
             stdout: false,
             journal: None,
+            stdin: None,
         }
     }
 

@@ -62,6 +62,8 @@ mod parts;
 mod permissions;
 mod roots;
 mod sandbox;
+mod scratch;
+mod source;
 mod startup;
 mod state;
 mod stderr;

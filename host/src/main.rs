@@ -147,6 +147,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
         .timeout(args.timeout)
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout);
+    installer = archive(installer, &args.archive);
     if let Some(n) = args.instances {
         installer = installer.instances(n.into());
     }
@@ -181,6 +182,7 @@ fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
         .config_mode(args.config_mode)
         .lock(!args.no_lock)
         .lock_timeout(args.lock_timeout);
+    installer = archive(installer, &args.archive);
     if let Some(n) = args.instances {
         installer = installer.instances(n.into());
     }
@@ -191,6 +193,18 @@ fn installer(args: &InstallArgs) -> anyhow::Result<wp_init::Installer> {
         installer = installer.env(name, value);
     }
     Ok(installer)
+}
+
+/// The builder with an archive SOURCE's flags.
+fn archive(mut installer: wp_init::Installer, args: &cli::SourceArgs) -> wp_init::Installer {
+    installer = installer.max_source_bytes(args.max_source_bytes);
+    if let Some(path) = &args.source_path {
+        installer = installer.source_path(path);
+    }
+    if let Some(hex) = &args.sha256 {
+        installer = installer.sha256(hex);
+    }
+    installer
 }
 
 /// With `--json`: the component's report and what the host did, side by side in one

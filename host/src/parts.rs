@@ -19,13 +19,16 @@ impl Installer {
     /// The parts of this install for its extra instances (none for a dry run, one core,
     /// or a TARGET that is not a fresh install).
     pub(crate) fn parts(&self, grants: &Grants<'_>) -> Result<Vec<hosted::Part>, Error> {
-        if self.dry_run || self.instances < 2 {
+        let Some(source) = grants
+            .source
+            .filter(|_| !self.dry_run && self.instances > 1)
+        else {
             return Ok(Vec::new());
-        }
+        };
         let source_dirs: Vec<&str> = CORE_TREES
             .into_iter()
             .filter(|t| {
-                rustix::fs::statat(grants.source.fd(), *t, AtFlags::SYMLINK_NOFOLLOW)
+                rustix::fs::statat(source.fd(), *t, AtFlags::SYMLINK_NOFOLLOW)
                     .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
             })
             .collect();

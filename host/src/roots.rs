@@ -55,6 +55,11 @@ impl Root {
         })
     }
 
+    /// A directory already opened (no-follow) by the host, known to the user as `given`.
+    pub(crate) fn from_fd(fd: OwnedFd, given: String) -> Root {
+        Root { given, fd }
+    }
+
     /// The open directory.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()

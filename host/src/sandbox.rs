@@ -3,7 +3,7 @@
 //! Grants: SOURCE read-only, TARGET read-write (read-only in a dry run), the chosen
 //! environment variables, stderr (stdout for the `wasi:cli/run` path; in the host's own
 //! calls, stdout is the run's journal file), random and
-//! clocks. Nothing else: no stdin, no
+//! clocks. Nothing else: no stdin (but `unpack`'s archive), no
 //! network (the component imports no sockets and the context allows none), no other
 //! directory.
 
@@ -25,8 +25,9 @@ const CAPTURE_LIMIT: usize = 4 << 20;
 
 /// One run's grants and limits.
 pub(crate) struct Grants<'a> {
-    /// SOURCE, opened once; the component knows it by the path as given.
-    pub source: &'a Root,
+    /// SOURCE, opened once; the component knows it by the path as given. None for
+    /// `unpack`, which reads its archive from stdin.
+    pub source: Option<&'a Root>,
     /// TARGET, opened once; likewise.
     pub target: &'a Root,
     pub target_writable: bool,
@@ -39,6 +40,8 @@ pub(crate) struct Grants<'a> {
     pub stdout: bool,
     /// Where stdout goes in the host's own calls: this run's journal file.
     pub journal: Option<JournalStream>,
+    /// What stdin reads (`unpack`: the archive); none otherwise.
+    pub stdin: Option<&'a std::fs::File>,
 }
 
 /// A store ready to instantiate the component, and the pipes holding captured output.
@@ -62,9 +65,20 @@ impl Sandbox {
         // Must come before the preopens: each preopen copies the flag when it is made.
         b.allow_blocking_current_thread(true);
         // The open directories themselves (or paths checked to name them: `Root`).
-        let source = g.source.grant_path().map_err(Error::InvalidSource)?;
-        b.preopened_dir(source, &g.source.given, FsPerms::ReadOnly)
-            .map_err(|e| invalid(Error::InvalidSource, g.source, e))?;
+        if let Some(root) = g.source {
+            let source = root.grant_path().map_err(Error::InvalidSource)?;
+            b.preopened_dir(source, &root.given, FsPerms::ReadOnly)
+                .map_err(|e| invalid(Error::InvalidSource, root, e))?;
+        }
+        if let Some(file) = g.stdin {
+            let file = file.try_clone().map_err(|e| {
+                Error::Io(crate::PathError {
+                    path: g.target.given.clone(),
+                    cause: format!("duplicating the archive's descriptor: {e}"),
+                })
+            })?;
+            b.stdin(wasmtime_wasi::cli::InputFile::new(file));
+        }
         let perms = if g.target_writable {
             FsPerms::ReadWrite
         } else {

@@ -29,7 +29,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
     );
     lap("open roots");
     let grants = Grants {
-        source: &source_root,
+        source: Some(&source_root),
         target: &target_root,
         target_writable: false,
         env: &[],
@@ -39,6 +39,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         capture_stderr: true,
         stdout: false,
         journal: None,
+        stdin: None,
     };
     let mut sb = Sandbox::new(&prepared, &grants)?;
     lap("store");

@@ -9,7 +9,7 @@ use crate::component::exports::wp_init::installer::hosted::{Share, VerifyShare};
 use crate::component::exports::wp_init::installer::installer as wit;
 use crate::installer::{Installer, Ran};
 use crate::sandbox::Grants;
-use crate::{Error, component, lock};
+use crate::{Error, commit, component, lock};
 use wp_init_core::report::verify::{VerifyReport, messages};
 
 /// What [`Installer::verify`] returns.
@@ -28,7 +28,9 @@ pub struct VerifyOutcome {
 }
 
 impl Installer {
-    /// Compares TARGET's core with SOURCE's by SHA-256, with TARGET granted read-only,
+    /// Compares TARGET's core with SOURCE's by SHA-256, with TARGET granted read-only (an
+    /// archive SOURCE is unpacked into a scratch directory inside TARGET first, removed
+    /// before the report),
     /// under a shared lock (so that it never sees an upgrade half done; it creates no lock
     /// file, so with none there it runs unlocked: no writer was working when it started),
     /// on [`Installer::instances`] instances.
@@ -39,17 +41,31 @@ impl Installer {
         &self,
         on_lock: impl FnMut(lock::Event<'_>),
     ) -> Result<VerifyOutcome, Error> {
-        let (source, target) = self.open_roots()?;
+        let spec = self.spec()?;
+        let (dir, target) = self.open_for(&spec)?;
         let lock::Acquired {
             lock: _held,
             report: lock_report,
         } = self.lock_target(&target, lock::Access::Shared, on_lock)?;
-        let grants = self.grants(&source, &target, false, &[]);
+        let no_mounts = std::collections::BTreeSet::new();
+        let opened =
+            self.open_source((dir, &spec), &target, commit::nonce(), (false, &no_mounts))?;
+        for warning in &opened.warnings {
+            crate::stderr::say(&format!("WARNING: {warning}\n"));
+        }
+        let grants = self.grants(&opened.root, &target, false, &[]);
         let options = wit::VerifyOptions {
             source: self.source.clone(),
             target: self.target.clone(),
         };
-        let ran = self.shares(&grants, &options)?;
+        let ran = self.shares(&grants, &options);
+        if let Some(scratch) = opened.scratch {
+            let removed = scratch.remove(&target);
+            if ran.is_ok() {
+                removed?;
+            }
+        }
+        let ran = ran?;
         let instances = ran.len() as u64;
         // What the instances printed themselves (nothing, but for a component not ours).
         let printed: Option<String> = ran.iter().map(|r| r.messages.clone()).collect();

@@ -14,6 +14,17 @@ use crate::sandbox::{Grants, PrivateUmask};
 use crate::{Error, lock, state};
 use wp_init_core::commit::Rename;
 
+/// What a run found and decided before SOURCE was opened.
+struct Begun {
+    id: String,
+    found: state::Found,
+    mounts: Vec<String>,
+    nonce: u64,
+    /// The host's messages so far, and the warnings among them.
+    opening: (String, Vec<String>),
+    lock_report: lock::LockReport,
+}
+
 impl Installer {
     /// One run of a command that writes TARGET, as one transaction: opens SOURCE and
     /// TARGET once, takes the lock, finishes the commit an interrupted run left and takes
@@ -27,7 +38,8 @@ impl Installer {
         call: impl FnOnce(&Grants<'_>, &wit::Options, &hosted::Context) -> Result<Ran<Staged<W>>, Error>,
         convert: impl FnOnce(W) -> U,
     ) -> Result<(U, HostActions, Option<String>), Error> {
-        let (source, target) = self.open_roots()?;
+        let spec = self.spec()?;
+        let (dir, target) = self.open_for(&spec)?;
         let access = match self.dry_run {
             true => lock::Access::Shared,
             false => lock::Access::Exclusive,
@@ -40,22 +52,63 @@ impl Installer {
         let id = state::identity(&target)?;
         let found = state::scan(&target, &id, self.dry_run)?;
         let mounts = crate::mounts::mounts_inside(&target, &self.mount_points)?;
-        let (messages, notes) = self.opening(&found, mounts.incomplete.as_deref());
+        let (mut messages, mut notes) = self.opening(&found, mounts.incomplete.as_deref());
         let nonce = commit::nonce();
-        let journal = JournalStream::new(&target, nonce, id)?;
+        let alone = self.lock && !self.dry_run;
+        let opened = self.open_source((dir, &spec), &target, nonce, (alone, &mounts.points))?;
+        for warning in &opened.warnings {
+            let line = format!("WARNING: {warning}");
+            self.say(&mut messages, &line);
+            notes.push(line);
+        }
+        let begun = Begun {
+            id,
+            found,
+            mounts: mounts.points.into_iter().collect(),
+            nonce,
+            opening: (messages, notes),
+            lock_report,
+        };
+        let result = self.transact_in((&opened.root, &target), begun, call, convert);
+        if let Some(scratch) = opened.scratch {
+            let removed = scratch.remove(&target);
+            if result.is_ok() {
+                removed?;
+            }
+        }
+        result
+    }
+
+    /// [`Installer::transact`] from the component on, SOURCE open.
+    fn transact_in<W, U: Written>(
+        &self,
+        (source, target): (&Root, &Root),
+        begun: Begun,
+        call: impl FnOnce(&Grants<'_>, &wit::Options, &hosted::Context) -> Result<Ran<Staged<W>>, Error>,
+        convert: impl FnOnce(W) -> U,
+    ) -> Result<(U, HostActions, Option<String>), Error> {
+        let Begun {
+            id,
+            found,
+            mounts,
+            nonce,
+            opening: (messages, notes),
+            lock_report,
+        } = begun;
+        let journal = JournalStream::new(target, nonce, id)?;
         let left = found.left;
         let context = hosted::Context {
             nonce,
             adopted: left.adopted,
             leftovers: left.leftovers,
             staging: left.staging,
-            mounts: mounts.points.into_iter().collect(),
+            mounts,
             core_record: found.core_record,
             unfinished_upgrade: left
                 .upgrade
                 .map(|(from, to)| wit::VersionChange { from, to }),
         };
-        let ran = self.run_guest((&source, &target), &journal, &context, call)?;
+        let ran = self.run_guest((source, target), &journal, &context, call)?;
         let (report, staged) = ran.report;
         let mut report = convert(report);
         report.warnings().splice(0..0, notes);
@@ -70,7 +123,7 @@ impl Installer {
         };
         if !self.dry_run {
             let left = (found.journals, found.floor);
-            let done = self.finish((&source, &target), &journal, staged, left, &report)?;
+            let done = self.finish((source, target), &journal, staged, left, &report)?;
             host.modes_set = done.modes_set;
             host.owners_set = done.owners_set;
             if let Some(line) = report.complete(&self.target) {

@@ -270,6 +270,25 @@ impl hosted::Guest for Component {
             modified_at: Vec::new(),
         })
     }
+
+    /// The attack on the one directory `unpack` is granted (as SOURCE and TARGET both).
+    fn unpack(options: hosted::UnpackOptions) -> Result<hosted::Unpacked, hosted::ArchiveError> {
+        let refused = |e: Error| hosted::ArchiveError {
+            entry: String::new(),
+            cause: format!("{e:?}"),
+        };
+        attack(&options.tree, &options.tree).map_err(refused)?;
+        Ok(hosted::Unpacked {
+            files: 0,
+            directories: 0,
+            symlinks: 0,
+            bytes: 0,
+            entries: Vec::new(),
+            diff_id: String::new(),
+            found: true,
+            warnings: Vec::new(),
+        })
+    }
 }
 
 /// `wasi:cli/run`: `hostile.wasm SOURCE TARGET`, the attack from `WP_INIT_ATTACK`.

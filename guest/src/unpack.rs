@@ -1,0 +1,70 @@
+//! `unpack`: an archive (or one image layer) on stdin, made into a tree in the one
+//! directory granted, every entry checked before anything is made for it. The host sets
+//! the modes it returns and installs from that tree as from a directory SOURCE.
+
+mod tar;
+mod tree;
+mod zip;
+
+use std::io::Read;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::bindings::exports::wp_init::installer::hosted::{
+    ArchiveError, ArchiveFormat, UnpackOptions, Unpacked, UnpackedEntry,
+};
+use crate::fs::Dir;
+use tree::{Refusal, Tree, refuse};
+
+/// Unpacks stdin into `options.tree`.
+pub fn unpack(options: &UnpackOptions) -> Result<Unpacked, ArchiveError> {
+    run(options).map_err(|(entry, cause)| ArchiveError { entry, cause })
+}
+
+fn run(o: &UnpackOptions) -> Result<Unpacked, Refusal> {
+    let dir = open_tree(&o.tree)?;
+    let mut tree = Tree::new(dir, o.layer, o.max_bytes);
+    let mut stdin = std::io::stdin().lock();
+    let (found, diff_id) = match o.format {
+        ArchiveFormat::Zip => {
+            let bytes = zip::read_all(&mut stdin, o.max_bytes)?;
+            (zip::unpack(&bytes, &mut tree, &o.subtree)?, String::new())
+        }
+        ArchiveFormat::Tar => tar_stream(&mut stdin, &mut tree, o)?,
+        ArchiveFormat::TarGzip => tar_stream(MultiGzDecoder::new(stdin), &mut tree, o)?,
+    };
+    tree.finish()?;
+    Ok(Unpacked {
+        files: tree.counts[0],
+        directories: tree.counts[1],
+        symlinks: tree.counts[2],
+        bytes: tree.bytes,
+        entries: std::mem::take(&mut tree.entries)
+            .into_iter()
+            .map(|(path, mode)| UnpackedEntry { path, mode })
+            .collect(),
+        diff_id,
+        found,
+        warnings: std::mem::take(&mut tree.warnings),
+    })
+}
+
+/// A tar stream into `tree`: whether the subtree was seen, and the stream's diff ID.
+fn tar_stream(
+    input: impl Read,
+    tree: &mut Tree,
+    o: &UnpackOptions,
+) -> Result<(bool, String), Refusal> {
+    let mut hashing = tar::Hashing::new(input, o.max_bytes);
+    let found = tar::unpack(&mut hashing, tree, (&o.subtree, o.layer))?;
+    Ok((found, hashing.diff_id()))
+}
+
+/// The granted tree directory.
+fn open_tree(name: &str) -> Result<Dir, Refusal> {
+    use crate::bindings::exports::wp_init::installer::installer::Error;
+    crate::grant::open_granted(name, Error::InvalidTarget).map_err(|e| match e {
+        Error::InvalidTarget(pe) => refuse("", &format!("{}: {}", pe.path, pe.cause)),
+        _ => refuse("", &format!("{name}: not granted")),
+    })
+}

@@ -1,0 +1,145 @@
+//! A tar stream (plain or gzip) read entry by entry into the [`Tree`]: names and link
+//! targets decided on their raw bytes (`wp_init_core::source::names`), never unpacked by
+//! the `tar` crate itself.
+
+use std::io::{self, Read};
+
+use sha2::{Digest, Sha256};
+use tar::{Archive, EntryType};
+use wp_init_core::source::names::{Placed, place};
+
+use super::tree::{Refusal, Tree, refuse, stream, too_large};
+
+/// A reader that hashes and counts what passes through it, refusing more than `max`.
+pub struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+    read: u64,
+    max: u64,
+}
+
+impl<R: Read> Hashing<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R, max: u64) -> Self {
+        Hashing {
+            inner,
+            hash: Sha256::new(),
+            read: 0,
+            max,
+        }
+    }
+
+    /// `sha256:` and the hex digest of everything read.
+    pub fn diff_id(self) -> String {
+        let digest = self.hash.finalize();
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.max {
+            return Err(io::Error::other(too_large(self.max)));
+        }
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads every entry of the tar stream `input` into `tree`, then the rest of the stream
+/// (so a gzip trailer is checked and the diff ID covers it all). Returns whether the
+/// subtree (or, in a layer, something reaching it) was seen.
+pub fn unpack<R: Read>(
+    input: &mut Hashing<R>,
+    tree: &mut Tree,
+    (subtree, layer): (&str, bool),
+) -> Result<bool, Refusal> {
+    let mut found = false;
+    {
+        let mut archive = Archive::new(&mut *input);
+        let entries = archive.entries().map_err(|e| stream("", &e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| stream("", &e))?;
+            found |= one(&mut entry, tree, (subtree, layer))?;
+        }
+    }
+    io::copy(input, &mut io::sink()).map_err(|e| stream("", &e))?;
+    Ok(found)
+}
+
+/// One entry; whether it reached the subtree.
+fn one<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    tree: &mut Tree,
+    (subtree, layer): (&str, bool),
+) -> Result<bool, Refusal> {
+    let raw = entry.path_bytes().into_owned();
+    let name = String::from_utf8_lossy(&raw).into_owned();
+    let kind = entry.header().entry_type();
+    if matches!(kind, EntryType::XGlobalHeader) {
+        return Ok(false);
+    }
+    let rel = match place(&raw, subtree, layer).map_err(|c| refuse(&name, c))? {
+        Placed::Outside => return Ok(false),
+        Placed::Above => return Ok(true),
+        Placed::Remove(rel) => return tree.whiteout(&name, &rel).map(|()| true),
+        Placed::Opaque(rel) => {
+            tree.opaque(&rel);
+            return Ok(true);
+        }
+        Placed::At(rel) => rel,
+    };
+    let header = entry.header();
+    let mode = header.mode().map_err(|e| stream(&name, &e))?;
+    match kind {
+        EntryType::Regular | EntryType::Continuous => {
+            let mtime = header.mtime().ok();
+            let size = entry.size();
+            tree.file((&name, &rel), (mode, mtime), entry, size)?;
+        }
+        EntryType::Directory => tree.directory(&name, &rel, mode)?,
+        EntryType::Symlink => {
+            let text = link_text(entry, &name)?;
+            let text = String::from_utf8(text)
+                .map_err(|_| refuse(&name, "symlink leaving the tree (not UTF-8)"))?;
+            tree.symlink(&name, &rel, &text)?;
+        }
+        EntryType::Link => {
+            let text = link_text(entry, &name)?;
+            let to = match place(&text, subtree, layer).map_err(|c| refuse(&name, c))? {
+                Placed::At(to) => to,
+                _ => return Err(refuse(&name, "hard link to outside the subtree")),
+            };
+            tree.hard_link(&name, &rel, &to)?;
+        }
+        other => {
+            return Err(refuse(
+                &name,
+                &format!("unsupported entry type ({})", describe(other)),
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// A link entry's target, raw.
+fn link_text<R: Read>(entry: &tar::Entry<'_, R>, name: &str) -> Result<Vec<u8>, Refusal> {
+    match entry.link_name_bytes() {
+        Some(t) => Ok(t.into_owned()),
+        None => Err(refuse(name, "corrupt archive: a link without a target")),
+    }
+}
+
+/// An entry type in words.
+fn describe(t: EntryType) -> String {
+    match t {
+        EntryType::Char => "character device".to_owned(),
+        EntryType::Block => "block device".to_owned(),
+        EntryType::Fifo => "FIFO".to_owned(),
+        EntryType::GNUSparse => "GNU sparse file".to_owned(),
+        other => format!("type {:?}", other.as_byte() as char),
+    }
+}

@@ -1,0 +1,232 @@
+//! SOURCE in its forms (`wp_init_core::source`): a directory is opened as it is; an
+//! archive is checked against `--sha256`, then unpacked by the component (`hosted.unpack`,
+//! granted only the run's scratch directory, the archive on its stdin) into the scratch
+//! directory inside TARGET, whose tree the run then reads as its SOURCE.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{Read, Seek};
+
+use sha2::{Digest, Sha256};
+
+use crate::component::exports::wp_init::installer::hosted::{
+    ArchiveError, ArchiveFormat as WitFormat, UnpackOptions, Unpacked,
+};
+use crate::component::{self, Host_ as Bindings};
+use crate::installer::Installer;
+use crate::roots::Root;
+use crate::sandbox::{Grants, PrivateUmask, Sandbox};
+use crate::scratch::Scratch;
+use crate::{Error, PathError};
+use wp_init_core::source::{ArchiveFormat, SourceSpec};
+
+/// SOURCE, ready to be granted.
+pub(crate) struct Opened {
+    /// The directory the component reads (an archive's unpacked tree).
+    pub root: Root,
+    /// The scratch directory holding it, for an archive; removed when the run ends.
+    pub scratch: Option<Scratch>,
+    /// What unpacking dropped, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// One archive to unpack.
+struct Blob {
+    file: File,
+    format: ArchiveFormat,
+}
+
+impl Installer {
+    /// Opens TARGET, and SOURCE when it is a directory (an archive is unpacked later,
+    /// under TARGET's lock: [`Installer::open_source`]).
+    pub(crate) fn open_for(&self, spec: &SourceSpec) -> Result<(Option<Root>, Root), Error> {
+        if spec.is_directory() {
+            let (source, target) = self.open_roots()?;
+            return Ok((Some(source), target));
+        }
+        let target = Root::open(&self.target).map_err(Error::InvalidTarget)?;
+        Ok((None, target))
+    }
+
+    /// SOURCE ready to be granted: `dir` as it is, else the archive unpacked into the
+    /// scratch directory of the run with `nonce`. `clean`: the run holds TARGET's lock
+    /// alone, and first removes the scratch directories interrupted runs left there
+    /// (but where a volume is mounted: `mounts`).
+    pub(crate) fn open_source(
+        &self,
+        (dir, spec): (Option<Root>, &SourceSpec),
+        target: &Root,
+        nonce: u64,
+        (clean, mounts): (bool, &BTreeSet<String>),
+    ) -> Result<Opened, Error> {
+        if let Some(root) = dir {
+            return Ok(Opened {
+                root,
+                scratch: None,
+                warnings: Vec::new(),
+            });
+        }
+        if clean {
+            let names = crate::state::own_names(target)?;
+            let mounted = |n: &str| {
+                mounts
+                    .iter()
+                    .any(|m| m == n || m.starts_with(&format!("{n}/")))
+            };
+            crate::scratch::remove_left(target, &names, mounted)?;
+        }
+        self.open_archive(spec, target, nonce)
+    }
+
+    /// What `--source` names.
+    pub(crate) fn spec(&self) -> Result<SourceSpec, Error> {
+        SourceSpec::parse(&self.source).map_err(Error::Usage)
+    }
+
+    /// Opens an archive SOURCE: checks it, then unpacks it into a scratch directory of
+    /// the run with `nonce` in `target`. On failure nothing of it is left in TARGET.
+    fn open_archive(&self, spec: &SourceSpec, target: &Root, nonce: u64) -> Result<Opened, Error> {
+        let blobs = self.blobs(spec)?;
+        let scratch = Scratch::make(target, nonce)?;
+        match self.unpack_all(&scratch, blobs, spec) {
+            Ok(warnings) => Ok(Opened {
+                root: scratch.tree_root(&self.source)?,
+                scratch: Some(scratch),
+                warnings,
+            }),
+            Err(e) => {
+                // The refusal is the error to give; a scratch left is the next run's.
+                let _ = scratch.remove(target);
+                Err(e)
+            }
+        }
+    }
+
+    /// The archives `spec` stands for, digests checked.
+    fn blobs(&self, spec: &SourceSpec) -> Result<Vec<Blob>, Error> {
+        match spec {
+            SourceSpec::Archive { path, format } => {
+                let file = File::open(path).map_err(|e| {
+                    Error::InvalidSource(PathError {
+                        path: path.clone(),
+                        cause: e.to_string(),
+                    })
+                })?;
+                let file = self.checked(file, path)?;
+                Ok(vec![Blob {
+                    file,
+                    format: *format,
+                }])
+            }
+            SourceSpec::Directory(_) => Err(Error::Usage(format!(
+                "SOURCE {} is a directory, not an archive",
+                self.source
+            ))),
+            _ => Err(Error::Usage(format!(
+                "SOURCE {}: this kind of SOURCE is not supported by this build",
+                self.source
+            ))),
+        }
+    }
+
+    /// `file`, checked against `--sha256` if given, rewound.
+    fn checked(&self, mut file: File, path: &str) -> Result<File, Error> {
+        let Some(want) = &self.sha256 else {
+            return Ok(file);
+        };
+        let fail = |cause: String| Error::Archive {
+            archive: path.to_owned(),
+            entry: String::new(),
+            cause,
+        };
+        let mut hash = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+        }
+        let got: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if &got != want {
+            return Err(fail(format!("its SHA-256 is {got}, not {want} (--sha256)")));
+        }
+        file.rewind().map_err(|e| fail(e.to_string()))?;
+        Ok(file)
+    }
+
+    /// Unpacks each blob in turn into `scratch`'s tree and sets the modes; the warnings.
+    fn unpack_all(
+        &self,
+        scratch: &Scratch,
+        blobs: Vec<Blob>,
+        spec: &SourceSpec,
+    ) -> Result<Vec<String>, Error> {
+        let layer = blobs.len() > 1;
+        let subtree = match &self.source_path {
+            Some(p) => wp_init_core::source::subtree(p).map_err(Error::Usage)?,
+            None => spec.default_subtree().to_owned(),
+        };
+        let refused = |e: ArchiveError| Error::Archive {
+            archive: self.source.clone(),
+            entry: e.entry,
+            cause: e.cause,
+        };
+        let (mut warnings, mut found) = (Vec::new(), false);
+        for blob in blobs {
+            let options = UnpackOptions {
+                tree: String::new(),
+                format: match blob.format {
+                    ArchiveFormat::Tar => WitFormat::Tar,
+                    ArchiveFormat::TarGzip => WitFormat::TarGzip,
+                    ArchiveFormat::Zip => WitFormat::Zip,
+                },
+                subtree: subtree.clone(),
+                layer,
+                max_bytes: self.max_source_bytes,
+            };
+            let done = self
+                .unpack_one(scratch, &blob.file, options)?
+                .map_err(refused)?;
+            let entries = done.entries.iter().map(|e| (e.path.as_str(), e.mode));
+            scratch.set_modes(entries)?;
+            warnings.extend(done.warnings);
+            found |= done.found;
+        }
+        if !found {
+            return Err(Error::Archive {
+                archive: self.source.clone(),
+                entry: String::new(),
+                cause: format!(
+                    "{subtree}/ is not in the archive (--source-path names the directory WordPress is in)"
+                ),
+            });
+        }
+        Ok(warnings)
+    }
+
+    /// One `unpack` call: a component instance granted only the scratch tree, `file` on
+    /// its stdin.
+    fn unpack_one(
+        &self,
+        scratch: &Scratch,
+        file: &File,
+        mut options: UnpackOptions,
+    ) -> Result<Result<Unpacked, ArchiveError>, Error> {
+        let tree = scratch.grant_root()?;
+        options.tree = tree.given.clone();
+        let mut grants: Grants<'_> = self.grants(&tree, &tree, true, &[]);
+        grants.source = None;
+        grants.stdin = Some(file);
+        let _private = PrivateUmask::set();
+        let prepared = component::prepared()?;
+        let mut sb = Sandbox::new(prepared, &grants)?;
+        let result = Bindings::instantiate(&mut sb.store, &prepared.component, &prepared.linker)
+            .and_then(|inst| {
+                inst.wp_init_installer_hosted()
+                    .call_unpack(&mut sb.store, &options)
+            });
+        result.map_err(|e| sb.failure(e))
+    }
+}

@@ -1,0 +1,220 @@
+//! An archive SOURCE (issue 18) gives what its directory gives: install, upgrade and verify
+//! from `.tar`, `.tar.gz` and `.zip` made by the usual tools (GNU tar, Info-ZIP's zip)
+//! from the same tree, the scratch directory gone after every run, and one an
+//! interrupted run left removed by the next.
+//!
+//! The refusals of hostile archives are `hostile_archive.rs`'s table.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::run::Invocation;
+use common::tree::{listing, same_content};
+use common::{build_source, stderr, write};
+
+/// The archive forms, the tool command that makes each from `dir/wordpress`.
+const FORMATS: [&str; 3] = ["tar", "tar.gz", "zip"];
+
+/// Makes `wordpress.<ext>` from `parent/wordpress` with the system's tools.
+fn archive(parent: &Path, ext: &str) -> PathBuf {
+    let out = parent.join(format!("wordpress.{ext}"));
+    let status = match ext {
+        "tar" => Command::new("tar")
+            .arg("-C")
+            .arg(parent)
+            .arg("-cf")
+            .arg(&out)
+            .arg("wordpress")
+            .status(),
+        "tar.gz" => Command::new("tar")
+            .arg("-C")
+            .arg(parent)
+            .arg("-czf")
+            .arg(&out)
+            .arg("wordpress")
+            .status(),
+        _ => Command::new("zip")
+            .current_dir(parent)
+            .args(["-qry"])
+            .arg(&out)
+            .arg("wordpress")
+            .status(),
+    };
+    assert!(
+        status
+            .expect("tar and zip are installed (scripts/test.sh)")
+            .success(),
+        "making {}",
+        out.display()
+    );
+    out
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "{}", stderr(out));
+}
+
+/// Names at TARGET's root that are a scratch directory.
+fn scratches(target: &Path) -> Vec<String> {
+    fs::read_dir(target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wp-init-source."))
+        .collect()
+}
+
+/// Two TARGETs are the same tree: kinds, modes, owners, sizes, contents.
+fn assert_same(a: &Path, b: &Path) {
+    let (la, lb) = (listing(a), listing(b));
+    assert_eq!(la, lb, "{} and {} differ", a.display(), b.display());
+    for (rel, meta) in &la {
+        if meta.kind == common::tree::Kind::File {
+            assert!(
+                same_content(&a.join(rel), &b.join(rel)),
+                "{}",
+                rel.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn each_archive_form_installs_what_its_directory_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    build_source(&src.join("wordpress"));
+    // A mode the archive keeps (execute) and two it does not (0600 file, 0700 directory).
+    write(&src.join("wordpress"), "wp-admin/tool.sh", b"#!/bin/sh\n");
+    fs::set_permissions(
+        src.join("wordpress/wp-admin/tool.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let from_dir = tmp.path().join("from-dir");
+    fs::create_dir(&from_dir).unwrap();
+    ok(&Invocation::install(&src.join("wordpress"), &from_dir).output());
+    for ext in FORMATS {
+        let file = archive(&src, ext);
+        let target = tmp.path().join(format!("t-{ext}"));
+        fs::create_dir(&target).unwrap();
+        let out = Invocation::install(&file, &target).output();
+        ok(&out);
+        assert!(
+            stderr(&out).contains("Complete!"),
+            "{ext}: {}",
+            stderr(&out)
+        );
+        assert_same(&from_dir, &target);
+        assert_eq!(scratches(&target), Vec::<String>::new(), "{ext}");
+        let mode =
+            |rel: &str| fs::metadata(target.join(rel)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode("wp-admin/tool.sh"), 0o755, "{ext}");
+        assert_eq!(mode("index.php"), 0o644, "{ext}");
+        assert_eq!(mode("wp-admin"), 0o755, "{ext}");
+    }
+}
+
+#[test]
+fn upgrade_and_verify_read_an_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    build_source(&old.join("wordpress"));
+    build_source(&new.join("wordpress"));
+    write(
+        &new.join("wordpress"),
+        "wp-includes/version.php",
+        b"<?php\n$wp_version = '6.9.0';\n",
+    );
+    write(
+        &new.join("wordpress"),
+        "wp-includes/added.php",
+        b"<?php // new in 6.9\n",
+    );
+    fs::remove_file(new.join("wordpress/wp-includes/js/jquery/jquery.js")).unwrap();
+    let target = tmp.path().join("target");
+    fs::create_dir(&target).unwrap();
+    ok(&Invocation::install(&archive(&old, "tar.gz"), &target).output());
+
+    let file = archive(&new, "zip");
+    let out = Invocation::new("upgrade", &file, &target).output();
+    ok(&out);
+    assert!(stderr(&out).contains("6.9.0"), "{}", stderr(&out));
+    assert!(target.join("wp-includes/added.php").exists());
+    assert!(!target.join("wp-includes/js/jquery/jquery.js").exists());
+    assert_eq!(scratches(&target), Vec::<String>::new());
+
+    let out = Invocation::new("verify", &file, &target).output();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(scratches(&target), Vec::<String>::new());
+    write(&target, "wp-includes/added.php", b"<?php // changed\n");
+    let out = Invocation::new("verify", &file, &target).output();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wp-includes/added.php"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(scratches(&target), Vec::<String>::new());
+}
+
+#[test]
+fn a_scratch_directory_an_interrupted_run_left_is_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    build_source(&src.join("wordpress"));
+    let file = archive(&src, "tar");
+    let target = tmp.path().join("target");
+    let left = target.join(".wp-init-source.00000000000000ab");
+    write(
+        &left,
+        "tree/wp-includes/version.php",
+        b"<?php // half unpacked\n",
+    );
+    fs::set_permissions(&left, fs::Permissions::from_mode(0o700)).unwrap();
+    ok(&Invocation::install(&file, &target).output());
+    assert_eq!(scratches(&target), Vec::<String>::new());
+
+    // Installed, with one left again: the run that finds nothing else to do removes it.
+    write(&left, "tree/x", b"x");
+    let out = Invocation::install(&file, &target).output();
+    ok(&out);
+    assert_eq!(scratches(&target), Vec::<String>::new(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_subtree_or_a_wrong_digest_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    build_source(&src.join("wordpress"));
+    let file = archive(&src, "tar.gz");
+    let target = tmp.path().join("target");
+    fs::create_dir(&target).unwrap();
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["--source-path", "usr/src/wordpress"],
+            "usr/src/wordpress/ is not in the archive",
+        ),
+        (&["--sha256", &"0".repeat(64)], "SHA-256"),
+    ];
+    for (flags, want) in cases {
+        let mut run = Invocation::install(&file, &target);
+        for f in flags {
+            run = run.arg(f);
+        }
+        let out = run.output();
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{want}: {}", stderr(&out));
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0, "{want}");
+    }
+    // The right digest installs.
+    let digest = Command::new("sha256sum").arg(&file).output().unwrap();
+    let hex = String::from_utf8_lossy(&digest.stdout)[..64].to_owned();
+    ok(&Invocation::install(&file, &target)
+        .arg("--sha256")
+        .arg(hex)
+        .output());
+}
