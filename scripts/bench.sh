@@ -23,6 +23,9 @@
 # reused for 60-300 s and the allocator scans past every one of them, which made the
 # previous round's `rm -rf` the largest cost of every disk run (60% of tar's profile).
 #
+# Per tree, on tmpfs: an install from the tree as a release archive (`.tar.gz`, `.zip`) next
+# to `tar -xzf` and `unzip -q` into a fresh directory, and the component's peak memory.
+#
 # Then, per tree on tmpfs: the no-op (`wp-init install` on the installed TARGET) median
 # next to upstream's `[ -e index.php ]` in a fresh shell, the component's peak linear
 # memory (`guest_memory_peak` in `--json`) and wp-init's peak RSS; `wp-init verify` (default
@@ -317,6 +320,44 @@ for tree in "${tree_names[@]}"; do
 	done
 done
 
+# --- Release archives, tmpfs ---------------------------------------------------------------
+# Per tree: `wp-init install --source wordpress.tar.gz` next to `tar -xzf` into a fresh
+# directory, and the same for `.zip` and `unzip -q`; guest peak memory of the tar.gz
+# install (the component streams a tar.gz: flat in its size; a zip it holds whole).
+archives=()
+for tree in "${tree_names[@]}"; do
+	src=$mnt/arc
+	rm -rf "$src" && mkdir "$src"
+	cp -a "${tree_dir[$tree]}" "$src/wordpress"
+	tar -C "$src" -czf "$src/wordpress.tar.gz" wordpress
+	(cd "$src" && zip -qry wordpress.zip wordpress)
+	rm -rf "$src/wordpress"
+	say "$tree as release archives on tmpfs: $rounds rounds"
+	declare -A arc=()
+	for ((r = 0; r < rounds; r++)); do
+		for kind in wp-tgz tar-xzf wp-zip unzip; do
+			dst=$mnt/dst
+			rm -rf "$dst" && mkdir "$dst"
+			case $kind in
+			wp-tgz) arc[$kind]+="$(timed "$bin" install --source "$src/wordpress.tar.gz" --target "$dst") " ;;
+			tar-xzf) arc[$kind]+="$(timed tar -xzf "$src/wordpress.tar.gz" -C "$dst") " ;;
+			wp-zip) arc[$kind]+="$(timed "$bin" install --source "$src/wordpress.zip" --target "$dst") " ;;
+			unzip) arc[$kind]+="$(timed unzip -q "$src/wordpress.zip" -d "$dst") " ;;
+			esac
+		done
+	done
+	declare -A arc_med=()
+	for kind in wp-tgz tar-xzf wp-zip unzip; do
+		arc_med[$kind]=$(tr ' ' '\n' <<<"${arc[$kind]}" | grep . | median)
+	done
+	rm -rf "$dst" && mkdir "$dst"
+	arc_peak=$("$bin" install --source "$src/wordpress.tar.gz" --target "$dst" --json 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin).get("guest_memory_peak", -1))')
+	tgz_mb=$(du -m --apparent-size "$src/wordpress.tar.gz" | cut -f1)
+	archives+=("| $tree (.tar.gz $tgz_mb MB) | $(ms "${arc_med[wp-tgz]}") | $(ms "${arc_med[tar-xzf]}") | $(ratio "${arc_med[wp-tgz]}" "${arc_med[tar-xzf]}") | $(ms "${arc_med[wp-zip]}") | $(ms "${arc_med[unzip]}") | $(ratio "${arc_med[wp-zip]}" "${arc_med[unzip]}") | $(mib "$arc_peak") |")
+	rm -rf "$src" "$dst"
+done
+
 # --- Upgrade of the real tree, on disk ----------------------------------------------------
 upgrades=()
 new_real=""
@@ -379,6 +420,10 @@ echo
 echo "| tree (tmpfs) | \`wp-init verify\` | \`--instances 1\` (/ sha256sum) | \`sha256sum\` of both trees' core files | verify / sha256sum |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${verifies[@]}"
+echo
+echo "| release archive (tmpfs) | \`wp-init install --source .tar.gz\` | \`tar -xzf\` | / tar | \`--source .zip\` | \`unzip -q\` | / unzip | guest peak (.tar.gz) |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${archives[@]}"
 if ((${#upgrades[@]})); then
 	echo
 	echo "| upgrade of the real tree (disk) | \`wp-init upgrade\` | fresh \`wp-init install\` of the new tree | \`rsync -a -I\` + \`sync -f\` over the old tree | upgrade / fresh | upgrade / rsync |"

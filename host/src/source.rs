@@ -105,19 +105,10 @@ impl Installer {
     /// The archives `spec` stands for, digests checked.
     fn blobs(&self, spec: &SourceSpec) -> Result<Vec<Blob>, Error> {
         match spec {
-            SourceSpec::Archive { path, format } => {
-                let file = File::open(path).map_err(|e| {
-                    Error::InvalidSource(PathError {
-                        path: path.clone(),
-                        cause: e.to_string(),
-                    })
-                })?;
-                let file = self.checked(file, path)?;
-                Ok(vec![Blob {
-                    file,
-                    format: *format,
-                }])
-            }
+            SourceSpec::Archive { path, format } => Ok(vec![Blob {
+                file: self.archive_file(path)?,
+                format: *format,
+            }]),
             SourceSpec::Directory(_) => Err(Error::Usage(format!(
                 "SOURCE {} is a directory, not an archive",
                 self.source
@@ -126,6 +117,23 @@ impl Installer {
                 "SOURCE {}: this kind of SOURCE is not supported by this build",
                 self.source
             ))),
+        }
+    }
+
+    /// The local archive `path`, opened: a regular file, checked against `--sha256` if
+    /// given.
+    pub(crate) fn archive_file(&self, path: &str) -> Result<File, Error> {
+        let invalid = |cause: String| {
+            Error::InvalidSource(PathError {
+                path: path.to_owned(),
+                cause,
+            })
+        };
+        let file = File::open(path).map_err(|e| invalid(e.to_string()))?;
+        match file.metadata() {
+            Ok(m) if m.is_file() => self.checked(file, path),
+            Ok(_) => Err(invalid("not a regular file".to_owned())),
+            Err(e) => Err(invalid(e.to_string())),
         }
     }
 

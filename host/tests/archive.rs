@@ -218,3 +218,25 @@ fn a_missing_subtree_or_a_wrong_digest_changes_nothing() {
         .arg(hex)
         .output());
 }
+
+#[test]
+fn an_installed_target_is_told_without_unpacking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    build_source(&src.join("wordpress"));
+    let file = archive(&src, "tar.gz");
+    let target = tmp.path().join("target");
+    fs::create_dir(&target).unwrap();
+    ok(&Invocation::install(&file, &target).output());
+    let out = Invocation::install(&file, &target).arg("--json").output();
+    ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "already-installed");
+    assert_eq!(json["instances"], 0, "the component ran: {json}");
+    // A digest that does not match is still refused.
+    let out = Invocation::install(&file, &target)
+        .arg("--sha256")
+        .arg("0".repeat(64))
+        .output();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+}

@@ -22,6 +22,7 @@ use wp_init_core::config::{CONFIG_FILE, Found, Step, found, requested_by, step};
 use wp_init_core::layout::{LOCK_FILE, SENTINELS, mount_point_problem};
 use wp_init_core::noop::{Facts, Seen, installed, nothing_to_do};
 use wp_init_core::report::{Config, ConfigAction, Report, Status};
+use wp_init_core::source::SourceSpec;
 use wp_init_core::{core_record, layout};
 
 /// Something the host cannot tell without the component.
@@ -39,7 +40,7 @@ impl Installer {
         {
             return Ok(None);
         }
-        let Ok((source, target)) = self.open_roots() else {
+        let Some((source, target)) = self.noop_roots() else {
             return Ok(None);
         };
         // A writer at work: the run waits for it as it always does, for the exclusive lock.
@@ -60,7 +61,7 @@ impl Installer {
             return Ok(None);
         };
         let vars = requested_by(self.env.iter().map(|(name, _)| name));
-        let decided = self.look(&source, &target, !vars.is_empty());
+        let decided = self.look(source.as_ref(), &target, !vars.is_empty());
         let Ok(Some(config)) = decided else {
             return Ok(None);
         };
@@ -105,12 +106,32 @@ impl Installer {
         }))
     }
 
+    /// SOURCE (a directory) and TARGET, opened as a run opens them; for an archive SOURCE,
+    /// none (it is not unpacked to be told that TARGET is installed), once the archive is
+    /// a readable file and matches `--sha256` if given. `None`: the run's own path tells.
+    fn noop_roots(&self) -> Option<(Option<Root>, Root)> {
+        match self.spec().ok()? {
+            SourceSpec::Directory(_) => self.open_roots().ok().map(|(s, t)| (Some(s), t)),
+            SourceSpec::Archive { path, .. } => {
+                self.archive_file(&path).ok()?;
+                Some((None, Root::open(&self.target).ok()?))
+            }
+            _ => None,
+        }
+    }
+
     /// What decides the no-op, and the decision: `Some` with what is at `wp-config.php`
     /// when there is nothing to do (`requested`: a variable asks for the config step).
-    fn look(&self, source: &Root, target: &Root, requested: bool) -> Result<Option<Found>, Doubt> {
+    fn look(
+        &self,
+        source: Option<&Root>,
+        target: &Root,
+        requested: bool,
+    ) -> Result<Option<Found>, Doubt> {
         // The component's check that SOURCE is a WordPress tree, when no symlink is on the way.
-        if seen(source, SENTINELS[0])? != Seen::Present
-            || !lstat(source, SENTINELS[0]).is_ok_and(|t| t == FileType::RegularFile)
+        if let Some(source) = source
+            && (seen(source, SENTINELS[0])? != Seen::Present
+                || !lstat(source, SENTINELS[0]).is_ok_and(|t| t == FileType::RegularFile))
         {
             return Err(Doubt);
         }
