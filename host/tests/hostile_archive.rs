@@ -481,6 +481,11 @@ fn archives_hold_what_the_rows_say() {
         names.contains(&b"wordpress/smuggled.php".to_vec()),
         "{names:?}"
     );
+    let sparse = tar_names(&archive_bytes(&by_name("GNU sparse").archive, &fill));
+    assert!(
+        sparse.contains(&b"wordpress/sparse.bin".to_vec()),
+        "{sparse:?}"
+    );
     let zip = archive_bytes(&by_name("good: zip").archive, &fill);
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let suid = archive_bytes(&by_name("dropped: a setuid file (zip)").archive, &fill);

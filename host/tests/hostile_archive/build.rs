@@ -23,7 +23,7 @@ pub enum E {
     /// A hard link and the name it links to.
     Hard(B, B),
     /// A tar header of this type flag and no data: `3` char device, `4` block device,
-    /// `6` FIFO, `S` GNU sparse... (devices are 1:3, /dev/null's numbers).
+    /// `6` FIFO, `S` GNU sparse (a GNU header, no holes)... (devices are 1:3, /dev/null's).
     Typed(B, u8),
     /// A regular file of this many zero bytes.
     Zeros(B, u64),
@@ -53,10 +53,10 @@ pub enum Format {
 impl Format {
     pub fn file_name(self) -> &'static str {
         match self {
-            Format::Tar => "wordpress-6.8.1.tar",
-            Format::TarGz => "wordpress-6.8.1.tar.gz",
-            Format::Tgz => "wordpress-6.8.1.tgz",
-            Format::Zip => "wordpress-6.8.1.zip",
+            Format::Tar => "release-6.8.1.tar",
+            Format::TarGz => "release-6.8.1.tar.gz",
+            Format::Tgz => "release-6.8.1.tgz",
+            Format::Zip => "release-6.8.1.zip",
         }
     }
 }
@@ -142,6 +142,15 @@ fn tar_entry(out: &mut Vec<u8>, prefix: &[u8], e: &E, fill: &Fill) {
         E::File(n, mode, data) => plain(out, &name(n), b'0', mode, data, b""),
         E::Symlink(n, to) => plain(out, &name(n), b'2', 0o777, b"", &fill.fill(to)),
         E::Hard(n, to) => plain(out, &name(n), b'1', 0o644, b"", &fill.fill(to)),
+        E::Typed(n, b'S') => {
+            // A GNU header (the tar crate reads sparse entries only from one), no holes.
+            let mut h = tar::Header::new_gnu();
+            let n = name(n);
+            h.as_mut_bytes()[..n.len()].copy_from_slice(&n);
+            h.as_gnu_mut().unwrap().set_real_size(0);
+            set(&mut h, b'S', 0o644, 0);
+            out.extend(h.as_bytes());
+        }
         E::Typed(n, kind) => {
             let mut h = header(&name(n), kind, 0o644, 0, b"");
             if kind == b'3' || kind == b'4' {

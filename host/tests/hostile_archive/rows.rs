@@ -56,8 +56,29 @@ pub const GOOD: &[E] = &[
     E::Symlink(b"wp-content/themes/default", b"twentytwentyfive"),
 ];
 
-/// A 150-byte path below the subtree (too long for ustar's name field).
-const LONG_PATH: B = b"wp-content/themes/twentytwentyfive/patterns/a-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold-without-a-prefix.php";
+/// A 132-byte path below the subtree (142 in the archive: past ustar's name field).
+const LONG_PATH: &str = concat!(
+    "wp-content/themes/twentytwentyfive/patterns/",
+    "a-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold-without-a-prefix.php"
+);
+/// The same, in the archive.
+const LONG_NAME: &str = concat!(
+    "wordpress/wp-content/themes/twentytwentyfive/patterns/",
+    "a-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold-without-a-prefix.php"
+);
+/// A 131-byte name in a GNU long-name record, and its first 100 bytes (ustar's field).
+const GNU_NAME: &str = concat!(
+    "wordpress/wp-content/themes/twentytwentyfive/patterns/",
+    "another-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold.php"
+);
+const GNU_CUT: &str = concat!(
+    "wordpress/wp-content/themes/twentytwentyfive/patterns/",
+    "another-pattern-with-a-rather-long-name-that-n"
+);
+const GNU_PATH: &str = concat!(
+    "wp-content/themes/twentytwentyfive/patterns/",
+    "another-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold.php"
+);
 
 const TAR: Archive = Archive {
     format: Format::Tar,
@@ -107,10 +128,8 @@ const fn refused(all: &'static [&'static str], any: &'static [&'static str]) -> 
 /// A 20,000,000-byte file of zeros: past `--max-source-bytes 10000000`.
 const BOMB: E = E::Zeros(b"wordpress/wp-content/bomb.bin", 20_000_000);
 const LIMIT: &[&str] = &["--max-source-bytes", "10000000"];
-const BOMB_SAYS: Expect = refused(
-    &[INV, "wordpress/wp-content/bomb.bin"],
-    &["expands to more than"],
-);
+/// The limit is the archive's: the message need not name the entry it was crossed in.
+const BOMB_SAYS: Expect = refused(&[INV, "expands to more than"], &[]);
 
 const LEAVING: &[&str] = &["symlink leaving the tree", "through a symlink"];
 const CORRUPT: &[&str] = &["corrupt", "truncated"];
@@ -156,18 +175,18 @@ pub const ROWS: &[Row] = &[
         name: "good: a name past ustar's 100 bytes, as PAX path and as GNU long name",
         archive: Archive {
             entries: &[
-                E::File(b"wordpress/wp-content/themes/twentytwentyfive/patterns/a-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold-without-a-prefix.php", 0o644, b"<?php // pattern\n"),
+                E::File(LONG_NAME.as_bytes(), 0o644, b"<?php // pattern\n"),
+                // ustar's name field: the first 100 bytes, as GNU tar writes it.
                 E::GnuLong(
-                    b"wordpress/wp-content/themes/twentytwentyfive/patterns/another-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold.php",
-                    // ustar's name field: the first 100 bytes, as GNU tar writes it.
-                    &E::File(b"wordpress/wp-content/themes/twentytwentyfive/patterns/another-pattern-with-a-rather-long-name-that-n", 0o644, b"<?php // gnu\n"),
+                    GNU_NAME.as_bytes(),
+                    &E::File(GNU_CUT.as_bytes(), 0o644, b"<?php // gnu\n"),
                 ),
             ],
             ..TGZ
         },
         expect: installed(&[
-            E::File(LONG_PATH, 0o644, b"<?php // pattern\n"),
-            E::File(b"wp-content/themes/twentytwentyfive/patterns/another-pattern-with-a-rather-long-name-that-no-ustar-name-field-can-hold.php", 0o644, b"<?php // gnu\n"),
+            E::File(LONG_PATH.as_bytes(), 0o644, b"<?php // pattern\n"),
+            E::File(GNU_PATH.as_bytes(), 0o644, b"<?php // gnu\n"),
         ]),
         ..ROW
     },
@@ -187,6 +206,27 @@ pub const ROWS: &[Row] = &[
             ..TGZ
         },
         expect: installed(&[E::File(b"wp-admin/pax.php", 0o644, b"<?php // pax\n")]),
+        ..ROW
+    },
+    Row {
+        name: "good: names with a ./ prefix (tar -C DIR .)",
+        archive: Archive {
+            trees: &["./wordpress"],
+            ..TGZ
+        },
+        ..ROW
+    },
+    Row {
+        name: "good: a doubled slash is not an absolute name",
+        archive: Archive {
+            entries: &[E::File(
+                b"wordpress//wp-admin/double.php",
+                0o644,
+                b"<?php // double\n",
+            )],
+            ..TAR
+        },
+        expect: installed(&[E::File(b"wp-admin/double.php", 0o644, b"<?php // double\n")]),
         ..ROW
     },
     Row {
@@ -219,7 +259,10 @@ pub const ROWS: &[Row] = &[
     Row {
         name: "good: a PAX global header (git archive's commit comment)",
         archive: Archive {
-            entries: &[E::Global(&[(b"comment", b"0123456789abcdef0123456789abcdef01234567")])],
+            entries: &[E::Global(&[(
+                b"comment",
+                b"0123456789abcdef0123456789abcdef01234567",
+            )])],
             ..TGZ
         },
         ..ROW
@@ -275,7 +318,11 @@ pub const ROWS: &[Row] = &[
     Row {
         name: "dropped: a setuid file (zip)",
         archive: Archive {
-            entries: &[E::File(b"wordpress/wp-admin/suid.php", 0o4644, b"<?php // suid\n")],
+            entries: &[E::File(
+                b"wordpress/wp-admin/suid.php",
+                0o4644,
+                b"<?php // suid\n",
+            )],
             ..ZIP
         },
         expect: Expect {
@@ -338,7 +385,14 @@ pub const ROWS: &[Row] = &[
             entries: &[E::File(b"wordpress/a/../../../outside/x.php", 0o644, b"x")],
             ..TGZ
         },
-        expect: refused(&[INV, "wordpress/a/../../../outside/x.php", "'..' in the name"], &[]),
+        expect: refused(
+            &[
+                INV,
+                "wordpress/a/../../../outside/x.php",
+                "'..' in the name",
+            ],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -356,7 +410,10 @@ pub const ROWS: &[Row] = &[
             entries: &[E::File(b"wordpress/{long}", 0o644, b"x")],
             ..TGZ
         },
-        expect: refused(&[INV, "wordpress/aaaaaaaaaa", "name longer than 4096 bytes"], &[]),
+        expect: refused(
+            &[INV, "wordpress/aaaaaaaaaa", "name longer than 4096 bytes"],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -383,7 +440,11 @@ pub const ROWS: &[Row] = &[
     Row {
         name: "duplicate entry: the same file twice",
         archive: Archive {
-            entries: &[E::File(b"wordpress/index.php", 0o644, b"<?php // the second\n")],
+            entries: &[E::File(
+                b"wordpress/index.php",
+                0o644,
+                b"<?php // the second\n",
+            )],
             ..TAR
         },
         expect: refused(&[INV, "wordpress/index.php", "duplicate entry"], &[]),
@@ -399,6 +460,18 @@ pub const ROWS: &[Row] = &[
             ..TGZ
         },
         expect: refused(&[INV, "wordpress/wp-admin/twice", "duplicate entry"], &[]),
+        ..ROW
+    },
+    Row {
+        name: "an OCI whiteout name in a release archive",
+        archive: Archive {
+            entries: &[E::File(b"wordpress/wp-admin/.wh.index.php", 0o644, b"")],
+            ..TAR
+        },
+        expect: refused(
+            &[INV, "wordpress/wp-admin/.wh.index.php", "whiteout name"],
+            &[],
+        ),
         ..ROW
     },
     // Symlinks.
@@ -441,10 +514,16 @@ pub const ROWS: &[Row] = &[
     Row {
         name: "symlink leaving the tree: ../../../../outside/secret",
         archive: Archive {
-            entries: &[E::Symlink(b"wordpress/wp-admin/up", b"../../../../outside/secret")],
+            entries: &[E::Symlink(
+                b"wordpress/wp-admin/up",
+                b"../../../../outside/secret",
+            )],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/wp-admin/up", "symlink leaving the tree"], &[]),
+        expect: refused(
+            &[INV, "wordpress/wp-admin/up", "symlink leaving the tree"],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -458,6 +537,21 @@ pub const ROWS: &[Row] = &[
         ..ROW
     },
     Row {
+        name: "a symlink chain that leaves the tree only when resolved (l2 -> l1/.., l1 -> ..)",
+        archive: Archive {
+            entries: &[
+                E::Symlink(b"wordpress/wp-admin/l1", b".."),
+                E::Symlink(b"wordpress/wp-admin/l2", b"l1/.."),
+            ],
+            ..TGZ
+        },
+        expect: refused(
+            &["wp-admin/l2"],
+            &["symlink leaving the tree", "resolves outside"],
+        ),
+        ..ROW
+    },
+    Row {
         name: "a symlink, then a directory of the same name, then an entry in it",
         archive: Archive {
             entries: &[
@@ -467,16 +561,25 @@ pub const ROWS: &[Row] = &[
             ],
             ..TGZ
         },
-        expect: refused(&[INV, "wordpress/l"], &["duplicate entry", "through a symlink"]),
+        expect: refused(
+            &[INV, "wordpress/l"],
+            &["duplicate entry", "through a symlink"],
+        ),
         ..ROW
     },
     Row {
         name: "zip: symlink (S_IFLNK) leaving the tree",
         archive: Archive {
-            entries: &[E::Symlink(b"wordpress/wp-admin/up", b"../../../../outside/secret")],
+            entries: &[E::Symlink(
+                b"wordpress/wp-admin/up",
+                b"../../../../outside/secret",
+            )],
             ..ZIP
         },
-        expect: refused(&[INV, "wordpress/wp-admin/up", "symlink leaving the tree"], &[]),
+        expect: refused(
+            &[INV, "wordpress/wp-admin/up", "symlink leaving the tree"],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -501,7 +604,10 @@ pub const ROWS: &[Row] = &[
             ],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/h.php", "hard link to outside the subtree"], &[]),
+        expect: refused(
+            &[INV, "wordpress/h.php", "hard link to outside the subtree"],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -534,7 +640,14 @@ pub const ROWS: &[Row] = &[
             entries: &[E::Hard(b"wordpress/h.php", b"wordpress/missing.php")],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/h.php", "hard link to an entry not yet unpacked"], &[]),
+        expect: refused(
+            &[
+                INV,
+                "wordpress/h.php",
+                "hard link to an entry not yet unpacked",
+            ],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -546,7 +659,14 @@ pub const ROWS: &[Row] = &[
             ],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/h.php", "hard link to an entry not yet unpacked"], &[]),
+        expect: refused(
+            &[
+                INV,
+                "wordpress/h.php",
+                "hard link to an entry not yet unpacked",
+            ],
+            &[],
+        ),
         ..ROW
     },
     Row {
@@ -560,7 +680,11 @@ pub const ROWS: &[Row] = &[
         },
         expect: refused(
             &[INV, "wordpress/l"],
-            &["symlink leaving the tree", "through a symlink", "hard link to outside the subtree"],
+            &[
+                "symlink leaving the tree",
+                "through a symlink",
+                "hard link to outside the subtree",
+            ],
         ),
         ..ROW
     },
@@ -598,7 +722,10 @@ pub const ROWS: &[Row] = &[
             entries: &[E::Typed(b"wordpress/sparse.bin", b'S')],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/sparse.bin"], &["unsupported entry type", "corrupt"]),
+        expect: refused(
+            &[INV, "wordpress/sparse.bin", "unsupported entry type"],
+            &[],
+        ),
         ..ROW
     },
     // PAX and GNU headers that lie.
@@ -671,7 +798,10 @@ pub const ROWS: &[Row] = &[
             )],
             ..TAR
         },
-        expect: refused(&[INV, "wordpress/link.php"], &["symlink leaving the tree", "corrupt"]),
+        expect: refused(
+            &[INV, "wordpress/link.php"],
+            &["symlink leaving the tree", "corrupt"],
+        ),
         ..ROW
     },
     Row {
@@ -725,7 +855,7 @@ pub const ROWS: &[Row] = &[
             ..ZIP
         },
         flags: LIMIT,
-        expect: refused(&[INV, "wordpress/wp-content/bomb.bin"], &["expands to more than", "corrupt"]),
+        expect: refused(&[INV], &["expands to more than", "corrupt"]),
         ..ROW
     },
     // Zip structure.
@@ -739,7 +869,10 @@ pub const ROWS: &[Row] = &[
             edit: Some(same_local_header),
             ..ZIP
         },
-        expect: refused(&[INV, "wordpress/wp-admin/"], &["overlaps another entry", "corrupt"]),
+        expect: refused(
+            &[INV, "wordpress/wp-admin/"],
+            &["overlaps another entry", "corrupt"],
+        ),
         ..ROW
     },
     Row {
@@ -752,13 +885,20 @@ pub const ROWS: &[Row] = &[
             edit: Some(overlapping_data),
             ..ZIP
         },
-        expect: refused(&[INV, "wordpress/wp-admin/"], &["overlaps another entry", "corrupt"]),
+        expect: refused(
+            &[INV, "wordpress/wp-admin/"],
+            &["overlaps another entry", "corrupt"],
+        ),
         ..ROW
     },
     Row {
         name: "zip: central directory and local header disagree on a name",
         archive: Archive {
-            entries: &[E::File(b"wordpress/wp-admin/innocent.php", 0o644, b"<?php // evil\n")],
+            entries: &[E::File(
+                b"wordpress/wp-admin/innocent.php",
+                0o644,
+                b"<?php // evil\n",
+            )],
             edit: Some(local_name_differs),
             ..ZIP
         },
@@ -780,13 +920,24 @@ pub const ROWS: &[Row] = &[
             entries: &[E::File(b"wordpress/a/../../../outside/x.php", 0o644, b"x")],
             ..ZIP
         },
-        expect: refused(&[INV, "wordpress/a/../../../outside/x.php", "'..' in the name"], &[]),
+        expect: refused(
+            &[
+                INV,
+                "wordpress/a/../../../outside/x.php",
+                "'..' in the name",
+            ],
+            &[],
+        ),
         ..ROW
     },
     Row {
         name: "zip: duplicate entry",
         archive: Archive {
-            entries: &[E::File(b"wordpress/index.phq", 0o644, b"<?php // the second\n")],
+            entries: &[E::File(
+                b"wordpress/index.phq",
+                0o644,
+                b"<?php // the second\n",
+            )],
             edit: Some(duplicate_index),
             ..ZIP
         },
