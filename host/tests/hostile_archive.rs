@@ -85,6 +85,9 @@ enum Pre {
     Installed,
     /// As `Installed`, from a tree that says 6.7.2 (an upgrade has work to do).
     Older,
+    /// The user's files and names like a dead run's scratch directory leading outside:
+    /// a symlink to the canary, and a directory holding one.
+    Planted,
 }
 
 /// How the archive is built.
@@ -120,6 +123,8 @@ enum After {
     /// What the same command gives from a directory SOURCE holding [`GOOD`] and these
     /// entries (named relative to the subtree; modes as installed).
     Like(&'static [E]),
+    /// Passes the installed test (the canary's checks are the point).
+    Installed,
 }
 
 /// Paths at the filesystem's root that a hostile name could make.
@@ -226,6 +231,17 @@ fn prepare(dst: &Path, pre: Pre, command: &str, src: &Path) -> Result<(), String
     user_files(dst);
     let version: &[u8] = match pre {
         Pre::UserFiles => return Ok(()),
+        Pre::Planted => {
+            symlink(
+                "../outside",
+                dst.join(".wp-init-tmp.0123456789abcdef.source"),
+            )
+            .unwrap();
+            let dir = dst.join(".wp-init-tmp.fedcba9876543210.source");
+            fs::create_dir(&dir).unwrap();
+            symlink("../../outside", dir.join("wordpress")).unwrap();
+            return Ok(());
+        }
         Pre::Installed => b"<?php\n$wp_version = '6.8.1';\n$wp_db_version = 58975;\n",
         Pre::Older => b"<?php\n$wp_version = '6.7.2';\n$wp_db_version = 57155;\n",
     };
@@ -323,13 +339,15 @@ fn run_row(row: &Row) -> Result<(), String> {
             return Err(format!("{p} appeared"));
         }
     }
-    escaping_links(&case.dst)?;
+    escaping_links(&case.dst, &target)?;
     match row.expect.after {
         After::Untouched => match changed(&target, &stamps(&case.dst)) {
             Some(d) => Err(format!("TARGET: {d}")),
             None => Ok(()),
         },
         After::Like(extra) => like_directory(&case, row, extra),
+        After::Installed if common::expect::looks_installed(&case.dst) => Ok(()),
+        After::Installed => Err("TARGET does not pass the installed test".into()),
     }
 }
 
@@ -384,11 +402,12 @@ fn like_directory(case: &Case, row: &Row, extra: &[E]) -> Result<(), String> {
     Ok(())
 }
 
-/// Fails when a symlink in TARGET resolves outside it.
-fn escaping_links(dst: &Path) -> Result<(), String> {
+/// Fails when a symlink in TARGET that was not there `before` resolves outside it.
+fn escaping_links<V>(dst: &Path, before: &BTreeMap<PathBuf, V>) -> Result<(), String> {
     let root = dst.canonicalize().unwrap();
     for (rel, m) in listing(dst) {
         if let Kind::Link(_) = m.kind
+            && !before.contains_key(&rel)
             && let Ok(to) = dst.join(&rel).canonicalize()
             && !to.starts_with(&root)
         {
@@ -547,7 +566,7 @@ fn the_comparison_holds_for_a_perfect_unpacker() {
         let out = Invocation::new(row.command, &src, &case.dst).output();
         assert!(out.status.success(), "{name}: {}", stderr(&out));
         like_directory(&case, row, extra).unwrap_or_else(|e| panic!("{name}: {e}"));
-        escaping_links(&case.dst).unwrap();
+        escaping_links(&case.dst, &BTreeMap::<PathBuf, ()>::new()).unwrap();
         chmod(&case.dst.join("wp-cron.php"), 0o644);
         assert!(like_directory(&case, row, extra).is_err(), "{name}");
     }

@@ -351,6 +351,16 @@ pub const ROWS: &[Row] = &[
         },
         ..ROW
     },
+    Row {
+        name: "good: over names like a dead run's scratch directory, leading outside",
+        target: Pre::Planted,
+        archive: TGZ,
+        expect: Expect {
+            after: After::Installed,
+            ..installed(&[])
+        },
+        ..ROW
+    },
     // Names.
     Row {
         name: "absolute name outside",
