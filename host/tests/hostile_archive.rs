@@ -342,7 +342,7 @@ fn run_row(row: &Row) -> Result<(), String> {
     escaping_links(&case.dst, &target)?;
     match row.expect.after {
         After::Untouched => match changed(&target, &stamps(&case.dst)) {
-            Some(d) => Err(format!("TARGET: {d}")),
+            Some(d) => Err(format!("TARGET: {d}; stderr: {err}")),
             None => Ok(()),
         },
         After::Like(extra) => like_directory(&case, row, extra),
