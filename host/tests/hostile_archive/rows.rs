@@ -230,6 +230,14 @@ pub const ROWS: &[Row] = &[
         ..ROW
     },
     Row {
+        name: "good: a gzip of two members (the tar split between them, as gzip allows)",
+        archive: Archive {
+            edit: Some(two_members),
+            ..TGZ
+        },
+        ..ROW
+    },
+    Row {
         name: "good: a hard link to an earlier file of the subtree",
         archive: Archive {
             entries: &[E::Hard(
@@ -685,6 +693,22 @@ pub const ROWS: &[Row] = &[
         ..ROW
     },
     Row {
+        name: "hard link to a directory",
+        archive: Archive {
+            entries: &[E::Hard(b"wordpress/admin-too", b"wordpress/wp-admin")],
+            ..TAR
+        },
+        expect: refused(
+            &[INV, "wordpress/admin-too"],
+            &[
+                "hard link to a directory",
+                "hard link to an entry not yet unpacked",
+                "unsupported entry type",
+            ],
+        ),
+        ..ROW
+    },
+    Row {
         name: "hard link through an earlier symlink to the canary",
         archive: Archive {
             entries: &[
@@ -959,6 +983,18 @@ pub const ROWS: &[Row] = &[
         expect: refused(&[INV, "wordpress/index.php"], DUPLICATE),
         ..ROW
     },
+    Row {
+        name: "zip: a file, then a directory of the same path",
+        archive: Archive {
+            entries: &[
+                E::File(b"wordpress/wp-admin/twice", 0o644, b"x"),
+                E::Dir(b"wordpress/wp-admin/twice", 0o755),
+            ],
+            ..ZIP
+        },
+        expect: refused(&[INV, "wordpress/wp-admin/twice", "duplicate entry"], &[]),
+        ..ROW
+    },
     // Damaged files.
     Row {
         name: "digest mismatch: --sha256 of other bytes",
@@ -1137,4 +1173,12 @@ fn local_name_differs(b: Vec<u8>) -> Vec<u8> {
 /// `index.phq` renamed `index.php`: the name twice (the zip writer refuses to).
 fn duplicate_index(b: Vec<u8>) -> Vec<u8> {
     super::build::rename(b, b"wordpress/index.phq", b"wordpress/index.php")
+}
+
+/// The tar inside split between two gzip members.
+fn two_members(b: Vec<u8>) -> Vec<u8> {
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(b.as_slice()), &mut tar).unwrap();
+    let (a, c) = tar.split_at(tar.len() / 2);
+    [super::build::gzip(a), super::build::gzip(c)].concat()
 }
