@@ -37,7 +37,7 @@
 //! links point at; the archive file itself; the scratch directory's other entries); no
 //! stray path at the filesystem's root; no symlink in TARGET resolving outside it.
 //!
-//! Run: `cargo test -p wp-init --test hostile_archive -- --ignored --nocapture`;
+//! Run: `cargo test -p wp-init --test hostile_archive -- --nocapture`;
 //! `WP_INIT_ROWS=name,name` (substrings of row names) runs only those rows.
 
 #[path = "hostile_archive/build.rs"]
@@ -433,7 +433,6 @@ fn chosen() -> Vec<&'static Row> {
 }
 
 #[test]
-#[ignore = "issue 18: archive SOURCE lands in the same session"]
 fn hostile_archives() {
     let rows = chosen();
     let next = AtomicUsize::new(0);
