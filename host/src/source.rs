@@ -18,6 +18,7 @@ use crate::roots::Root;
 use crate::sandbox::{Grants, PrivateUmask, Sandbox};
 use crate::scratch::Scratch;
 use crate::{Error, PathError};
+use wp_init_core::source::names::printable;
 use wp_init_core::source::{ArchiveFormat, SourceSpec};
 
 /// SOURCE, ready to be granted.
@@ -178,8 +179,8 @@ impl Installer {
         };
         let refused = |e: ArchiveError| Error::Archive {
             archive: self.source.clone(),
-            entry: e.entry,
-            cause: e.cause,
+            entry: printable(&e.entry),
+            cause: printable(&e.cause),
         };
         let (mut warnings, mut found) = (Vec::new(), false);
         for blob in blobs {
@@ -199,7 +200,7 @@ impl Installer {
                 .map_err(refused)?;
             let entries = done.entries.iter().map(|e| (e.path.as_str(), e.mode));
             scratch.set_modes(entries)?;
-            warnings.extend(done.warnings);
+            warnings.extend(done.warnings.iter().map(|w| printable(w)));
             found |= done.found;
         }
         if !found {

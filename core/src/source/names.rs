@@ -135,9 +135,27 @@ pub fn symlink_stays(at: &str, text: &str) -> bool {
     true
 }
 
+/// `s` with control characters escaped (`\u{1b}`), for a message: a name from an
+/// archive never reaches a terminal as the bytes it was.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escaped = c.is_control().then(|| c.escape_default());
+            let plain = (!c.is_control()).then_some(c);
+            escaped.into_iter().flatten().chain(plain)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(printable("wp-admin/é.php"), "wp-admin/é.php");
+    }
 
     #[test]
     fn names_land_relative_to_the_subtree() {

@@ -57,12 +57,15 @@ pub fn unpack<R: Read>(
     tree: &mut Tree,
     (subtree, layer): (&str, bool),
 ) -> Result<bool, Refusal> {
-    let mut found = false;
+    let (mut found, mut any) = (false, false);
     {
         let mut archive = Archive::new(&mut *input);
-        let entries = archive.entries().map_err(|e| stream("", &e))?;
+        let entries = archive.entries().map_err(|e| invalid(&e))?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| stream("", &e))?;
+            // An archive that does not start with one entry is not a tar stream at all.
+            let mut entry = entry.map_err(|e| if any { stream("", &e) } else { invalid(&e) })?;
+            any = true;
+            consistent(&entry)?;
             found |= one(&mut entry, tree, (subtree, layer))?;
         }
     }
@@ -123,6 +126,41 @@ fn one<R: Read>(
         }
     }
     Ok(true)
+}
+
+/// Refuses an entry whose PAX (or GNU) records disagree with its own header: a size other
+/// than the header's (what the 2026 tar-rs advisories smuggled entries through), or a path
+/// that does not extend the header's name (a long name's header holds its start).
+fn consistent<R: Read>(entry: &tar::Entry<'_, R>) -> Result<(), Refusal> {
+    let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let header = entry.header();
+    let size = header.entry_size().map_err(|e| stream(&name, &e))?;
+    if size != entry.size() {
+        return Err(refuse(
+            &name,
+            &format!(
+                "corrupt archive: its extended header gives size {}, its header {size}",
+                entry.size()
+            ),
+        ));
+    }
+    let trim = |b: &[u8]| b.strip_suffix(b"/").unwrap_or(b).to_vec();
+    let (path, own) = (trim(&entry.path_bytes()), trim(&header.path_bytes()));
+    if !path.starts_with(&own) {
+        return Err(refuse(
+            &name,
+            &format!(
+                "corrupt archive: its extended header names it, its header names {}",
+                String::from_utf8_lossy(&own)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A stream that is no archive of this format.
+fn invalid(e: &io::Error) -> Refusal {
+    refuse("", &format!("not a valid archive: {e}"))
 }
 
 /// A link entry's target, raw.

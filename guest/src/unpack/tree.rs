@@ -34,6 +34,8 @@ pub struct Tree {
     known: HashSet<String>,
     /// Directories whose earlier layers' entries are hidden (opaque markers).
     opaque: Vec<String>,
+    /// The symlinks made: path, entry name, contents (checked again, resolved, at the end).
+    links: HashMap<String, (String, String)>,
     max_bytes: u64,
     /// Content bytes written.
     pub bytes: u64,
@@ -54,6 +56,7 @@ impl Tree {
             made: HashMap::new(),
             known: HashSet::new(),
             opaque: Vec::new(),
+            links: HashMap::new(),
             max_bytes,
             bytes: 0,
             counts: [0; 3],
@@ -135,6 +138,8 @@ impl Tree {
         self.prepare(name, rel, false)?;
         self.dir.symlink(text, rel).map_err(|e| io(name, &e))?;
         self.made.insert(rel.to_owned(), Made::Symlink);
+        self.links
+            .insert(rel.to_owned(), (name.to_owned(), text.to_owned()));
         self.counts[2] += 1;
         Ok(())
     }
@@ -151,16 +156,15 @@ impl Tree {
                     .lstat(to)
                     .is_ok_and(|st| st.type_ == DescriptorType::RegularFile)
         };
-        let ok = match self.made.get(to) {
-            Some(Made::File) => true,
-            Some(_) => false,
-            None => earlier_file(),
+        let refused = match self.made.get(to) {
+            Some(Made::File) => None,
+            Some(Made::Symlink) => Some("hard link to a symlink"),
+            Some(Made::Dir | Made::ImplicitDir) => Some("hard link to a directory"),
+            None if earlier_file() => None,
+            None => Some("hard link to an entry not yet unpacked"),
         };
-        if !ok {
-            return Err(refuse(
-                name,
-                &format!("hard link to an entry not yet unpacked ({to})"),
-            ));
+        if let Some(why) = refused {
+            return Err(refuse(name, &format!("{why} ({to})")));
         }
         self.prepare(name, rel, false)?;
         self.dir.link(to, rel).map_err(|e| io(name, &e))?;
@@ -194,14 +198,71 @@ impl Tree {
         self.opaque.push(rel.to_owned());
     }
 
-    /// Ends the layer: removes what opaque directories hid.
+    /// Ends the archive (or layer): removes what opaque directories hid, then checks that
+    /// every symlink made resolves, through the others, to a path inside the tree.
     pub fn finish(&mut self) -> Result<(), Refusal> {
         for dir in std::mem::take(&mut self.opaque) {
             if dir.is_empty() || self.parents_are_dirs(&dir) {
                 self.hide_below(&dir).map_err(|e| io("", &e))?;
             }
         }
+        let mut links: Vec<_> = self.links.iter().collect();
+        links.sort();
+        for (rel, (name, text)) in links {
+            if !self.resolves_inside(rel, text) {
+                return Err(refuse(
+                    name,
+                    &format!("symlink leaving the tree once resolved (-> {text})"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the symlink `at` with contents `text` resolves inside the tree, through
+    /// the symlinks in it (40 at most, as Linux follows); a dangling one does.
+    fn resolves_inside(&self, at: &str, text: &str) -> bool {
+        let mut dir: Vec<String> = at.split('/').map(str::to_owned).collect();
+        dir.pop();
+        let mut pending: Vec<String> = text.split('/').rev().map(str::to_owned).collect();
+        let mut hops = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "" | "." => {}
+                ".." => {
+                    if dir.pop().is_none() {
+                        return false;
+                    }
+                }
+                name => {
+                    dir.push(name.to_owned());
+                    if let Some(next) = self.link_text(&dir.join("/")) {
+                        hops += 1;
+                        if hops > 40 || next.starts_with('/') {
+                            return false;
+                        }
+                        dir.pop();
+                        pending.extend(next.split('/').rev().map(str::to_owned));
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The contents of the symlink at `rel`, if one is there: made by this archive, or
+    /// (a layer) by an earlier one.
+    fn link_text(&self, rel: &str) -> Option<String> {
+        match self.links.get(rel) {
+            Some((_, text)) => Some(text.clone()),
+            None if self.layer && !self.made.contains_key(rel) => {
+                let st = self.dir.lstat(rel).ok()?;
+                (st.type_ == DescriptorType::SymbolicLink)
+                    .then(|| self.dir.readlink(rel).ok())
+                    .flatten()
+            }
+            None => None,
+        }
     }
 
     /// Removes what is below `dir` and was not made by this layer.

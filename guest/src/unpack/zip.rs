@@ -21,6 +21,7 @@ const MAX_LINK: u64 = 4096;
 pub fn unpack(bytes: &[u8], tree: &mut Tree, subtree: &str) -> Result<bool, Refusal> {
     let mut zip = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| refuse("", &format!("not a valid archive: {e}")))?;
+    check_duplicates(bytes)?;
     check_ranges(&mut zip, bytes)?;
     let mut found = false;
     for i in 0..zip.len() {
@@ -38,7 +39,11 @@ pub fn unpack(bytes: &[u8], tree: &mut Tree, subtree: &str) -> Result<bool, Refu
             }
         };
         found = true;
-        let unix = file.unix_mode().unwrap_or(0);
+        // The whole mode: `unix_mode` drops setuid, setgid and sticky (which are warned of).
+        let unix = match file.unix_mode() {
+            Some(_) => file.external_attributes() >> 16,
+            None => 0,
+        };
         let size = file.size();
         if unix & S_IFMT == S_IFLNK {
             let mut text = Vec::new();
@@ -63,6 +68,52 @@ pub fn unpack(bytes: &[u8], tree: &mut Tree, subtree: &str) -> Result<bool, Refu
         }
     }
     Ok(found)
+}
+
+/// The names the central directory lists, read from the end record (a zip64 archive,
+/// which WordPress's are not, is left to the `zip` crate: `None`).
+fn central_names(data: &[u8]) -> Option<Vec<&[u8]>> {
+    let end = data.len().checked_sub(22)?;
+    let start = end.saturating_sub(u16::MAX as usize);
+    let at = (start..=end)
+        .rev()
+        .find(|&i| data[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])?;
+    let u16_at = |i: usize| {
+        Some(usize::from(u16::from_le_bytes([
+            *data.get(i)?,
+            *data.get(i + 1)?,
+        ])))
+    };
+    let u32_at = |i: usize| {
+        let b = data.get(i..i + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let (count, mut pos) = (u16_at(at + 10)?, u32_at(at + 16)?);
+    if count == 0xffff || pos == 0xffff_ffff {
+        return None;
+    }
+    let mut names = Vec::with_capacity(count);
+    for _ in 0..count {
+        if data.get(pos..pos + 4)? != [0x50, 0x4b, 0x01, 0x02] {
+            return None;
+        }
+        let (name, extra, comment) = (u16_at(pos + 28)?, u16_at(pos + 30)?, u16_at(pos + 32)?);
+        names.push(data.get(pos + 46..pos + 46 + name)?);
+        pos += 46 + name + extra + comment;
+    }
+    Some(names)
+}
+
+/// Refuses a name the central directory lists twice (the `zip` crate keeps the last).
+fn check_duplicates(data: &[u8]) -> Result<(), Refusal> {
+    let Some(mut names) = central_names(data) else {
+        return Ok(());
+    };
+    names.sort_unstable();
+    match names.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(refuse(&String::from_utf8_lossy(w[0]), "duplicate entry")),
+        None => Ok(()),
+    }
 }
 
 /// Refuses entries whose bytes (local header to the end of the data) overlap another's,
