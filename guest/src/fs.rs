@@ -244,12 +244,15 @@ impl Dir {
         self.desc.symlink_at(text, name).map_err(self.err(name))
     }
 
-    /// Makes `to` a hard link to the file `from`, both in this directory's tree (neither
-    /// followed if a symlink).
-    pub fn link(&self, from: &str, to: &str) -> Result<(), FsError> {
+    /// Makes `to` in `into` a hard link to this directory's file `from` (neither followed
+    /// if a symlink); errors name `shown`.
+    pub fn link(&self, from: &str, into: &Dir, to: &str, shown: &str) -> Result<(), FsError> {
         self.desc
-            .link_at(PathFlags::empty(), from, &self.desc, to)
-            .map_err(self.err(to))
+            .link_at(PathFlags::empty(), from, &into.desc, to)
+            .map_err(|code| FsError {
+                path: shown.to_owned(),
+                code,
+            })
     }
 
     /// The contents of the symlink `name`.

@@ -85,6 +85,8 @@ pub struct Run {
     pub changes: Option<Changes>,
     /// Subtrees other instances copy at the same time (`install` with parts).
     pub leave: Vec<Part>,
+    /// Files are hard-linked from SOURCE (wp-init's scratch tree), not copied.
+    pub link_source: bool,
 }
 
 /// Whether a run does what it says or only plans it (`--dry-run`).
@@ -150,6 +152,7 @@ impl Run {
             created_links: Vec::new(),
             changes: None,
             leave: Vec::new(),
+            link_source: false,
         };
         if let Some(c) = context {
             run.nonce = c.nonce;
@@ -167,6 +170,7 @@ impl Run {
                 journals: Vec::new(),
             };
             run.mounts = c.mounts.iter().cloned().collect();
+            run.link_source = c.link_source && !planning;
             run.core_record = c.core_record.as_ref().map(|r| r.iter().cloned().collect());
         }
         Ok((run, src, tgt))

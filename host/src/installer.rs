@@ -366,6 +366,7 @@ impl Installer {
     ) -> Grants<'a> {
         Grants {
             source: Some(source),
+            source_writable: false,
             target,
             target_writable,
             env: &self.env,

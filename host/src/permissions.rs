@@ -18,7 +18,7 @@
 //! `chown` clears the setuid and setgid bits.
 
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
@@ -127,6 +127,7 @@ pub fn apply(
     let pass = |entries: &[Created]| {
         let mut pass = Pass {
             source: Walker::new(source),
+            linked_source: source.scratch,
             target: Walker::new(target),
             owner,
             config_mode,
@@ -198,8 +199,13 @@ impl Done {
     }
 }
 
+/// A created entry's mode and time to set, and its SOURCE counterpart's device and inode.
+type Wanted = (Option<u32>, Option<Time>, Option<(u64, u64)>);
+
 struct Pass<'a> {
     source: Walker<'a>,
+    /// SOURCE is wp-init's scratch tree, whose files the component hard-links into TARGET.
+    linked_source: bool,
     target: Walker<'a>,
     owner: Option<Owner>,
     config_mode: u32,
@@ -227,19 +233,7 @@ impl Pass<'_> {
             others: 0,
         };
         let components = split(&entry.path).map_err(fail)?;
-        let (mode, mtime) = match (entry.kind, entry.source_path.is_empty()) {
-            (EntryKind::Symlink, _) => (None, None),
-            (EntryKind::File, true) => (Some(self.config_mode), None),
-            (EntryKind::Directory, true) => (Some(MOUNT_POINT_MODE), None),
-            (kind, false) => {
-                let st = self.source_stat(&entry.source_path, kind).map_err(fail)?;
-                let mtime = Time {
-                    secs: st.st_mtime,
-                    nanos: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
-                };
-                (Some(st.st_mode & 0o7777), Some(mtime))
-            }
-        };
+        let (mode, mtime, source_inode) = self.wanted(entry).map_err(fail)?;
         let Some((name, dirs)) = components.split_last() else {
             return Err(fail(Cause::InvalidPath("empty")));
         };
@@ -264,7 +258,10 @@ impl Pass<'_> {
         if facts.kind != expected {
             return Err(fail(Cause::ChangedType));
         }
-        if expected == FileType::RegularFile && facts.nlink != 1 {
+        if expected == FileType::RegularFile
+            && facts.nlink != 1
+            && !(facts.nlink == 2 && self.linked_source && same_inode(&fd, source_inode))
+        {
             return Err(fail(Cause::HardLinked(facts.nlink)));
         }
         if facts.mount_root {
@@ -297,6 +294,25 @@ impl Pass<'_> {
             self.report.modes_set += 1;
         }
         Ok(())
+    }
+
+    /// The mode and time `entry` is to get (SOURCE's, or wp-init's own), and the inode of
+    /// its counterpart in SOURCE.
+    fn wanted(&mut self, entry: &Created) -> Result<Wanted, Cause> {
+        Ok(match (entry.kind, entry.source_path.is_empty()) {
+            (EntryKind::Symlink, _) => (None, None, None),
+            (EntryKind::File, true) => (Some(self.config_mode), None, None),
+            (EntryKind::Directory, true) => (Some(MOUNT_POINT_MODE), None, None),
+            (kind, false) => {
+                let st = self.source_stat(&entry.source_path, kind)?;
+                let mtime = Time {
+                    secs: st.st_mtime,
+                    nanos: u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+                };
+                let inode = Some((st.st_dev, st.st_ino));
+                (Some(st.st_mode & 0o7777), Some(mtime), inode)
+            }
+        })
     }
 
     /// The metadata of SOURCE's `rel`, which must be of `kind`.
@@ -354,6 +370,12 @@ impl<'a> Walker<'a> {
                 others: 0,
             })
     }
+}
+
+/// Whether `fd` is the file `inode` names: its other link is then the one in wp-init's
+/// scratch tree, which only root enters.
+fn same_inode(fd: &OwnedFd, inode: Option<(u64, u64)>) -> bool {
+    rustix::fs::fstat(fd).is_ok_and(|st| Some((st.st_dev, st.st_ino)) == inode)
 }
 
 /// The components of a report path, which must be relative and plain.

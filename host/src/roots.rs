@@ -21,6 +21,8 @@ pub(crate) struct Root {
     /// The path as given (messages name it so).
     pub given: String,
     fd: OwnedFd,
+    /// wp-init's own scratch tree (an unpacked archive), not a tree of the user's.
+    pub scratch: bool,
 }
 
 /// How a path names an open root.
@@ -52,12 +54,18 @@ impl Root {
         Ok(Root {
             given: path.to_owned(),
             fd,
+            scratch: false,
         })
     }
 
-    /// A directory already opened (no-follow) by the host, known to the user as `given`.
-    pub(crate) fn from_fd(fd: OwnedFd, given: String) -> Root {
-        Root { given, fd }
+    /// wp-init's scratch tree, opened (no-follow) by the host, known to the user as
+    /// `given`.
+    pub(crate) fn scratch(fd: OwnedFd, given: String) -> Root {
+        Root {
+            given,
+            fd,
+            scratch: true,
+        }
     }
 
     /// The open directory.

@@ -28,6 +28,9 @@ pub(crate) struct Grants<'a> {
     /// SOURCE, opened once; the component knows it by the path as given. None for
     /// `unpack`, which reads its archive from stdin.
     pub source: Option<&'a Root>,
+    /// SOURCE granted read-write: wp-init's own scratch tree, whose files the component
+    /// hard-links into TARGET (link-at needs both directories writable).
+    pub source_writable: bool,
     /// TARGET, opened once; likewise.
     pub target: &'a Root,
     pub target_writable: bool,
@@ -67,7 +70,11 @@ impl Sandbox {
         // The open directories themselves (or paths checked to name them: `Root`).
         if let Some(root) = g.source {
             let source = root.grant_path().map_err(Error::InvalidSource)?;
-            b.preopened_dir(source, &root.given, FsPerms::ReadOnly)
+            let perms = match g.source_writable {
+                true => FsPerms::ReadWrite,
+                false => FsPerms::ReadOnly,
+            };
+            b.preopened_dir(source, &root.given, perms)
                 .map_err(|e| invalid(Error::InvalidSource, root, e))?;
         }
         if let Some(file) = g.stdin {

@@ -51,7 +51,7 @@ impl Scratch {
     pub(crate) fn tree_root(&self, given: &str) -> Result<Root, Error> {
         let fd = rustix::io::fcntl_dupfd_cloexec(&self.tree, 0)
             .map_err(|e| io_error(&self.shown, "duplicating its descriptor", e))?;
-        Ok(Root::from_fd(fd, given.to_owned()))
+        Ok(Root::scratch(fd, given.to_owned()))
     }
 
     /// The tree's directory, for `unpack`'s grant (the component's name for it).

@@ -40,6 +40,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         stdout: false,
         journal: None,
         stdin: None,
+        source_writable: false,
     };
     let mut sb = Sandbox::new(&prepared, &grants)?;
     lap("store");
@@ -60,6 +61,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         mounts: Vec::new(),
         core_record: None,
         unfinished_upgrade: None,
+        link_source: false,
     };
     let result = inst
         .wp_init_installer_hosted()

@@ -169,7 +169,8 @@ impl Executor for Write {
 }
 
 /// Copies the file `name` of `src` (`rel`) into `tgt` under a temporary name, with its
-/// mtime; returns the name and the bytes copied.
+/// mtime (or, from wp-init's scratch tree, links it there); returns the name and the
+/// bytes copied.
 fn stage_file(
     run: &Run,
     src: &Dir,
@@ -180,6 +181,13 @@ fn stage_file(
     let input = src.open_read(name)?;
     let st = input.stat()?;
     let tmp = temporary(run, name);
+    // SOURCE is wp-init's scratch tree: the file itself becomes TARGET's (its mode and
+    // owner are the host's pass's to set, its scratch name goes with the scratch tree).
+    // Not a file the archive hard-linked: the host changes no file with links elsewhere.
+    let single = st.link_count == 1;
+    if run.link_source && single && src.link(name, tgt, &tmp, &run.in_target(rel)).is_ok() {
+        return Ok((tmp, st.size));
+    }
     let out = tgt.create_new(&tmp, &run.in_target(rel))?;
     let copied = input
         .copy_to(&out, st.size)

@@ -167,7 +167,9 @@ impl Tree {
             return Err(refuse(name, &format!("{why} ({to})")));
         }
         self.prepare(name, rel, false)?;
-        self.dir.link(to, rel).map_err(|e| io(name, &e))?;
+        self.dir
+            .link(to, &self.dir, rel, rel)
+            .map_err(|e| io(name, &e))?;
         self.made.insert(rel.to_owned(), Made::File);
         self.counts[0] += 1;
         Ok(())

@@ -16,7 +16,7 @@ use wp_init_core::commit::Rename;
 
 /// What a run found and decided before SOURCE was opened.
 struct Begun {
-    id: String,
+    journal: JournalStream,
     found: state::Found,
     mounts: Vec<String>,
     nonce: u64,
@@ -54,22 +54,33 @@ impl Installer {
         let mounts = crate::mounts::mounts_inside(&target, &self.mount_points)?;
         let (mut messages, mut notes) = self.opening(&found, mounts.incomplete.as_deref());
         let nonce = commit::nonce();
+        // Made before an archive is unpacked: its birth is the floor of what the run made,
+        // the scratch tree's files (hard-linked into TARGET) included.
+        let journal = JournalStream::new(&target, nonce, id)?;
+        if !self.dry_run && !spec.is_directory() {
+            journal.start();
+        }
         let alone = self.lock && !self.dry_run;
-        let opened = self.open_source((dir, &spec), &target, nonce, (alone, &mounts.points))?;
+        let opened = self
+            .open_source((dir, &spec), &target, nonce, (alone, &mounts.points))
+            .inspect_err(|_| {
+                let _ = journal.discard_if_empty();
+            })?;
         for warning in &opened.warnings {
             let line = format!("WARNING: {warning}");
             self.say(&mut messages, &line);
             notes.push(line);
         }
         let begun = Begun {
-            id,
+            journal,
             found,
             mounts: mounts.points.into_iter().collect(),
             nonce,
             opening: (messages, notes),
             lock_report,
         };
-        let result = self.transact_in((&opened.root, &target), begun, call, convert);
+        let linked = opened.scratch.is_some();
+        let result = self.transact_in((&opened.root, &target), (begun, linked), call, convert);
         if let Some(scratch) = opened.scratch {
             let removed = scratch.remove(&target);
             if result.is_ok() {
@@ -83,19 +94,18 @@ impl Installer {
     fn transact_in<W, U: Written>(
         &self,
         (source, target): (&Root, &Root),
-        begun: Begun,
+        (begun, linked): (Begun, bool),
         call: impl FnOnce(&Grants<'_>, &wit::Options, &hosted::Context) -> Result<Ran<Staged<W>>, Error>,
         convert: impl FnOnce(W) -> U,
     ) -> Result<(U, HostActions, Option<String>), Error> {
         let Begun {
-            id,
+            journal,
             found,
             mounts,
             nonce,
             opening: (messages, notes),
             lock_report,
         } = begun;
-        let journal = JournalStream::new(target, nonce, id)?;
         let left = found.left;
         let context = hosted::Context {
             nonce,
@@ -107,6 +117,7 @@ impl Installer {
             unfinished_upgrade: left
                 .upgrade
                 .map(|(from, to)| wit::VersionChange { from, to }),
+            link_source: linked && !self.dry_run,
         };
         let ran = self.run_guest((source, target), &journal, &context, call)?;
         let (report, staged) = ran.report;
@@ -180,6 +191,7 @@ impl Installer {
     ) -> Result<Ran<Staged<W>>, Error> {
         let _private = PrivateUmask::set();
         let mut grants = self.grants(source, target, !self.dry_run, &[]);
+        grants.source_writable = context.link_source;
         if !self.dry_run {
             journal.start();
             grants.journal = Some(journal.clone());
