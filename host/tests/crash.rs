@@ -123,11 +123,15 @@ fn crash_suite(archive: bool) {
     let scratch = dir.path();
     let src = scratch.join("src").join("wordpress");
     let files = wordpress(&src, &WORDPRESS_SIZED, 7);
-    let src_hash = tree_hash(&src);
     let from = match archive {
-        true => tar_gz(&src),
+        true => {
+            // The modes an archive SOURCE gives (README "Archive SOURCE").
+            archive_modes(&src);
+            tar_gz(&src)
+        }
         false => src.clone(),
     };
+    let src_hash = tree_hash(&src);
 
     let all: Vec<&str> = KINDS
         .iter()
@@ -171,6 +175,26 @@ fn crash_suite(archive: bool) {
     });
     assert_eq!(tree_hash(&src), src_hash, "SOURCE changed");
     assert_all_survived(&points, &failures, MIN_POINTS);
+}
+
+/// Gives `dir`'s entries the modes an archive SOURCE's get: directories 0755, files 0755
+/// with an execute bit, else 0644.
+fn archive_modes(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let mode = match () {
+            _ if meta.is_symlink() => continue,
+            _ if meta.is_dir() => {
+                archive_modes(&path);
+                0o755
+            }
+            _ if meta.permissions().mode() & 0o111 != 0 => 0o755,
+            _ => 0o644,
+        };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
 }
 
 /// `wordpress.tar.gz` beside the tree `src` (named `wordpress`), made by GNU tar.
