@@ -130,6 +130,10 @@ pub enum Error {
     /// the next run finishes the commit.
     #[error("{0}")]
     Commit(PathError),
+    /// SOURCE could not be fetched (a download, a registry, an OCI layout) or a digest did
+    /// not match; nothing was unpacked.
+    #[error("cannot fetch {0}")]
+    Fetch(PathError),
 }
 
 impl Error {
@@ -165,7 +169,8 @@ impl Error {
             | Error::Lock(_)
             | Error::Permissions(_)
             | Error::Archive { .. }
-            | Error::Commit(_) => ExitCode::Failure,
+            | Error::Commit(_)
+            | Error::Fetch(_) => ExitCode::Failure,
         }
     }
 }
@@ -194,6 +199,8 @@ mod tests {
         assert_eq!(u8::from(Error::UnsafeSymlink(p()).exit_code()), 4);
         assert_eq!(u8::from(Error::Timeout { secs: 1.0 }.exit_code()), 4);
         assert_eq!(Error::Io(p()).to_string(), "/x: c");
+        assert_eq!(u8::from(Error::Fetch(p()).exit_code()), 4);
+        assert_eq!(Error::Fetch(p()).to_string(), "cannot fetch /x: c");
     }
 
     /// The message and its causes, as the CLI prints them.
