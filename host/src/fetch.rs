@@ -114,8 +114,9 @@ pub(crate) fn fetch(
             })
         }
         SourceSpec::OciLayout { dir, reference } => {
-            let mut source = layout::Layout::open(Path::new(dir))
-                .map_err(|cause| failed(&format!("oci:{dir}"), cause))?;
+            let name = with_ref(&format!("oci:{dir}"), reference.as_deref());
+            let mut source =
+                layout::Layout::open(Path::new(dir)).map_err(|cause| failed(&name, cause))?;
             oci::pull(
                 &mut source,
                 reference.as_deref(),
@@ -123,10 +124,10 @@ pub(crate) fn fetch(
                 &store,
                 opts.max_bytes,
             )
-            .map_err(|cause| failed(&format!("oci:{dir}"), cause))
+            .map_err(|cause| failed(&name, cause))
         }
         SourceSpec::OciArchive { file, reference } => {
-            let name = format!("oci-archive:{file}");
+            let name = with_ref(&format!("oci-archive:{file}"), reference.as_deref());
             let mut source =
                 archive::OciArchive::open(Path::new(file)).map_err(|cause| failed(&name, cause))?;
             oci::pull(
@@ -143,6 +144,14 @@ pub(crate) fn fetch(
         SourceSpec::Directory(path) | SourceSpec::Archive { path, .. } => Err(Error::Usage(
             format!("{path}: a local SOURCE is not fetched"),
         )),
+    }
+}
+
+/// `oci:DIR` or `oci-archive:FILE` with its `:REF`, as SOURCE was given.
+fn with_ref(base: &str, reference: Option<&str>) -> String {
+    match reference {
+        Some(r) => format!("{base}:{r}"),
+        None => base.to_owned(),
     }
 }
 

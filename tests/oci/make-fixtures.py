@@ -149,7 +149,10 @@ def main():
     multi = Layout(os.path.join(out, "multi"))
     amd, amd_layers, amd_diffs = multi.image("amd64")
     arm, arm_layers, _ = multi.image("arm64")
-    junk = multi.blob(encode({"schemaVersion": 2, "mediaType": MANIFEST, "config": {}, "layers": []}), MANIFEST)
+    # An attestation-like entry (platform unknown/unknown): a manifest of its own.
+    junk = multi.blob(encode({"schemaVersion": 2, "mediaType": MANIFEST,
+                              "config": multi.blob(b"{}", CONFIG),
+                              "layers": [multi.blob(tar_bytes([("x", b"x")]), TAR)]}), MANIFEST)
     index = multi.index([with_platform(amd, "amd64"), with_platform(arm, "arm64"),
                          dict(junk, platform={"os": "unknown", "architecture": "unknown"})])
     armonly = multi.index([with_platform(arm, "arm64")])
@@ -162,7 +165,13 @@ def main():
     as_tar(multi.path, os.path.join(out, "multi.tar"))
     as_tar(one.path, os.path.join(out, "one.tar"))
 
-    release = gz(tar_bytes([("wordpress/", None), ("wordpress/index.php", b"<?php // release\n" * 4096)]))
+    # Incompressible content, so the archive is large enough to be cut mid-download.
+    noise, block = b"", b"wp-init"
+    while len(noise) < 256 * 1024:
+        block = hashlib.sha256(block).digest()
+        noise += block
+    release = gz(tar_bytes([("wordpress/", None), ("wordpress/index.php", b"<?php // release\n"),
+                            ("wordpress/noise.bin", noise)]))
     with open(os.path.join(out, "wordpress.tar.gz"), "wb") as f:
         f.write(release)
 

@@ -66,7 +66,11 @@ pub(super) fn hash_reader(r: &mut impl Read, limit: u64) -> Result<(String, u64)
 
 /// The error for content that is not what its descriptor says.
 pub(super) fn mismatch(what: &str, want: &str, got: &str) -> String {
-    format!("{what}: digest mismatch: expected {want}, got {got}")
+    if what.contains(want) {
+        format!("{what}: digest mismatch (the content's is {got})")
+    } else {
+        format!("{what}: digest mismatch: expected {want}, the content's is {got}")
+    }
 }
 
 /// Checks the file at its current offset hashes to `digest` (and has `size` bytes when

@@ -246,6 +246,7 @@ fn https_resumes_from_the_cache_then_needs_no_server() {
 }
 
 #[test]
+#[ignore = "needs Debian's docker-registry, skopeo and apache2-utils (scripts/test.sh installs them)"]
 fn registry_anonymous() {
     let mut registry = Registry::start(false);
     let base = format!("docker://127.0.0.1:{}/wp", registry.port);
@@ -301,6 +302,7 @@ fn registry_anonymous() {
 }
 
 #[test]
+#[ignore = "needs Debian's docker-registry, skopeo and apache2-utils (scripts/test.sh installs them)"]
 fn registry_with_basic_auth() {
     let registry = Registry::start(true);
     let source = format!("docker://127.0.0.1:{}/wp:multi", registry.port);

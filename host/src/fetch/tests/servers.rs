@@ -71,8 +71,9 @@ pub fn fixtures() -> &'static Fixtures {
     })
 }
 
-/// A self-signed certificate for 127.0.0.1: `cert.pem`, `key.pem`, and `ca/ca.crt` (what
-/// skopeo's `--dest-cert-dir` reads); the CA the fetch code trusts in these tests.
+/// A test CA (`ca/ca.crt`, what skopeo's `--dest-cert-dir` reads, and what the fetch
+/// code trusts in these tests) and a server certificate it signed for 127.0.0.1
+/// (`cert.pem`, `key.pem`): webpki refuses a self-signed CA certificate as a server's own.
 pub fn tls() -> &'static Path {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
@@ -82,24 +83,72 @@ pub fn tls() -> &'static Path {
             .tempdir()
             .unwrap()
             .keep();
-        run(Command::new("openssl")
-            .args([
+        std::fs::create_dir(dir.join("ca")).unwrap();
+        let openssl = |args: &[&str]| {
+            run(Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stderr(Stdio::null()));
+        };
+        openssl(
+            &[
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ]
+            .into_iter()
+            .chain([
+                "-subj",
+                "/CN=wp-init test CA",
+                "-keyout",
+                "ca/ca.key",
+                "-out",
+                "ca/ca.crt",
             ])
-            .args([
+            .collect::<Vec<_>>(),
+        );
+        openssl(
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
                 "-subj",
                 "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
+            ]
+            .into_iter()
+            .chain(["-keyout", "key.pem", "-out", "cert.csr"])
+            .collect::<Vec<_>>(),
+        );
+        std::fs::write(
+            dir.join("ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "cert.csr",
+                "-CA",
+                "ca/ca.crt",
+                "-CAkey",
+                "ca/ca.key",
+            ]
+            .into_iter()
+            .chain([
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "ext",
+                "-out",
+                "cert.pem",
             ])
-            .arg("-keyout")
-            .arg(dir.join("key.pem"))
-            .arg("-out")
-            .arg(dir.join("cert.pem"))
-            .stderr(Stdio::null()));
-        std::fs::create_dir(dir.join("ca")).unwrap();
-        std::fs::copy(dir.join("cert.pem"), dir.join("ca/ca.crt")).unwrap();
-        let _ = super::CERT_FILE.set(dir.join("cert.pem"));
+            .collect::<Vec<_>>(),
+        );
+        // skopeo reads every *.key in the directory as a client key: keep the CA's apart.
+        std::fs::rename(dir.join("ca/ca.key"), dir.join("ca.key")).unwrap();
+        let _ = super::CERT_FILE.set(dir.join("ca/ca.crt"));
         dir
     })
 }
@@ -185,7 +234,7 @@ impl Registry {
     fn push(&self, reference: &str, all: bool, auth: bool) {
         let layout = fixtures().dir.join("multi");
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--quiet", "--dest-cert-dir"])
+        cmd.args(["copy", "--quiet", "--preserve-digests", "--dest-cert-dir"])
             .arg(tls().join("ca"));
         if all {
             cmd.arg("--all");
