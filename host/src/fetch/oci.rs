@@ -234,7 +234,7 @@ fn by_platform(list: &[Descriptor], platform: &Platform) -> Result<Descriptor, S
 }
 
 /// The archive format of a layer media type; zstd and others refused.
-fn layer_format(media_type: &str) -> Result<ArchiveFormat, String> {
+pub(super) fn layer_format(media_type: &str) -> Result<ArchiveFormat, String> {
     match media_type {
         "application/vnd.oci.image.layer.v1.tar"
         | "application/vnd.oci.image.layer.nondistributable.v1.tar" => Ok(ArchiveFormat::Tar),
