@@ -117,9 +117,22 @@ pub struct SourceArgs {
     /// refused as a bomb.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
     pub max_source_bytes: u64,
-    /// The archive's SHA-256 (64 hex digits), checked before anything is unpacked.
+    /// The archive's SHA-256 (64 hex digits), checked before anything is unpacked;
+    /// required for an https:// SOURCE.
     #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
     pub sha256: Option<String>,
+    /// Keep fetched archives and image blobs in DIR by digest (DIR/blobs/sha256/HEX): a
+    /// second run fetches nothing it holds.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<std::path::PathBuf>,
+    /// Registry credentials for a docker:// SOURCE: a Docker config.json (the content of a
+    /// kubernetes.io/dockerconfigjson Secret).
+    #[arg(long, value_name = "FILE")]
+    pub registry_auth: Option<std::path::PathBuf>,
+    /// The platform taken from a multi-platform image (os/arch[/variant]). Default: the
+    /// running one.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 }
 
 /// Flags of `wp-init upgrade`.

@@ -11,9 +11,12 @@ use wp_init_core::source::{ArchiveFormat, DEFAULT_MAX_SOURCE_BYTES, SourceSpec, 
 
 use crate::error::{Error, PathError};
 
+pub(crate) use layers::check_diff_id;
+
 mod archive;
 mod auth;
 mod https;
+mod layers;
 mod layout;
 mod oci;
 mod registry;

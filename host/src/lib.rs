@@ -51,10 +51,6 @@ mod component;
 mod dir_cache;
 mod engine_config;
 mod error;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired by the archive SOURCE work of issue 18")
-)]
 mod fetch;
 mod from_wit;
 mod installer;

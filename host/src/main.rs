@@ -204,6 +204,15 @@ fn archive(mut installer: wp_init::Installer, args: &cli::SourceArgs) -> wp_init
     if let Some(hex) = &args.sha256 {
         installer = installer.sha256(hex);
     }
+    if let Some(dir) = &args.cache {
+        installer = installer.cache(dir);
+    }
+    if let Some(file) = &args.registry_auth {
+        installer = installer.registry_auth(file);
+    }
+    if let Some(platform) = &args.platform {
+        installer = installer.platform(platform);
+    }
     installer
 }
 

@@ -28,6 +28,9 @@ pub(crate) struct Scratch {
     shown: String,
     /// The `tree` directory inside it, opened.
     tree: OwnedFd,
+    /// The scratch directory itself, where fetched archives are downloaded (beside
+    /// `tree`, never granted to the component).
+    dir: OwnedFd,
 }
 
 impl Scratch {
@@ -44,7 +47,12 @@ impl Scratch {
         let dir = open_dir(target.fd(), &name).map_err(fail)?;
         rustix::fs::mkdirat(&dir, TREE, private).map_err(fail)?;
         let tree = open_dir(dir.as_fd(), TREE).map_err(fail)?;
-        Ok(Scratch { name, shown, tree })
+        Ok(Scratch {
+            name,
+            shown,
+            tree,
+            dir,
+        })
     }
 
     /// The unpacked tree as a root the component can be granted, known as `given`.
@@ -52,6 +60,11 @@ impl Scratch {
         let fd = rustix::io::fcntl_dupfd_cloexec(&self.tree, 0)
             .map_err(|e| io_error(&self.shown, "duplicating its descriptor", e))?;
         Ok(Root::scratch(fd, given.to_owned()))
+    }
+
+    /// The scratch directory, for downloads (`fetch`).
+    pub(crate) fn downloads(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
     }
 
     /// The tree's directory, for `unpack`'s grant (the component's name for it).

@@ -87,9 +87,22 @@ impl Installer {
     /// Opens an archive SOURCE: checks it, then unpacks it into a scratch directory of
     /// the run with `nonce` in `target`. On failure nothing of it is left in TARGET.
     fn open_archive(&self, spec: &SourceSpec, target: &Root, nonce: u64) -> Result<Opened, Error> {
-        let blobs = self.blobs(spec)?;
+        // A local archive is checked before TARGET is touched; a fetched one is downloaded
+        // into the scratch directory (or the cache) and checked there.
+        let local = match spec {
+            SourceSpec::Archive { .. } | SourceSpec::Directory(_) => Some(self.blobs(spec)?),
+            _ => None,
+        };
         let scratch = Scratch::make(target, nonce)?;
-        match self.unpack_all(&scratch, blobs, spec) {
+        let unpacked = match local {
+            Some(blobs) => Ok((blobs, Vec::new())),
+            None => self.fetched(spec, &scratch),
+        }
+        .and_then(|(blobs, mut notes)| {
+            notes.extend(self.unpack_all(&scratch, blobs, spec)?);
+            Ok(notes)
+        });
+        match unpacked {
             Ok(warnings) => Ok(Opened {
                 root: scratch.tree_root(&self.source)?,
                 scratch: Some(scratch),
@@ -138,6 +151,47 @@ impl Installer {
         }
     }
 
+    /// An https archive or an image's layers, fetched into `scratch` (or the cache), every
+    /// digest checked, each layer's uncompressed stream against its `diff_id` too; and a
+    /// note naming the digest a `docker://` tag resolved to.
+    fn fetched(
+        &self,
+        spec: &SourceSpec,
+        scratch: &Scratch,
+    ) -> Result<(Vec<Blob>, Vec<String>), Error> {
+        let opts = crate::fetch::FetchOptions {
+            sha256: self.sha256.as_deref(),
+            cache: self.fetch.cache.as_deref(),
+            registry_auth: self.fetch.registry_auth.as_deref(),
+            platform: self.fetch.platform.as_deref(),
+            max_bytes: self.max_source_bytes,
+        };
+        let fetched = crate::fetch::fetch(spec, &opts, scratch.downloads())?;
+        let mut blobs = Vec::with_capacity(fetched.blobs.len());
+        for blob in fetched.blobs {
+            if let Some(diff_id) = &blob.diff_id {
+                crate::fetch::check_diff_id(&blob, diff_id).map_err(|cause| {
+                    Error::Fetch(PathError {
+                        path: self.source.clone(),
+                        cause,
+                    })
+                })?;
+            }
+            blobs.push(Blob {
+                file: blob.file,
+                format: blob.format,
+            });
+        }
+        let notes = match (spec, fetched.resolved) {
+            (SourceSpec::Registry(image), Some(digest)) if image.digest.is_none() => vec![format!(
+                "{} resolved to the image manifest {digest}; pin it with @{digest} for the same install again",
+                self.source
+            )],
+            _ => Vec::new(),
+        };
+        Ok((blobs, notes))
+    }
+
     /// `file`, checked against `--sha256` if given, rewound.
     fn checked(&self, mut file: File, path: &str) -> Result<File, Error> {
         let Some(want) = &self.sha256 else {
@@ -172,7 +226,10 @@ impl Installer {
         blobs: Vec<Blob>,
         spec: &SourceSpec,
     ) -> Result<Vec<String>, Error> {
-        let layer = blobs.len() > 1;
+        let layer = matches!(
+            spec,
+            SourceSpec::OciLayout { .. } | SourceSpec::OciArchive { .. } | SourceSpec::Registry(_)
+        );
         let subtree = match &self.source_path {
             Some(p) => wp_init_core::source::subtree(p).map_err(Error::Usage)?,
             None => spec.default_subtree().to_owned(),

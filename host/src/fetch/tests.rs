@@ -67,6 +67,12 @@ fn assert_image(got: &Fetched, arch: &str) {
             digest, blob.digest,
             "a blob's file is readable from offset 0"
         );
+        let diff_id = blob.diff_id.as_deref().unwrap();
+        super::check_diff_id(blob, diff_id).unwrap();
+        let wrong = super::check_diff_id(blob, &blob.digest);
+        if blob.format == ArchiveFormat::TarGzip {
+            assert!(wrong.unwrap_err().contains("its uncompressed stream"));
+        }
     }
 }
 
