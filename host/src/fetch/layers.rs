@@ -9,10 +9,13 @@ use wp_init_core::source::ArchiveFormat;
 use super::Blob;
 use super::store::{hash_reader, mismatch};
 
-/// Checks `blob`'s uncompressed content hashes to `diff_id`, then rewinds its file.
+/// Checks `blob`'s uncompressed content (from offset 0) hashes to `diff_id`, then rewinds
+/// its file.
 pub(crate) fn check_diff_id(blob: &Blob, diff_id: &str) -> Result<(), String> {
     let what = format!("layer {}", blob.digest);
     let mut file = &blob.file;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| format!("{what}: {e}"))?;
     let (got, _) = match blob.format {
         ArchiveFormat::TarGzip => hash_reader(&mut flate2::read::GzDecoder::new(file), u64::MAX),
         ArchiveFormat::Tar => hash_reader(&mut file, u64::MAX),

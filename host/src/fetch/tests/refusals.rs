@@ -67,3 +67,42 @@ fn bad_platform_and_zstd_layers_are_refused() {
     );
     assert!(e.contains("oci-layout"), "{e}");
 }
+
+#[test]
+fn an_image_installs_with_its_whiteouts_and_opaque_directory() {
+    let dir = fixtures().dir.display().to_string();
+    let target = tempfile::tempdir().unwrap();
+    let out = crate::Installer::new(
+        format!("oci:{dir}/multi:multi"),
+        target.path().to_str().unwrap(),
+    )
+    .platform("linux/arm64")
+    .lock(false)
+    .capture_messages(true)
+    .install()
+    .unwrap();
+    assert_eq!(out.report.files_copied, 3, "{:?}", out.report);
+    let t = target.path();
+    let version = std::fs::read_to_string(t.join("wp-includes/version.php")).unwrap();
+    assert!(
+        version.contains("arm64"),
+        "the top layer of the arm64 image: {version}"
+    );
+    assert!(t.join("wp-content/themes/style.css").is_file());
+    assert!(
+        !t.join("old.php").exists(),
+        "a whiteout removes a lower layer's file"
+    );
+    assert!(
+        !t.join("wp-content/plugins/hidden.php").exists(),
+        "an opaque directory hides the lower layers'"
+    );
+    let left: Vec<String> = names(t)
+        .into_iter()
+        .filter(|n| n.starts_with(".wp-init-source"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the scratch directory is removed: {left:?}"
+    );
+}
