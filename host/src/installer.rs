@@ -17,6 +17,7 @@ use crate::{Error, from_wit, lock, permissions};
 use wp_init_core::report::upgrade::{UpgradeReport, UpgradeStatus};
 use wp_init_core::report::{Report, Status, messages};
 
+mod fetching;
 mod noop;
 mod transact;
 
@@ -114,15 +115,7 @@ pub struct Installer {
     pub(crate) source_path: Option<String>,
     pub(crate) max_source_bytes: u64,
     pub(crate) sha256: Option<String>,
-    pub(crate) fetch: FetchSettings,
-}
-
-/// Where and how a fetched SOURCE (`https://`, `oci:`, `oci-archive:`, `docker://`) is got.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FetchSettings {
-    pub cache: Option<std::path::PathBuf>,
-    pub registry_auth: Option<std::path::PathBuf>,
-    pub platform: Option<String>,
+    pub(crate) fetch: fetching::FetchSettings,
 }
 
 /// What a run returns.
@@ -177,7 +170,7 @@ impl Installer {
             source_path: None,
             max_source_bytes: wp_init_core::source::DEFAULT_MAX_SOURCE_BYTES,
             sha256: None,
-            fetch: FetchSettings::default(),
+            fetch: fetching::FetchSettings::default(),
         }
     }
 
@@ -192,34 +185,6 @@ impl Installer {
     /// refused as a bomb.
     pub fn max_source_bytes(mut self, bytes: u64) -> Self {
         self.max_source_bytes = bytes;
-        self
-    }
-
-    /// For an archive SOURCE: its SHA-256 (64 lowercase hex digits), checked before
-    /// anything is unpacked.
-    pub fn sha256(mut self, hex: impl Into<String>) -> Self {
-        self.sha256 = Some(hex.into());
-        self
-    }
-
-    /// For a fetched SOURCE: keep downloads in `dir` by digest (`dir/blobs/sha256/HEX`),
-    /// so that a second run fetches nothing it holds.
-    pub fn cache(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-        self.fetch.cache = Some(dir.into());
-        self
-    }
-
-    /// For a `docker://` SOURCE: a Docker `config.json` with the registry's credentials
-    /// (the content of a `kubernetes.io/dockerconfigjson` Secret).
-    pub fn registry_auth(mut self, file: impl Into<std::path::PathBuf>) -> Self {
-        self.fetch.registry_auth = Some(file.into());
-        self
-    }
-
-    /// For an image SOURCE: the platform taken from a multi-platform index
-    /// (`os/arch[/variant]`; default the running one).
-    pub fn platform(mut self, platform: impl Into<String>) -> Self {
-        self.fetch.platform = Some(platform.into());
         self
     }
 
