@@ -311,6 +311,26 @@ fn registry_anonymous() {
     let why = cause(got, &format!("{base}:multi"));
     assert!(why.contains(&arm_top) && why.contains("mismatch"), "{why}");
 
+    // A partial layer in the cache is resumed with a Range request: a wrong prefix then
+    // fails the digest (a refetch from the start would not), and is dropped for the next run.
+    let resume = tempfile::tempdir().unwrap();
+    let layer = fx("amd64_layers")[0].as_str().unwrap()[7..].to_owned();
+    let blobs = resume.path().join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(blobs.join(format!(".{layer}.partial")), [0u8; 100]).unwrap();
+    let resuming = FetchOptions {
+        cache: Some(resume.path()),
+        ..amd64()
+    };
+    let (got, _s) = get(&pinned, &resuming);
+    let why = cause(got, &pinned);
+    assert!(
+        why.contains(&format!("blob sha256:{layer}: digest mismatch")),
+        "{why}"
+    );
+    let (got, _s) = get(&pinned, &resuming);
+    assert_image(&got.unwrap(), "amd64");
+
     registry.stop();
     let (got, _s) = get(&pinned, &cached);
     assert_image(&got.unwrap(), "amd64");
