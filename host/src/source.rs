@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::Seek;
 
 use sha2::{Digest, Sha256};
 
@@ -203,14 +203,7 @@ impl Installer {
             cause,
         };
         let mut hash = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buf).map_err(|e| fail(e.to_string()))?;
-            if n == 0 {
-                break;
-            }
-            hash.update(&buf[..n]);
-        }
+        std::io::copy(&mut file, &mut hash).map_err(|e| fail(e.to_string()))?;
         let got: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         if &got != want {
             return Err(fail(format!("its SHA-256 is {got}, not {want} (--sha256)")));

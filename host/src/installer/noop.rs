@@ -40,7 +40,7 @@ impl Installer {
         {
             return Ok(None);
         }
-        let Some((source, target)) = self.noop_roots() else {
+        let Some((source, target, archive)) = self.noop_roots() else {
             return Ok(None);
         };
         // A writer at work: the run waits for it as it always does, for the exclusive lock.
@@ -65,6 +65,11 @@ impl Installer {
         let Ok(Some(config)) = decided else {
             return Ok(None);
         };
+        // Hashed only once the rest says "nothing to do": a run with work to do hashes it
+        // once, on its own path.
+        if archive.is_some_and(|path| self.archive_file(&path).is_err()) {
+            return Ok(None);
+        }
         // Unlocked: a writer that started meanwhile made the lock file first.
         if self.lock
             && acquired.lock.is_none()
@@ -107,14 +112,14 @@ impl Installer {
     }
 
     /// SOURCE (a directory) and TARGET, opened as a run opens them; for an archive SOURCE,
-    /// none (it is not unpacked to be told that TARGET is installed), once the archive is
-    /// a readable file and matches `--sha256` if given. `None`: the run's own path tells.
-    fn noop_roots(&self) -> Option<(Option<Root>, Root)> {
+    /// none (it is not unpacked to be told that TARGET is installed), but its path, to be
+    /// checked (a regular file, `--sha256`) before a no-op is told. `None`: the run's own
+    /// path tells.
+    fn noop_roots(&self) -> Option<(Option<Root>, Root, Option<String>)> {
         match self.spec().ok()? {
-            SourceSpec::Directory(_) => self.open_roots().ok().map(|(s, t)| (Some(s), t)),
+            SourceSpec::Directory(_) => self.open_roots().ok().map(|(s, t)| (Some(s), t, None)),
             SourceSpec::Archive { path, .. } => {
-                self.archive_file(&path).ok()?;
-                Some((None, Root::open(&self.target).ok()?))
+                Some((None, Root::open(&self.target).ok()?, Some(path)))
             }
             _ => None,
         }
