@@ -24,7 +24,9 @@
 # previous round's `rm -rf` the largest cost of every disk run (60% of tar's profile).
 #
 # Per tree, on tmpfs: an install from the tree as a release archive (`.tar.gz`, `.zip`) next
-# to `tar -xzf` and `unzip -q` into a fresh directory, and the component's peak memory.
+# to `tar -xzf` and `unzip -q` into a fresh directory, and the component's peak memory; from
+# the tree as an image in a registry on loopback (`docker://`) next to `skopeo copy` +
+# `umoci unpack` + a directory install (needs docker-registry, skopeo, umoci, apache2-utils).
 #
 # Then, per tree on tmpfs: the no-op (`wp-init install` on the installed TARGET) median
 # next to upstream's `[ -e index.php ]` in a fresh shell, the component's peak linear
@@ -53,7 +55,7 @@ while (($#)); do
 	--no-10x) tenx=0; shift ;;
 	--no-disk) disk=0; shift ;;
 	--bin) bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,44p' "$0"; exit 0 ;;
 	*) echo "bench: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -85,6 +87,8 @@ fi
 scratch=$(mktemp -d /var/tmp/wp-init-bench.XXXXXX)
 mnt=$scratch/tmpfs
 cleanup() {
+	# The registry of the image rows, when it runs.
+	if declare -F services_stop >/dev/null; then services_stop; fi
 	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt"; fi
 	rm -rf "$scratch"
 }
@@ -358,6 +362,47 @@ for tree in "${tree_names[@]}"; do
 	rm -rf "$src" "$dst"
 done
 
+# --- Images in a registry, tmpfs -------------------------------------------------------------
+# Per tree but the 10x one: its image (tests/oci/image-from-tree.py: three layers, a whiteout
+# and an opaque directory over /usr/src/wordpress) in Debian's docker-registry on 127.0.0.1
+# (TLS, basic auth: tests/e2e/sources.sh); `wp-init install --source docker://…@sha256:…` (no
+# cache: every run pulls) next to `skopeo copy` into an OCI layout + `umoci unpack` + `wp-init
+# install` of the unpacked /usr/src/wordpress, each into a fresh directory.
+registries=()
+if command -v docker-registry skopeo umoci htpasswd openssl >/dev/null; then
+	e2e_log_prefix=bench here=$root/tests/e2e work=$mnt
+	# shellcheck source=tests/e2e/lib.sh
+	source "$root/tests/e2e/lib.sh"
+	# shellcheck source=tests/e2e/sources.sh
+	source "$root/tests/e2e/sources.sh"
+	mkdir -p "$mnt/registry"
+	sources_tls "$mnt/registry/tls"
+	sources_registry "$mnt/registry"
+	for tree in "${tree_names[@]}"; do
+		[[ $tree == *10x ]] && continue
+		digest=$(sources_push "${tree_dir[$tree]}" "$tree")
+		ref=127.0.0.1:$registry_port/wordpress:$tree@$digest
+		say "$tree as an image in a registry on tmpfs: $rounds rounds"
+		declare -A reg=()
+		for ((r = 0; r < rounds; r++)); do
+			dst=$mnt/dst
+			rm -rf "$dst" "$mnt/oci" "$mnt/bundle" && mkdir "$dst"
+			reg[wp]+="$(timed "$bin" install --source "docker://$ref" --registry-auth "$mnt/registry/config.json" --target "$dst") "
+			rm -rf "$dst" && mkdir "$dst"
+			reg[shell]+="$(timed sh -c 'skopeo copy --quiet --src-cert-dir "$1/tls/ca" --src-creds "$2" "docker://$3" "oci:$4/oci:x" &&
+				umoci unpack --image "$4/oci:x" "$4/bundle" && "$5" install --source "$4/bundle/rootfs/usr/src/wordpress" --target "$6"' \
+				- "$mnt/registry" "$registry_creds" "$ref" "$mnt" "$bin" "$dst") "
+		done
+		declare -A reg_med=()
+		for kind in wp shell; do reg_med[$kind]=$(tr ' ' '\n' <<<"${reg[$kind]}" | grep . | median); done
+		registries+=("| $tree | $(ms "${reg_med[wp]}") | $(ms "${reg_med[shell]}") | $(ratio "${reg_med[wp]}" "${reg_med[shell]}") |")
+		rm -rf "$mnt/dst" "$mnt/oci" "$mnt/bundle"
+	done
+	services_stop
+else
+	say "no docker-registry, skopeo, umoci, htpasswd or openssl (apt-get install docker-registry skopeo umoci apache2-utils openssl): no registry rows"
+fi
+
 # --- Upgrade of the real tree, on disk ----------------------------------------------------
 upgrades=()
 new_real=""
@@ -424,6 +469,12 @@ echo
 echo "| release archive (tmpfs) | \`wp-init install --source .tar.gz\` | \`tar -xzf\` | / tar | \`--source .zip\` | \`unzip -q\` | / unzip | guest peak (.tar.gz) |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${archives[@]}"
+if ((${#registries[@]})); then
+	echo
+	echo "| image in a registry (tmpfs) | \`wp-init install --source docker://…\` | \`skopeo copy\` + \`umoci unpack\` + \`wp-init install\` | ratio |"
+	echo "|---|---|---|---|"
+	printf '%s\n' "${registries[@]}"
+fi
 if ((${#upgrades[@]})); then
 	echo
 	echo "| upgrade of the real tree (disk) | \`wp-init upgrade\` | fresh \`wp-init install\` of the new tree | \`rsync -a -I\` + \`sync -f\` over the old tree | upgrade / fresh | upgrade / rsync |"

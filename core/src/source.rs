@@ -181,7 +181,8 @@ fn split_reference(s: &str) -> (String, Option<String>) {
 impl ImageRef {
     /// Reads `REGISTRY/REPO[:TAG][@sha256:…]` (what follows `docker://`), with Docker's
     /// defaults: no registry (a first component without `.` or `:` and not `localhost`)
-    /// is Docker Hub, where a one-part name is under `library/`.
+    /// is Docker Hub (as are `docker.io` and `index.docker.io`), where a one-part name is
+    /// under `library/`.
     ///
     /// # Errors
     /// No repository, a malformed tag or digest.
@@ -195,6 +196,8 @@ impl ImageRef {
             None => (s, None),
         };
         let (registry, path) = match name.split_once('/') {
+            // Docker Hub's names for itself; its API is served by registry-1.docker.io.
+            Some(("docker.io" | "index.docker.io", rest)) => (DOCKER_HUB.to_owned(), rest),
             Some((first, rest))
                 if first.contains('.') || first.contains(':') || first == "localhost" =>
             {

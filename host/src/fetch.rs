@@ -55,7 +55,10 @@ impl Default for FetchOptions<'_> {
 pub(crate) struct Fetched {
     /// An https archive: one; an image: its layers in manifest order.
     pub blobs: Vec<Blob>,
-    /// Images: the digest of the image manifest used (`sha256:…`), also when a tag was given.
+    /// Images: the digest of what the reference names (an index or a manifest), also when
+    /// a tag was given: what to pin.
+    pub named: Option<String>,
+    /// Images: the digest of the image manifest used (`sha256:…`): the platform's.
     pub resolved: Option<String>,
 }
 
@@ -113,6 +116,7 @@ pub(crate) fn fetch(
                     diff_id: None,
                     digest,
                 }],
+                named: None,
                 resolved: None,
             })
         }

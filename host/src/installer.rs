@@ -146,6 +146,9 @@ pub struct HostActions {
     pub guest_memory_peak: u64,
     /// Component instances that ran (more than one: a fresh install split in parts).
     pub instances: u64,
+    /// The digests an archive or image SOURCE was checked against.
+    #[serde(flatten)]
+    pub source: crate::SourceDigests,
 }
 
 impl Installer {

@@ -84,6 +84,7 @@ pub use installer::{
 pub use lock::LockError;
 pub use owner::{Owner, OwnerError};
 pub use permissions::{Cause as PermissionsCause, PermissionsError};
+pub use source::SourceDigests;
 #[doc(hidden)]
 pub use startup::startup_profile;
 pub use upgrade::UpgradeOutcome;

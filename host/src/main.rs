@@ -157,6 +157,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<wp_init::ExitCode> {
         lock_wait_secs: outcome.lock_wait_secs,
         lock: outcome.lock,
         instances: outcome.instances,
+        source: outcome.source,
     };
     print_json(args.json, &outcome.report, &host)?;
     Ok(outcome.report.exit_code())
@@ -168,6 +169,8 @@ struct VerifyHost {
     lock_wait_secs: f64,
     lock: wp_init::lock::LockReport,
     instances: u64,
+    #[serde(flatten)]
+    source: wp_init::SourceDigests,
 }
 
 /// The library's builder from the install and upgrade flags.

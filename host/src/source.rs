@@ -29,6 +29,18 @@ pub(crate) struct Opened {
     pub scratch: Option<Scratch>,
     /// What unpacking dropped, one line each.
     pub warnings: Vec<String>,
+    /// The digests SOURCE was checked against.
+    pub digests: SourceDigests,
+}
+
+/// The digests a SOURCE was checked against (`sha256:…`), reported with `--json`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SourceDigests {
+    /// An archive's (`--sha256`; none for a local archive without it); an image's: what the
+    /// tag or `@digest` names (an index or a manifest), the digest to pin.
+    pub source_digest: Option<String>,
+    /// An image's manifest that was installed: the running platform's (or `--platform`'s).
+    pub image_digest: Option<String>,
 }
 
 /// One archive to unpack.
@@ -65,6 +77,7 @@ impl Installer {
                 root,
                 scratch: None,
                 warnings: Vec::new(),
+                digests: SourceDigests::default(),
             });
         }
         if clean {
@@ -95,18 +108,19 @@ impl Installer {
         };
         let scratch = Scratch::make(target, nonce)?;
         let unpacked = match local {
-            Some(blobs) => Ok((blobs, Vec::new())),
+            Some(blobs) => Ok((blobs, Vec::new(), self.checked_digest())),
             None => self.fetched(spec, &scratch),
         }
-        .and_then(|(blobs, mut notes)| {
+        .and_then(|(blobs, mut notes, digests)| {
             notes.extend(self.unpack_all(&scratch, blobs, spec)?);
-            Ok(notes)
+            Ok((notes, digests))
         });
         match unpacked {
-            Ok(warnings) => Ok(Opened {
+            Ok((warnings, digests)) => Ok(Opened {
                 root: scratch.tree_root(&self.source)?,
                 scratch: Some(scratch),
                 warnings,
+                digests,
             }),
             Err(e) => {
                 // The refusal is the error to give; a scratch left is the next run's.
@@ -151,14 +165,22 @@ impl Installer {
         }
     }
 
+    /// An archive's digest as `--sha256` gave it (checked before it is used).
+    pub(crate) fn checked_digest(&self) -> SourceDigests {
+        SourceDigests {
+            source_digest: self.sha256.as_ref().map(|hex| format!("sha256:{hex}")),
+            image_digest: None,
+        }
+    }
+
     /// An https archive or an image's layers, fetched into `scratch` (or the cache), every
-    /// digest checked, each layer's uncompressed stream against its `diff_id` too; and a
-    /// note naming the digest a `docker://` tag resolved to.
+    /// digest checked, each layer's uncompressed stream against its `diff_id` too; a note
+    /// naming the digest a `docker://` tag resolved to; the digests.
     fn fetched(
         &self,
         spec: &SourceSpec,
         scratch: &Scratch,
-    ) -> Result<(Vec<Blob>, Vec<String>), Error> {
+    ) -> Result<(Vec<Blob>, Vec<String>, SourceDigests), Error> {
         let opts = crate::fetch::FetchOptions {
             sha256: self.sha256.as_deref(),
             cache: self.fetch.cache.as_deref(),
@@ -182,14 +204,21 @@ impl Installer {
                 format: blob.format,
             });
         }
-        let notes = match (spec, fetched.resolved) {
+        let notes = match (spec, &fetched.named) {
             (SourceSpec::Registry(image), Some(digest)) if image.digest.is_none() => vec![format!(
-                "{} resolved to the image manifest {digest}; pin it with @{digest} for the same install again",
+                "{} resolved to {digest}; pin it with @{digest} for the same install again",
                 self.source
             )],
             _ => Vec::new(),
         };
-        Ok((blobs, notes))
+        let digests = match fetched.named {
+            Some(named) => SourceDigests {
+                source_digest: Some(named),
+                image_digest: fetched.resolved,
+            },
+            None => self.checked_digest(),
+        };
+        Ok((blobs, notes, digests))
     }
 
     /// `file`, checked against `--sha256` if given, rewound.

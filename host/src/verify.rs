@@ -25,6 +25,8 @@ pub struct VerifyOutcome {
     pub messages: Option<String>,
     /// Component instances that shared the hashing.
     pub instances: u64,
+    /// The digests an archive or image SOURCE was checked against.
+    pub source: crate::SourceDigests,
 }
 
 impl Installer {
@@ -88,6 +90,7 @@ impl Installer {
             lock: lock_report,
             messages,
             instances,
+            source: opened.digests,
         })
     }
 

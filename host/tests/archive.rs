@@ -210,13 +210,21 @@ fn a_missing_subtree_or_a_wrong_digest_changes_nothing() {
         assert!(stderr(&out).contains(want), "{want}: {}", stderr(&out));
         assert_eq!(fs::read_dir(&target).unwrap().count(), 0, "{want}");
     }
-    // The right digest installs.
+    // The right digest installs, and is reported; an installed TARGET is told with it too.
     let digest = Command::new("sha256sum").arg(&file).output().unwrap();
     let hex = String::from_utf8_lossy(&digest.stdout)[..64].to_owned();
-    ok(&Invocation::install(&file, &target)
-        .arg("--sha256")
-        .arg(hex)
-        .output());
+    for status in ["copied", "already-installed"] {
+        let out = Invocation::install(&file, &target)
+            .arg("--json")
+            .arg("--sha256")
+            .arg(&hex)
+            .output();
+        ok(&out);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["status"], status);
+        assert_eq!(json["source_digest"], format!("sha256:{hex}"), "{json}");
+        assert_eq!(json["image_digest"], serde_json::Value::Null, "{json}");
+    }
 }
 
 #[test]

@@ -8,7 +8,9 @@
 //!   upload and a plugin, then `wp-init upgrade`s it to 6.8.12 (trixie's package, fetched with
 //!   a private apt configuration), runs WordPress's own database upgrade, checks that a
 //!   downgrade is refused, and `wp-init verify`s the tree clean and tampered; it prints
-//!   upgrade and verify timings next to `tar` and `sha256sum`.
+//!   upgrade and verify timings next to `tar` and `sha256sum`. It runs twice more with the
+//!   releases as fetched SOURCEs (`WP_E2E_SOURCE`, `tests/e2e/sources.sh`): tarballs over
+//!   HTTPS, and images in a registry on loopback.
 //!
 //! They need Debian with apt access (they install mariadb-server, php-cli, php-mysql and curl
 //! when they are missing, which needs root); see the comments at the top of each script.
@@ -22,7 +24,7 @@ use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn run_script(name: &str) {
+fn run_script(name: &str, env: &[(&str, &str)]) {
     // A failed test poisons the lock; the next one still runs.
     let _turn = ONE_AT_A_TIME
         .lock()
@@ -34,6 +36,7 @@ fn run_script(name: &str) {
     let status = Command::new("bash")
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_wp-init"))
+        .envs(env.iter().copied())
         .current_dir(&workspace)
         .status()
         .unwrap_or_else(|e| panic!("could not start bash to run tests/e2e/{name}: {e}"));
@@ -47,11 +50,23 @@ fn run_script(name: &str) {
 #[test]
 #[ignore = "needs root, apt and Debian's archive: scripts/test.sh runs it"]
 fn wordpress_installs_and_serves_end_to_end() {
-    run_script("run.sh");
+    run_script("run.sh", &[]);
 }
 
 #[test]
 #[ignore = "needs root, apt and Debian's archive: scripts/test.sh runs it"]
 fn wordpress_upgrades_and_verifies_end_to_end() {
-    run_script("upgrade.sh");
+    run_script("upgrade.sh", &[]);
+}
+
+#[test]
+#[ignore = "needs root, apt and Debian's archive: scripts/test.sh runs it"]
+fn wordpress_upgrades_from_release_tarballs_over_https() {
+    run_script("upgrade.sh", &[("WP_E2E_SOURCE", "https")]);
+}
+
+#[test]
+#[ignore = "needs root, apt and Debian's archive: scripts/test.sh runs it"]
+fn wordpress_upgrades_from_images_in_a_registry() {
+    run_script("upgrade.sh", &[("WP_E2E_SOURCE", "registry")]);
 }

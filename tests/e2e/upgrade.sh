@@ -30,26 +30,38 @@
 #    `tar | tar` copy of NEW into a fresh dir (median of N), and `wp-init verify` against
 #    `sha256sum` of the same core files of both trees and a diff (median of N each).
 #
+# With WP_E2E_SOURCE=https or registry, every wp-init run names OLD and NEW in that form instead
+# of as directories (tests/e2e/sources.sh): release tarballs of the two trees over HTTPS
+# (`--sha256`), or images of them in a registry with TLS and basic auth (`docker://…@sha256:…`,
+# `--registry-auth`), both with `--cache`; the servers are stopped right after the upgrade, so
+# steps 5 and 6 also prove that a cached, pinned SOURCE needs no network. Every check above
+# still compares TARGET with the NEW directory.
+#
 # Every failed check exits non-zero with a message saying what failed. Servers listen on
 # 127.0.0.1 only and are stopped by PID on every exit path. Environment knobs:
+#   WP_E2E_SOURCE=KIND     dir (default), https or registry: the form of SOURCE (above)
 #   WP_E2E_OLD_SOURCE=DIR  use DIR (a build-source.sh output) as OLD instead of the cache
 #   WP_E2E_NEW_SOURCE=DIR  the same for NEW
 #   WP_E2E_NEW_SUITE=S     the Debian suite NEW is built from (default trixie)
-#   WP_E2E_BENCH_RUNS=N    runs per side in the timing comparison (default 3; 0 skips it)
+#   WP_E2E_BENCH_RUNS=N    runs per side in the timing comparison (default 3 with dir, else 0;
+#                          0 skips it; it always times directory SOURCEs)
 #   WP_E2E_BENCH_INPLACE=1 also time tar over a fresh OLD install (in place; costs ~20 s a run)
 #   WP_E2E_KEEP=1          keep the work dir (it is always kept when a check fails)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-e2e_log_prefix=e2e-upgrade
+e2e_log_prefix=e2e-upgrade${WP_E2E_SOURCE:+-$WP_E2E_SOURCE}
 # shellcheck source-path=SCRIPTDIR
 source "$here/lib.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$here/sources.sh"
 
 [[ $# == 1 ]] || { echo "usage: $0 WP_INIT_BIN" >&2; exit 2; }
 wp_init=$1
 [[ $wp_init == */* ]] && wp_init=$(cd "$(dirname "$wp_init")" && pwd)/$(basename "$wp_init")
 [[ -x $wp_init && -f $wp_init ]] || die "wp-init binary not found or not executable: $1"
-bench_runs=${WP_E2E_BENCH_RUNS:-3}
+source_kind=${WP_E2E_SOURCE:-dir}
+bench_runs=${WP_E2E_BENCH_RUNS:-$([[ $source_kind == dir ]] && echo 3 || echo 0)}
 new_suite=${WP_E2E_NEW_SUITE:-trixie}
 
 for name in ${!WORDPRESS_@}; do unset "$name"; done
@@ -137,6 +149,10 @@ say "NEW: wordpress $new_version (db $new_db) $new"
 new_files=$(find "$new" -type f | wc -l)
 phase_end
 
+phase_start "SOURCE as $source_kind"
+sources_start "$source_kind" "$old" "$new" "$old_version" "$new_version"
+phase_end
+
 # --- 2. WordPress OLD, installed and in use ------------------------------------------------------
 phase_start "MariaDB start"
 mariadb_start "$work/mariadb"
@@ -154,7 +170,7 @@ vars=("WORDPRESS_DB_HOST=127.0.0.1:$mariadb_port" "WORDPRESS_DB_USER=$db_user"
 db_version_in_db() { mariadb_sql "SELECT option_value FROM $db.wp_options WHERE option_name = 'db_version';"; }
 
 phase_start "wp-init install ($old_version) and WordPress's web installer"
-run_wp_init "$work/install.log" "${vars[@]}" -- install --json --source "$old" --target "$target" > "$work/install.json"
+run_wp_init "$work/install.log" "${vars[@]}" -- install --json "${old_src[@]}" --target "$target" > "$work/install.json"
 ((wp_init_rc == 0)) || die "wp-init install exited $wp_init_rc (log: $work/install.log)"
 json_flat "$work/install.json" "$work/install.flat"
 [[ $(php_var "$target/wp-includes/version.php" wp_version) == "$old_version" ]] || die "TARGET is not $old_version after install"
@@ -211,7 +227,7 @@ LC_ALL=C comm -23 "$work/core.before" "$work/core.new" | grep -vxF -e "${user_co
 
 # --- 3. wp-init upgrade ------------------------------------------------------------------------
 phase_start "wp-init upgrade --dry-run"
-run_wp_init "$work/upgrade-dry.log" "${vars[@]}" -- upgrade --dry-run --json --source "$new" --target "$target" > "$work/upgrade-dry.json"
+run_wp_init "$work/upgrade-dry.log" "${vars[@]}" -- upgrade --dry-run --json "${new_src[@]}" --target "$target" > "$work/upgrade-dry.json"
 ((wp_init_rc == 0)) || die "wp-init upgrade --dry-run exited $wp_init_rc (log: $work/upgrade-dry.log)"
 assert_unchanged "$work/before-upgrade.state" "$target" "wp-init upgrade --dry-run"
 json_flat "$work/upgrade-dry.json" "$work/upgrade-dry.flat"
@@ -224,10 +240,12 @@ phase_start "wp-init upgrade $old_version -> $new_version"
 # with later, and nothing left for it to write back.
 tar -C "$new" -cf - . > /dev/null
 sync
-run_wp_init "$work/upgrade.log" "${vars[@]}" -- upgrade --json --source "$new" --target "$target" > "$work/upgrade.json"
+run_wp_init "$work/upgrade.log" "${vars[@]}" -- upgrade --json "${new_src[@]}" --target "$target" > "$work/upgrade.json"
 ((wp_init_rc == 0)) || die "wp-init upgrade exited $wp_init_rc (log: $work/upgrade.log)"
 upgrade_us=$wp_init_us
 say "wp-init upgrade took $(fmt_us "$upgrade_us")s"
+# From here on, a fetched SOURCE comes from the cache or not at all.
+sources_offline
 phase_end
 
 phase_start "checks on the upgraded tree"
@@ -304,6 +322,13 @@ phase_start "the --json report"
 json_flat "$work/upgrade.json" "$work/upgrade.flat"
 j=$work/upgrade.flat
 [[ $(jval "$j" status) == $'string\tupgraded' ]] || die "status is '$(jval "$j" status)', want upgraded"
+if [[ -n $new_digest ]]; then
+	[[ $(jval "$j" source_digest) == $'string\t'"$new_digest" ]] || die "source_digest is '$(jval "$j" source_digest)', want $new_digest"
+	if [[ $source_kind == registry ]]; then
+		[[ $(jval "$j" image_digest) == $'string\tsha256:'* && $(jval "$j" image_digest) != *"$new_digest" ]] \
+			|| die "image_digest is '$(jval "$j" image_digest)', want the platform's manifest (not the index $new_digest)"
+	fi
+fi
 [[ $(jval "$j" from) == $'string\t'"$old_version" ]] || die "from is '$(jval "$j" from)', want \"$old_version\""
 [[ $(jval "$j" to) == $'string\t'"$new_version" ]] || die "to is '$(jval "$j" to)', want \"$new_version\""
 [[ $(jval "$j" db_version_from) == $'int\t'"$old_db" ]] || die "db_version_from is '$(jval "$j" db_version_from)', want $old_db"
@@ -400,23 +425,23 @@ phase_end
 # --- 5. up to date; downgrade refused ----------------------------------------------------------
 phase_start "wp-init upgrade again (up to date) and back to $old_version (refused)"
 state "$target" > "$work/before-again.state"
-run_wp_init "$work/upgrade-again.log" "${vars[@]}" -- upgrade --json --source "$new" --target "$target" > "$work/upgrade-again.json"
+run_wp_init "$work/upgrade-again.log" "${vars[@]}" -- upgrade --json "${new_src[@]}" --target "$target" > "$work/upgrade-again.json"
 ((wp_init_rc == 0)) || die "wp-init upgrade to the same version exited $wp_init_rc, want 0"
 json_flat "$work/upgrade-again.json" "$work/upgrade-again.flat"
 [[ $(jval "$work/upgrade-again.flat" status) == $'string\tup-to-date' ]] \
 	|| die "same version: status is '$(jval "$work/upgrade-again.flat" status)', want up-to-date"
 assert_unchanged "$work/before-again.state" "$target" "wp-init upgrade to the same version"
-run_wp_init "$work/downgrade.log" "${vars[@]}" -- upgrade --source "$old" --target "$target" > "$work/downgrade.out"
+run_wp_init "$work/downgrade.log" "${vars[@]}" -- upgrade "${old_src[@]}" --target "$target" > "$work/downgrade.out"
 ((wp_init_rc == 3)) || die "wp-init upgrade to the older $old_version exited $wp_init_rc, want 3 (refused)"
 assert_unchanged "$work/before-again.state" "$target" "the refused downgrade"
 phase_end
 
 # --- 6. verify ---------------------------------------------------------------------------------
 phase_start "wp-init verify, clean and tampered"
-run_wp_init "$work/verify.log" -- verify --source "$new" --target "$target" > "$work/verify.out"
+run_wp_init "$work/verify.log" -- verify "${new_src[@]}" --target "$target" > "$work/verify.out"
 ((wp_init_rc == 0)) || die "wp-init verify after the upgrade exited $wp_init_rc, want 0: $(head -n 5 "$work/verify.out" "$work/verify.log")"
 verify_us=$wp_init_us
-run_wp_init "$work/verify-json.log" -- verify --json --source "$new" --target "$target" > "$work/verify.json"
+run_wp_init "$work/verify-json.log" -- verify --json "${new_src[@]}" --target "$target" > "$work/verify.json"
 ((wp_init_rc == 0)) || die "wp-init verify --json after the upgrade exited $wp_init_rc, want 0"
 json_flat "$work/verify.json" "$work/verify.flat"
 for key in modified missing extra; do
@@ -431,12 +456,12 @@ printf '\n// tampered by the e2e test\n' >> "$target/$t_modified"
 rm "$target/$t_missing"
 # shellcheck disable=SC2016 # PHP code, not shell
 printf '<?php eval($_GET["x"]);\n' > "$target/$t_extra"
-run_wp_init "$work/verify-bad.log" -- verify --source "$new" --target "$target" > "$work/verify-bad.out"
+run_wp_init "$work/verify-bad.log" -- verify "${new_src[@]}" --target "$target" > "$work/verify-bad.out"
 ((wp_init_rc == 1)) || die "wp-init verify on a tampered tree exited $wp_init_rc, want 1"
 for p in "$t_modified" "$t_missing" "$t_extra"; do
 	grep -qF "$p" "$work/verify-bad.out" "$work/verify-bad.log" || die "wp-init verify's human output does not name $p"
 done
-run_wp_init "$work/verify-bad-json.log" -- verify --json --source "$new" --target "$target" > "$work/verify-bad.json"
+run_wp_init "$work/verify-bad-json.log" -- verify --json "${new_src[@]}" --target "$target" > "$work/verify-bad.json"
 ((wp_init_rc == 1)) || die "wp-init verify --json on a tampered tree exited $wp_init_rc, want 1"
 json_flat "$work/verify-bad.json" "$work/verify-bad.flat"
 for pair in "modified:$t_modified" "missing:$t_missing" "extra:$t_extra"; do

@@ -7,6 +7,8 @@
 #      kubernetes-validate and podman-compose 1.6.0 (PyPI; Debian's 1.0.3 has no `config`),
 #      cached under ~/.cache/wp-init-pod keyed on their versions;
 #   2. examples/kubernetes/*.yaml validated with `kubernetes-validate --strict` against 1.35
+#      (wordpress-fpm-registry.yaml only so: its init container pulls from a registry, which
+#      a Pod with --network none cannot reach; tests/e2e/upgrade.sh tests that pull)
 #      and against the oldest version each supports (found and checked: the image-volume
 #      example must fail before 1.31), examples/compose.yaml parsed by `podman-compose config`;
 #   3. the stand-in images (images.sh: Debian packages, cached keyed on versions) imported
@@ -115,11 +117,11 @@ oldest_passing() {
 	done
 	die "$* validates against no Kubernetes version"
 }
-for f in common.yaml wordpress-fpm.yaml wordpress-fpm-any-cluster.yaml; do
+for f in common.yaml wordpress-fpm.yaml wordpress-fpm-any-cluster.yaml wordpress-fpm-registry.yaml; do
 	"$venv/bin/kubernetes-validate" --strict -k 1.35.0 "$examples/$f" >&2 || die "$f does not validate against Kubernetes 1.35"
 done
 declare -A oldest
-for f in common.yaml wordpress-fpm.yaml wordpress-fpm-any-cluster.yaml; do
+for f in common.yaml wordpress-fpm.yaml wordpress-fpm-any-cluster.yaml wordpress-fpm-registry.yaml; do
 	oldest[$f]=$(oldest_passing "$examples/$f")
 	say "$f: valid (--strict) from Kubernetes ${oldest[$f]} on"
 done
@@ -127,6 +129,8 @@ done
 	|| die "wordpress-fpm.yaml (image volume) should validate from 1.31 on, not ${oldest[wordpress-fpm.yaml]}"
 [[ ${oldest[wordpress-fpm-any-cluster.yaml]} == "${oldest[common.yaml]}" ]] \
 	|| die "wordpress-fpm-any-cluster.yaml should validate on the oldest version, ${oldest[common.yaml]}"
+[[ ${oldest[wordpress-fpm-registry.yaml]} == "${oldest[common.yaml]}" ]] \
+	|| die "wordpress-fpm-registry.yaml should validate on the oldest version, ${oldest[common.yaml]}"
 # The compose file, as a compose implementation reads it (variables substituted): its nginx
 # configuration must be the ConfigMap's.
 WORDPRESS_DB_PASSWORD=x MARIADB_ROOT_PASSWORD=y "$venv/bin/podman-compose" -f "$repo/examples/compose.yaml" \

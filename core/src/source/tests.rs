@@ -91,6 +91,14 @@ fn image_references_take_dockers_defaults() {
             (DOCKER_HUB, "library/wordpress", Some("6.8"), None),
         ),
         (
+            "docker.io/wordpress:6.8".into(),
+            (DOCKER_HUB, "library/wordpress", Some("6.8"), None),
+        ),
+        (
+            "index.docker.io/library/wordpress".into(),
+            (DOCKER_HUB, "library/wordpress", Some("latest"), None),
+        ),
+        (
             format!("wordpress@{d}"),
             (DOCKER_HUB, "library/wordpress", None, Some(d.as_str())),
         ),

@@ -264,6 +264,7 @@ pub(super) fn pull(
         }
         Top::Document { bytes, digest } => (bytes, digest),
     };
+    let named = digest.clone();
     for _ in 0..4 {
         let doc: Document = parse(&bytes, &digest)?;
         let is_index = doc
@@ -276,6 +277,7 @@ pub(super) fn pull(
             let blobs = layers(source, doc, &digest, store, max_bytes)?;
             return Ok(Fetched {
                 blobs,
+                named: Some(named),
                 resolved: Some(digest),
             });
         }

@@ -99,7 +99,13 @@ fn names(dir: &Path) -> Vec<String> {
 fn oci_layout_by_ref_and_alone() {
     let dir = fixtures().dir.display().to_string();
     let (got, _s) = get(&format!("oci:{dir}/multi:multi"), &amd64());
-    assert_image(&got.unwrap(), "amd64");
+    let got = got.unwrap();
+    assert_eq!(
+        got.named.as_deref(),
+        fx("index").as_str(),
+        "the name's digest"
+    );
+    assert_image(&got, "amd64");
     let arm = FetchOptions {
         platform: Some("linux/arm64"),
         ..FetchOptions::default()
@@ -271,7 +277,13 @@ fn registry_anonymous() {
     let mut registry = Registry::start(false);
     let base = format!("docker://127.0.0.1:{}/wp", registry.port);
     let (got, _s) = get(&format!("{base}:multi"), &amd64());
-    assert_image(&got.unwrap(), "amd64");
+    let got = got.unwrap();
+    assert_eq!(
+        got.named.as_deref(),
+        fx("index").as_str(),
+        "the tag's digest"
+    );
+    assert_image(&got, "amd64");
     let arm = FetchOptions {
         platform: Some("linux/arm64"),
         ..FetchOptions::default()
@@ -279,7 +291,9 @@ fn registry_anonymous() {
     let (got, _s) = get(&format!("{base}:multi"), &arm);
     assert_image(&got.unwrap(), "arm64");
     let (got, _s) = get(&format!("{base}:plain"), &amd64());
-    assert_image(&got.unwrap(), "amd64");
+    let got = got.unwrap();
+    assert_eq!(got.named, got.resolved, "a tag naming the manifest itself");
+    assert_image(&got, "amd64");
 
     let source = format!("{base}:armonly");
     let (got, _s) = get(&source, &amd64());

@@ -101,6 +101,7 @@ impl Installer {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: acquired.report.waited_secs,
             lock: acquired.report,
+            source: self.checked_digest(),
             ..HostActions::default()
         };
         let messages = self.capture_messages.then(String::new);

@@ -80,7 +80,12 @@ impl Installer {
             lock_report,
         };
         let linked = opened.scratch.is_some();
-        let result = self.transact_in((&opened.root, &target), (begun, linked), call, convert);
+        let result = self
+            .transact_in((&opened.root, &target), (begun, linked), call, convert)
+            .map(|(report, host, messages)| {
+                let source = opened.digests;
+                (report, HostActions { source, ..host }, messages)
+            });
         if let Some(scratch) = opened.scratch {
             let removed = scratch.remove(&target);
             if result.is_ok() {

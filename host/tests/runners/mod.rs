@@ -85,6 +85,8 @@ pub fn comparable(mut v: Value, target: &str) -> Value {
         "lock",
         "guest_memory_peak",
         "instances",
+        "source_digest",
+        "image_digest",
     ] {
         obj.remove(host_only);
     }
