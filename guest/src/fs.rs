@@ -216,13 +216,22 @@ impl Dir {
     /// Creates the file `name`, which must not exist, for writing. Errors, then and
     /// later, name `shown` (the final path the temporary `name` stands for).
     pub fn create_new(&self, name: &str, shown: &str) -> Result<File, FsError> {
+        self.create(name, shown, DescriptorFlags::WRITE)
+    }
+
+    /// [`Dir::create_new`], for reading back too.
+    pub fn create_new_readable(&self, name: &str) -> Result<File, FsError> {
+        self.create(name, name, DescriptorFlags::READ | DescriptorFlags::WRITE)
+    }
+
+    fn create(&self, name: &str, shown: &str, access: DescriptorFlags) -> Result<File, FsError> {
         let desc = self
             .desc
             .open_at(
                 PathFlags::empty(),
                 name,
                 OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-                DescriptorFlags::WRITE,
+                access,
             )
             .map_err(|code| FsError {
                 path: shown.to_owned(),

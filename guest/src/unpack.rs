@@ -27,8 +27,8 @@ fn run(o: &UnpackOptions) -> Result<Unpacked, Refusal> {
     let mut stdin = std::io::stdin().lock();
     let (found, diff_id) = match o.format {
         ArchiveFormat::Zip => {
-            let bytes = zip::read_all(&mut stdin, o.max_bytes)?;
-            (zip::unpack(&bytes, &mut tree, &o.subtree)?, String::new())
+            let spool = zip::Spool::new(&tree.dir, &mut stdin, o.max_bytes)?;
+            (zip::unpack(&spool, &mut tree, &o.subtree)?, String::new())
         }
         ArchiveFormat::Tar => tar_stream(&mut stdin, &mut tree, o)?,
         ArchiveFormat::TarGzip => tar_stream(MultiGzDecoder::new(stdin), &mut tree, o)?,

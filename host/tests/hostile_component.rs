@@ -74,11 +74,15 @@ fn chain(e: &Error) -> String {
 /// aims in the environment (TARGET's identity too, as journals name it: on a volume's
 /// root it is a predictable inode), the row's limits, and an owner when root (as the CLI
 /// has).
-fn installer(case: &Case, row: &Row, attack: &str, net: &Net) -> Installer {
+fn installer(case: &Case, row: &Row, (attack, how): (&str, Run), net: &Net) -> Installer {
     let owner = rustix::process::geteuid()
         .is_root()
         .then_some(Owner { uid: 33, gid: 33 });
-    Installer::new(Case::path(&case.src), Case::path(&case.dst))
+    let source = match how {
+        Run::Archive => &case.archive,
+        _ => &case.src,
+    };
+    Installer::new(Case::path(source), Case::path(&case.dst))
         .capture_messages(true)
         .instances(1)
         .owner(owner)
@@ -103,14 +107,14 @@ fn line<'a>(messages: &'a str, attack: &str) -> Result<&'a str, String> {
 
 /// One run through the library: the outcome line, or the host's error.
 fn run(case: &Case, row: &Row, attack: &str, how: Run, net: &Net) -> Result<String, String> {
-    let i = installer(case, row, attack, net);
+    let i = installer(case, row, (attack, how), net);
     // The typed install also returns the line in its warnings: an attack that closes
     // its stderr (by filling it) still reports.
     let warned = |o: wp_init::Outcome| {
         Some(o.report.warnings.join("\n") + "\n" + &o.messages.unwrap_or_default())
     };
     let messages = match how {
-        Run::Install | Run::Twice => i.install().map(warned),
+        Run::Install | Run::Twice | Run::Archive => i.install().map(warned),
         Run::Plan => i.dry_run(true).install().map(warned),
         Run::Verify => i.verify().map(|o| o.messages),
         Run::Command => i
@@ -132,6 +136,9 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
     let mut case = Case::new(row.tmpfs);
     if let Some(setup) = row.setup {
         setup(&mut case);
+    }
+    if row.run == Run::Archive {
+        case.make_archive();
     }
     let before = Outside::take(&case);
     let fds = open_descriptors();
@@ -298,7 +305,8 @@ fn the_readme_states_the_figures() {
     let n = |g: Group| ROWS.iter().filter(|r| r.group == g).count();
     let table = format!(
         "**{} attacks, all held** ({} on the read-only SOURCE, {} leaving TARGET, {} on what \
-         was not granted, {} on resources, {} lying to the host's pass, commit and recovery)",
+         was not granted, {} on resources, {} lying to the host's pass, commit, recovery and \
+         unpacking)",
         ROWS.len(),
         n(Group::ReadOnlySource),
         n(Group::OutOfTarget),

@@ -26,7 +26,7 @@ enum Made {
 
 /// The tree being unpacked, and everything this archive (or layer) made in it.
 pub struct Tree {
-    dir: Dir,
+    pub dir: Dir,
     /// Earlier layers may have left entries: look at the disk, not only at `made`.
     layer: bool,
     made: HashMap<String, Made>,

@@ -1,12 +1,17 @@
 //! A zip file read into the [`Tree`] from its central directory, after checking that no
-//! two entries share bytes and that each local header names its entry.
+//! two entries share bytes and that each local header names its entry. The zip (whose
+//! directory is at its end) is first copied from stdin into a file of the granted
+//! directory, unlinked at once: it is read back with seeks, so memory stays flat in its
+//! size.
 
-use std::io::{Cursor, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 use wp_init_core::source::names::{Placed, place};
 use zip::ZipArchive;
 
 use super::tree::{Refusal, Tree, refuse, stream, too_large};
+use crate::fs::{Dir, File};
 
 /// The unix file type bits, and those of a symlink and a directory.
 const S_IFMT: u32 = 0o170000;
@@ -16,13 +21,93 @@ const S_IFDIR: u32 = 0o040000;
 const LOCAL_HEADER: usize = 30;
 /// Longest symlink target read.
 const MAX_LINK: u64 = 4096;
+/// The spool's name, for the instant between its creation and its unlinking.
+const SPOOL: &str = ".wp-init-zip-spool";
+/// The most bytes of a zip's end read to find its end record (the record and the longest
+/// comment).
+const END_SEARCH: u64 = 22 + u16::MAX as u64;
 
-/// Reads the zip `bytes` into `tree`; whether the subtree was in it.
-pub fn unpack(bytes: &[u8], tree: &mut Tree, subtree: &str) -> Result<bool, Refusal> {
-    let mut zip = ZipArchive::new(Cursor::new(bytes))
+/// A zip copied into a file (its name unlinked), read by position; clones share the file.
+#[derive(Clone)]
+pub struct Spool {
+    file: Rc<File>,
+    len: u64,
+    pos: u64,
+}
+
+impl Spool {
+    /// Copies `input`, refused past `max` bytes, into a new file of `dir` whose name is
+    /// unlinked right after it is made.
+    pub fn new(dir: &Dir, input: &mut dyn Read, max: u64) -> Result<Spool, Refusal> {
+        let fs = |e: crate::fs::FsError| refuse("", &format!("spooling the zip: {}", e.cause()));
+        let file = dir.create_new_readable(SPOOL).map_err(fs)?;
+        dir.unlink(SPOOL).map_err(fs)?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut len = 0u64;
+        loop {
+            let n = input.read(&mut buf).map_err(|e| stream("", &e))?;
+            if n == 0 {
+                break;
+            }
+            file.write_all(&buf[..n], len).map_err(fs)?;
+            len += n as u64;
+            if len > max {
+                return Err(refuse("", &too_large(max)));
+            }
+        }
+        Ok(Spool {
+            file: Rc::new(file),
+            len,
+            pos: 0,
+        })
+    }
+
+    /// `len` bytes at `at`, all of them.
+    fn bytes_at(&self, at: u64, len: u64) -> Result<Vec<u8>, Refusal> {
+        let mut out = self.clone();
+        out.pos = at;
+        let mut bytes = Vec::new();
+        out.take(len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| stream("", &e))?;
+        Ok(bytes)
+    }
+}
+
+impl Read for Spool {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let want = (out.len() as u64).min(self.len.saturating_sub(self.pos));
+        if want == 0 {
+            return Ok(0);
+        }
+        let (bytes, _) = self
+            .file
+            .read(want, self.pos)
+            .map_err(|e| std::io::Error::other(e.cause()))?;
+        out[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+impl Seek for Spool {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::other("seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// Reads the spooled zip into `tree`; whether the subtree was in it.
+pub fn unpack(spool: &Spool, tree: &mut Tree, subtree: &str) -> Result<bool, Refusal> {
+    let mut zip = ZipArchive::new(BufReader::with_capacity(64 * 1024, spool.clone()))
         .map_err(|e| refuse("", &format!("not a valid archive: {e}")))?;
-    check_duplicates(bytes)?;
-    check_ranges(&mut zip, bytes)?;
+    check_duplicates(spool)?;
+    check_ranges(&mut zip, spool)?;
     let mut found = false;
     for i in 0..zip.len() {
         let mut file = zip
@@ -72,53 +157,76 @@ pub fn unpack(bytes: &[u8], tree: &mut Tree, subtree: &str) -> Result<bool, Refu
 
 /// The names the central directory lists, read from the end record (a zip64 archive,
 /// which WordPress's are not, is left to the `zip` crate: `None`).
-fn central_names(data: &[u8]) -> Option<Vec<&[u8]>> {
-    let end = data.len().checked_sub(22)?;
-    let start = end.saturating_sub(u16::MAX as usize);
-    let at = (start..=end)
+fn central_names(spool: &Spool) -> Result<Option<Vec<Vec<u8>>>, Refusal> {
+    let tail_at = spool.len.saturating_sub(END_SEARCH);
+    let tail = spool.bytes_at(tail_at, END_SEARCH)?;
+    let Some(end) = tail.len().checked_sub(22) else {
+        return Ok(None);
+    };
+    let Some(at) = (0..=end)
         .rev()
-        .find(|&i| data[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])?;
-    let u16_at = |i: usize| {
+        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+    else {
+        return Ok(None);
+    };
+    let u16_at = |d: &[u8], i: usize| {
         Some(usize::from(u16::from_le_bytes([
-            *data.get(i)?,
-            *data.get(i + 1)?,
+            *d.get(i)?,
+            *d.get(i + 1)?,
         ])))
     };
-    let u32_at = |i: usize| {
-        let b = data.get(i..i + 4)?;
+    let u32_at = |d: &[u8], i: usize| {
+        let b = d.get(i..i + 4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
     };
-    let (count, mut pos) = (u16_at(at + 10)?, u32_at(at + 16)?);
-    if count == 0xffff || pos == 0xffff_ffff {
-        return None;
+    let (Some(count), Some(size), Some(start)) = (
+        u16_at(&tail, at + 10),
+        u32_at(&tail, at + 12),
+        u32_at(&tail, at + 16),
+    ) else {
+        return Ok(None);
+    };
+    if count == 0xffff || start == 0xffff_ffff || (start + size) as u64 > spool.len {
+        return Ok(None);
     }
+    let dir = spool.bytes_at(start as u64, size as u64)?;
     let mut names = Vec::with_capacity(count);
+    let mut pos = 0;
     for _ in 0..count {
-        if data.get(pos..pos + 4)? != [0x50, 0x4b, 0x01, 0x02] {
-            return None;
+        if dir.get(pos..pos + 4) != Some(&[0x50, 0x4b, 0x01, 0x02][..]) {
+            return Ok(None);
         }
-        let (name, extra, comment) = (u16_at(pos + 28)?, u16_at(pos + 30)?, u16_at(pos + 32)?);
-        names.push(data.get(pos + 46..pos + 46 + name)?);
+        let (Some(name), Some(extra), Some(comment)) = (
+            u16_at(&dir, pos + 28),
+            u16_at(&dir, pos + 30),
+            u16_at(&dir, pos + 32),
+        ) else {
+            return Ok(None);
+        };
+        let Some(bytes) = dir.get(pos + 46..pos + 46 + name) else {
+            return Ok(None);
+        };
+        names.push(bytes.to_vec());
         pos += 46 + name + extra + comment;
     }
-    Some(names)
+    Ok(Some(names))
 }
 
 /// Refuses a name the central directory lists twice (the `zip` crate keeps the last).
-fn check_duplicates(data: &[u8]) -> Result<(), Refusal> {
-    let Some(mut names) = central_names(data) else {
+fn check_duplicates(spool: &Spool) -> Result<(), Refusal> {
+    let Some(mut names) = central_names(spool)? else {
         return Ok(());
     };
     names.sort_unstable();
     match names.windows(2).find(|w| w[0] == w[1]) {
-        Some(w) => Err(refuse(&String::from_utf8_lossy(w[0]), "duplicate entry")),
+        Some(w) => Err(refuse(&String::from_utf8_lossy(&w[0]), "duplicate entry")),
         None => Ok(()),
     }
 }
 
 /// Refuses entries whose bytes (local header to the end of the data) overlap another's,
 /// and local headers naming another entry than the central directory does.
-fn check_ranges(zip: &mut ZipArchive<Cursor<&[u8]>>, data: &[u8]) -> Result<(), Refusal> {
+fn check_ranges<R: Read + Seek>(zip: &mut ZipArchive<R>, spool: &Spool) -> Result<(), Refusal> {
     let mut ranges = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let file = zip
@@ -130,18 +238,16 @@ fn check_ranges(zip: &mut ZipArchive<Cursor<&[u8]>>, data: &[u8]) -> Result<(), 
             .data_start()
             .unwrap_or(start)
             .saturating_add(file.compressed_size());
-        let local = usize::try_from(start)
-            .ok()
-            .and_then(|s| data.get(s..s.checked_add(LOCAL_HEADER)?));
-        let Some(local) = local else {
+        let local = spool.bytes_at(start, LOCAL_HEADER as u64)?;
+        if local.len() < LOCAL_HEADER {
             return Err(refuse(
                 &name,
                 "corrupt archive: its local header is past the end",
             ));
-        };
-        let len = usize::from(u16::from_le_bytes([local[26], local[27]]));
-        let at = start as usize + LOCAL_HEADER;
-        if data.get(at..at + len) != Some(file.name_raw()) {
+        }
+        let len = u16::from_le_bytes([local[26], local[27]]);
+        let local_name = spool.bytes_at(start + LOCAL_HEADER as u64, u64::from(len))?;
+        if local_name != file.name_raw() {
             return Err(refuse(
                 &name,
                 "corrupt archive: its local header names another entry",
@@ -159,17 +265,4 @@ fn check_ranges(zip: &mut ZipArchive<Cursor<&[u8]>>, data: &[u8]) -> Result<(), 
         }
     }
     Ok(())
-}
-
-/// Reads all of `input` (a zip needs its end first), refusing more than `max` bytes.
-pub fn read_all(input: &mut dyn Read, max: u64) -> Result<Vec<u8>, Refusal> {
-    let mut bytes = Vec::new();
-    input
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| stream("", &e))?;
-    if bytes.len() as u64 > max {
-        return Err(refuse("", &too_large(max)));
-    }
-    Ok(bytes)
 }

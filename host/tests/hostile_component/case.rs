@@ -22,6 +22,8 @@ pub struct Case {
     pub src: PathBuf,
     pub dst: PathBuf,
     pub outside: PathBuf,
+    /// SOURCE as a release archive (`wordpress/…`), made by [`Case::make_archive`].
+    pub archive: PathBuf,
 }
 
 impl Case {
@@ -48,11 +50,25 @@ impl Case {
         fs::create_dir(outside.join("empty")).unwrap();
         Case {
             mounts,
+            archive: dir.path().join("wordpress.tar"),
             dir,
             src,
             dst,
             outside,
         }
+    }
+
+    /// Writes SOURCE as `archive`: a tar of `wordpress/…` (GNU tar).
+    pub fn make_archive(&self) {
+        let status = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(&self.src)
+            .args(["--transform", "s,^\\.,wordpress,", "-cf"])
+            .arg(&self.archive)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(status.success(), "tar could not make {:?}", self.archive);
     }
 
     pub fn path(p: &Path) -> &str {

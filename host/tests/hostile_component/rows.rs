@@ -22,6 +22,7 @@ pub static ROWS: LazyLock<Vec<&'static Row>> = LazyLock::new(|| {
         .iter()
         .chain(host::RESOURCES)
         .chain(host::LIES)
+        .chain(host::UNPACK_LIES)
         .collect()
 });
 
@@ -88,6 +89,9 @@ pub enum Run {
     Command,
     /// Two installs: the attack, then a harmless run whose host meets what it left.
     Twice,
+    /// `Installer::install` from SOURCE as a release archive (`Case::archive`): the
+    /// component's `unpack` runs first.
+    Archive,
 }
 
 /// What the library run must give.

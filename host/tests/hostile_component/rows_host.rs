@@ -327,3 +327,62 @@ fn planted_refused(case: &Case) -> Result<(), String> {
     }
     journal_refused(case)
 }
+
+/// Lies in `unpack`'s answer (an install from SOURCE as a release archive): entries whose
+/// modes the host is to set in the scratch tree, named by `..`, by an absolute path, as a
+/// symlink leading out, or with setuid, setgid and sticky bits.
+pub const UNPACK_LIES: &[Row] = &[
+    Row {
+        attack: "lie-unpack-dotdot",
+        run: Run::Archive,
+        want: Want::Refused("setting its mode"),
+        check: Some(no_scratch_left),
+        ..LIE
+    },
+    Row {
+        attack: "lie-unpack-absolute",
+        run: Run::Archive,
+        want: Want::Refused("setting its mode"),
+        check: Some(no_scratch_left),
+        ..LIE
+    },
+    Row {
+        // Skipped: the host never sets a mode through a symlink (`secret.txt` beside
+        // TARGET keeps its own: the check of everything outside TARGET).
+        attack: "lie-unpack-symlink",
+        run: Run::Archive,
+        want: Want::Line("install=nothing"),
+        check: Some(no_scratch_left),
+        ..LIE
+    },
+    Row {
+        attack: "lie-unpack-setuid",
+        run: Run::Archive,
+        want: Want::Line("link=ok"),
+        check: Some(setuid_dropped),
+        ..LIE
+    },
+];
+
+/// No scratch directory is left in TARGET.
+fn no_scratch_left(case: &Case) -> Result<(), String> {
+    let left: Vec<String> = std::fs::read_dir(&case.dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".wp-init-source."))
+        .collect();
+    match left.is_empty() {
+        true => Ok(()),
+        false => Err(format!("scratch directories left: {left:?}")),
+    }
+}
+
+/// `evil.php`, claimed 7777 in the scratch tree and linked into TARGET, is 0755 there.
+fn setuid_dropped(case: &Case) -> Result<(), String> {
+    let m = std::fs::symlink_metadata(case.dst.join("evil.php"))
+        .map_err(|e| format!("evil.php: {e}"))?;
+    match m.mode() & 0o7777 {
+        0o755 => no_scratch_left(case),
+        mode => Err(format!("evil.php is {mode:o}, want 755 (7777 masked)")),
+    }
+}

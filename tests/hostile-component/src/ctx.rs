@@ -35,6 +35,8 @@ pub struct Ctx {
     pub staged: Vec<StagedEntry>,
     /// The error the call returns instead of its report, if the attack chose one.
     pub fail: Option<Error>,
+    /// In `unpack`: the entries and modes its answer claims (the host sets those modes).
+    pub unpacked: Vec<(String, u32)>,
 }
 
 /// What an operation's failure is called in the outcome line.
@@ -81,7 +83,21 @@ impl Ctx {
                 .ok_or_else(|| format!("no preopen named {name}"))?;
             Ok::<_, String>(dirs.swap_remove(i).0)
         };
-        let (src, dst) = (take(source)?, take(target)?);
+        // `unpack` is granted one directory, both SOURCE and TARGET to an attack.
+        let (src, dst) = if source == target {
+            let dst = take(target)?;
+            let src = dst
+                .open_at(
+                    PathFlags::empty(),
+                    ".",
+                    OpenFlags::DIRECTORY,
+                    DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY,
+                )
+                .map_err(|e| format!("reopening {target}: {}", e.code()))?;
+            (src, dst)
+        } else {
+            (take(source)?, take(target)?)
+        };
         Ok(Ctx {
             source: src,
             target: dst,
@@ -93,7 +109,13 @@ impl Ctx {
             journal_failed: false,
             staged: Vec::new(),
             fail: None,
+            unpacked: Vec::new(),
         })
+    }
+
+    /// Whether this is the `unpack` call (its one directory is both SOURCE and TARGET).
+    pub fn unpacking(&self) -> bool {
+        self.source_path == self.target_path
     }
 
     /// Records `name=ok` or `name=<error>`, and gives the value back.

@@ -18,6 +18,7 @@ mod grants;
 mod lies;
 mod resources;
 mod source;
+mod unpack_lies;
 
 use bindings::exports::wp_init::installer::hosted::{
     self, Context, Part, Share, StagedEntry, UpgradeOptions, VerifyShare,
@@ -134,6 +135,11 @@ const ATTACKS: &[Attack] = &[
     ("lie-journal-begin", lies::journal_begin),
     ("lie-journal-malformed", lies::journal_malformed),
     ("lie-journal-huge", lies::journal_huge),
+    // Lying in `unpack`'s answer: the entries whose modes the host sets.
+    ("lie-unpack-dotdot", unpack_lies::dotdot),
+    ("lie-unpack-absolute", unpack_lies::absolute),
+    ("lie-unpack-symlink", unpack_lies::symlink),
+    ("lie-unpack-setuid", unpack_lies::setuid),
 ];
 
 /// Lists the attacks (the test checks its table has a row for each).
@@ -277,13 +283,18 @@ impl hosted::Guest for Component {
             entry: String::new(),
             cause: format!("{e:?}"),
         };
-        attack(&options.tree, &options.tree).map_err(refused)?;
+        let ctx = attack(&options.tree, &options.tree).map_err(refused)?;
+        let entries = ctx
+            .unpacked
+            .into_iter()
+            .map(|(path, mode)| hosted::UnpackedEntry { path, mode })
+            .collect();
         Ok(hosted::Unpacked {
             files: 0,
             directories: 0,
             symlinks: 0,
             bytes: 0,
-            entries: Vec::new(),
+            entries,
             diff_id: String::new(),
             found: true,
             warnings: Vec::new(),
