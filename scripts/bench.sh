@@ -381,7 +381,8 @@ if command -v docker-registry skopeo umoci htpasswd openssl >/dev/null; then
 	for tree in "${tree_names[@]}"; do
 		[[ $tree == *10x ]] && continue
 		digest=$(sources_push "${tree_dir[$tree]}" "$tree")
-		ref=127.0.0.1:$registry_port/wordpress:$tree@$digest
+		# skopeo takes no tag beside a digest.
+		ref=127.0.0.1:$registry_port/wordpress@$digest
 		say "$tree as an image in a registry on tmpfs: $rounds rounds"
 		declare -A reg=()
 		for ((r = 0; r < rounds; r++)); do

@@ -25,10 +25,10 @@ fn run(o: &UnpackOptions) -> Result<Unpacked, Refusal> {
     let dir = open_tree(&o.tree)?;
     let mut tree = Tree::new(dir, o.layer, o.max_bytes);
     let mut stdin = std::io::stdin().lock();
-    let (found, diff_id) = match o.format {
+    let found = match o.format {
         ArchiveFormat::Zip => {
             let spool = zip::Spool::new(&tree.dir, &mut stdin, o.max_bytes)?;
-            (zip::unpack(&spool, &mut tree, &o.subtree)?, String::new())
+            zip::unpack(&spool, &mut tree, &o.subtree)?
         }
         ArchiveFormat::Tar => tar_stream(&mut stdin, &mut tree, o)?,
         ArchiveFormat::TarGzip => tar_stream(MultiGzDecoder::new(stdin), &mut tree, o)?,
@@ -43,21 +43,18 @@ fn run(o: &UnpackOptions) -> Result<Unpacked, Refusal> {
             .into_iter()
             .map(|(path, mode)| UnpackedEntry { path, mode })
             .collect(),
-        diff_id,
         found,
         warnings: std::mem::take(&mut tree.warnings),
     })
 }
 
-/// A tar stream into `tree`: whether the subtree was seen, and the stream's diff ID.
-fn tar_stream(
-    input: impl Read,
-    tree: &mut Tree,
-    o: &UnpackOptions,
-) -> Result<(bool, String), Refusal> {
-    let mut hashing = tar::Hashing::new(input, o.max_bytes);
-    let found = tar::unpack(&mut hashing, tree, (&o.subtree, o.layer))?;
-    Ok((found, hashing.diff_id()))
+/// A tar stream into `tree`: whether the subtree was seen.
+fn tar_stream(input: impl Read, tree: &mut Tree, o: &UnpackOptions) -> Result<bool, Refusal> {
+    tar::unpack(
+        &mut tar::Bounded::new(input, o.max_bytes),
+        tree,
+        (&o.subtree, o.layer),
+    )
 }
 
 /// The granted tree directory.

@@ -247,4 +247,27 @@ fn an_installed_target_is_told_without_unpacking() {
         .arg("0".repeat(64))
         .output();
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    // A fetched SOURCE is not fetched (nothing listens on port 1): no network needed.
+    let digest = format!("sha256:{}", "a".repeat(64));
+    for (source, flags) in [
+        (
+            "https://127.0.0.1:1/wordpress.tar.gz",
+            vec!["--sha256", &digest[7..]],
+        ),
+        (
+            &format!("docker://127.0.0.1:1/wordpress@{digest}")[..],
+            vec![],
+        ),
+    ] {
+        let mut run = Invocation::install(Path::new(source), &target).arg("--json");
+        for f in flags {
+            run = run.arg(f);
+        }
+        let out = run.output();
+        ok(&out);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["status"], "already-installed", "{source}");
+        assert_eq!(json["instances"], 0, "{source}: the component ran: {json}");
+        assert_eq!(json["source_digest"], serde_json::Value::Null, "{source}");
+    }
 }

@@ -1,10 +1,10 @@
 """adapt.py — turn an example under examples/kubernetes/ into the Pod the test plays.
 
-Usage: adapt.py VARIANT EXAMPLE_DIR IMAGES_JSON OUT_DIR [SOURCE_DIR]
+Usage: adapt.py VARIANT EXAMPLE_DIR IMAGES_JSON OUT_DIR [SOURCE_DIR | REGISTRY_DIR]
 
-VARIANT is image-volume (wordpress-fpm.yaml), any-cluster (wordpress-fpm-any-cluster.yaml)
-or entrypoint (the any-cluster Pod with its init containers and php-fpm replaced by one
-container from the drop-in entrypoint image). Writes OUT_DIR/pod.yaml (ConfigMap, PVC, Pod)
+VARIANT is image-volume (wordpress-fpm.yaml), any-cluster (wordpress-fpm-any-cluster.yaml),
+registry (wordpress-fpm-registry.yaml) or entrypoint (the any-cluster Pod with its init
+containers and php-fpm replaced by one container from the drop-in entrypoint image). Writes OUT_DIR/pod.yaml (ConfigMap, PVC, Pod)
 and OUT_DIR/secret.json (for `podman secret create`).
 
 Only what podman 4.3 or the test needs changes; everything else is the example as it is:
@@ -15,6 +15,10 @@ Only what podman 4.3 or the test needs changes; everything else is the example a
   * an image volume (podman 4.3 has none) -> a read-only hostPath of the same image's
     file system, mounted by `podman image mount` (SOURCE_DIR, already at the subPath);
   * container ports are dropped (podman refuses them with --network none);
+  * registry: the image's registry -> the test's on the Pod's loopback (registry.sh), its
+    pull Secret volume -> a read-only hostPath of REGISTRY_DIR/auth holding the same
+    `.dockerconfigjson`, and the test CA mounted for SSL_CERT_FILE (the README's advice for
+    a registry with a private CA);
   * tests/pod/test-containers.yaml's MariaDB and checker are added, plus a hostPath
     volume with the checker's script.
 """
@@ -31,7 +35,10 @@ FILES = {
     "image-volume": "wordpress-fpm.yaml",
     "any-cluster": "wordpress-fpm-any-cluster.yaml",
     "entrypoint": "wordpress-fpm-any-cluster.yaml",
+    "registry": "wordpress-fpm-registry.yaml",
 }
+HUB = "docker://docker.io/library/wordpress:6-php8.3-fpm"
+LOOPBACK = "docker://127.0.0.1:5000/wordpress:6-php8.3-fpm"
 
 
 def load(path):
@@ -100,6 +107,23 @@ def main():
         for c in spec["containers"]:
             c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "uploads"]
         container(spec, "checker")["env"].append({"name": "CHECK_MODE", "value": "entrypoint"})
+
+    if variant == "registry":
+        registry_dir = sys.argv[5]
+        init = spec["initContainers"][0]
+        if HUB not in init["args"]:
+            sys.exit(f"adapt.py: the registry example does not pull {HUB}")
+        init["args"] = [LOOPBACK if a == HUB else a for a in init["args"]]
+        init.setdefault("env", []).append({"name": "SSL_CERT_FILE", "value": "/registry-ca/ca.crt"})
+        init["volumeMounts"].append({"name": "registry-ca", "mountPath": "/registry-ca", "readOnly": True})
+        for vol in spec["volumes"]:
+            if vol["name"] == "registry-auth":
+                if vol.pop("secret")["items"] != [{"key": ".dockerconfigjson", "path": ".dockerconfigjson"}]:
+                    sys.exit("adapt.py: the pull Secret is not mounted as .dockerconfigjson")
+                vol["hostPath"] = {"path": os.path.join(registry_dir, "auth"), "type": "Directory"}
+        spec["volumes"].append(
+            {"name": "registry-ca", "hostPath": {"path": os.path.join(registry_dir, "tls/ca"), "type": "Directory"}}
+        )
 
     for c in spec.get("initContainers", []) + spec["containers"]:
         c["image"] = images[c["image"]]

@@ -70,6 +70,7 @@ cleanup() {
 	unmount_under "$work/"
 	[[ -z ${store:-} ]] || unmount_under "$store.tmp/"
 	[[ -z ${store:-} ]] || rm -rf "$store.tmp"
+	declare -F registry_stop >/dev/null && registry_stop
 	if ((!netns_was_mount)) && mountpoint -q /run/netns 2>/dev/null && [[ -z $(ls -A /run/netns) ]]; then
 		umount /run/netns
 	fi
@@ -209,14 +210,16 @@ images=$(printf '{"wp-init:0.1.0": "%s", "wordpress:6-php8.3-fpm": "%s", "nginx:
 	|| die "the examples name another wp-init version than the image's"
 
 # --- 4.-6. the Pods --------------------------------------------------------------------------------
-# play VARIANT [SOURCE_DIR]: adapt the example, create its secret, play it. Sets pod, dir.
+# play VARIANT [SOURCE_DIR]: adapt the example, create its secret, play it (with
+# --network $play_network). Sets pod, dir.
+play_network=none
 play() {
 	local variant=$1
 	dir=$work/$variant pod=wp-$variant
 	mkdir -p "$dir"
 	"$python" "$here/adapt.py" "$variant" "$examples" "$images" "$dir" "${@:2}" || die "adapt.py $variant failed"
 	podman secret create wordpress-env "$dir/secret.json" >/dev/null || die "podman secret create failed"
-	podman kube play --network none "$dir/pod.yaml" >"$dir/play.log" 2>&1
+	podman kube play --network "$play_network" "$dir/pod.yaml" >"$dir/play.log" 2>&1
 }
 # unplay: remove the Pod, its volumes and the secret (the next variant starts clean).
 unplay() {
@@ -253,6 +256,7 @@ wordpress_pod() {
 	out=$(in_fpm 'echo file_put_contents("/var/www/html/wp-content/uploads/pod-probe.txt", "x") === 1 ? "written" : "failed";')
 	[[ $out == written ]] || die "$pod: php-fpm cannot write wp-content/uploads: $out"
 	say "ok: $pod: php-fpm cannot write the docroot (EROFS), can write wp-content/uploads"
+	[[ $variant != registry ]] || registry_pulled "$pod-wp-init"
 	unplay
 }
 
@@ -277,6 +281,16 @@ say "ok: the image holds only $contents and installs as 33:33"
 
 wordpress_pod image-volume "$image_root/usr/src/wordpress"
 wordpress_pod any-cluster
+
+# The registry example: its Pod in a network namespace of the test's own, where the
+# registry listens on the loopback the Pod shares (tests/pod/registry.sh).
+# shellcheck source=tests/pod/registry.sh
+source "$here/registry.sh"
+registry_start
+play_network=ns:$registry_ns
+wordpress_pod registry "$work/registry"
+play_network=none
+registry_stop
 
 phase "Pod: a failing init container"
 mkdir -p "$work/empty-source"

@@ -4,56 +4,46 @@
 
 use std::io::{self, Read};
 
-use sha2::{Digest, Sha256};
 use tar::{Archive, EntryType};
 use wp_init_core::source::names::{Placed, place};
 
 use super::tree::{Refusal, Tree, refuse, stream, too_large};
 
-/// A reader that hashes and counts what passes through it, refusing more than `max`.
-pub struct Hashing<R> {
+/// A reader that counts what passes through it, refusing more than `max` (a layer's
+/// uncompressed digest is the host's to check, natively, before the layer gets here).
+pub struct Bounded<R> {
     inner: R,
-    hash: Sha256,
     read: u64,
     max: u64,
 }
 
-impl<R: Read> Hashing<R> {
+impl<R: Read> Bounded<R> {
     /// Wraps `inner`.
     pub fn new(inner: R, max: u64) -> Self {
-        Hashing {
+        Bounded {
             inner,
-            hash: Sha256::new(),
             read: 0,
             max,
         }
     }
-
-    /// `sha256:` and the hex digest of everything read.
-    pub fn diff_id(self) -> String {
-        let digest = self.hash.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
-    }
 }
 
-impl<R: Read> Read for Hashing<R> {
+impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         if self.read > self.max {
             return Err(io::Error::other(too_large(self.max)));
         }
-        self.hash.update(&buf[..n]);
         Ok(n)
     }
 }
 
 /// Reads every entry of the tar stream `input` into `tree`, then the rest of the stream
-/// (so a gzip trailer is checked and the diff ID covers it all). Returns whether the
+/// (so a gzip trailer is checked). Returns whether the
 /// subtree (or, in a layer, something reaching it) was seen.
 pub fn unpack<R: Read>(
-    input: &mut Hashing<R>,
+    input: &mut Bounded<R>,
     tree: &mut Tree,
     (subtree, layer): (&str, bool),
 ) -> Result<bool, Refusal> {

@@ -67,9 +67,13 @@ impl Installer {
         };
         // Hashed only once the rest says "nothing to do": a run with work to do hashes it
         // once, on its own path.
-        if archive.is_some_and(|path| self.archive_file(&path).is_err()) {
+        if archive
+            .as_ref()
+            .is_some_and(|path| self.archive_file(path).is_err())
+        {
             return Ok(None);
         }
+        let archive_checked = archive.is_some();
         // Unlocked: a writer that started meanwhile made the lock file first.
         if self.lock
             && acquired.lock.is_none()
@@ -101,7 +105,11 @@ impl Installer {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: acquired.report.waited_secs,
             lock: acquired.report,
-            source: self.checked_digest(),
+            // Checked only for a local archive: a fetched SOURCE is not fetched for a no-op.
+            source: match archive_checked {
+                true => self.checked_digest(),
+                false => crate::SourceDigests::default(),
+            },
             ..HostActions::default()
         };
         let messages = self.capture_messages.then(String::new);
@@ -114,15 +122,19 @@ impl Installer {
 
     /// SOURCE (a directory) and TARGET, opened as a run opens them; for an archive SOURCE,
     /// none (it is not unpacked to be told that TARGET is installed), but its path, to be
-    /// checked (a regular file, `--sha256`) before a no-op is told. `None`: the run's own
-    /// path tells.
+    /// checked (a regular file, `--sha256`) before a no-op is told; for a fetched SOURCE
+    /// (https, OCI, registry), nothing: it is not fetched to be told either, as upstream
+    /// never looks at SOURCE once TARGET is installed (an init container then starts without
+    /// the network). `None`: the run's own path tells.
     fn noop_roots(&self) -> Option<(Option<Root>, Root, Option<String>)> {
+        let target = || Root::open(&self.target).ok();
         match self.spec().ok()? {
             SourceSpec::Directory(_) => self.open_roots().ok().map(|(s, t)| (Some(s), t, None)),
-            SourceSpec::Archive { path, .. } => {
-                Some((None, Root::open(&self.target).ok()?, Some(path)))
-            }
-            _ => None,
+            SourceSpec::Archive { path, .. } => Some((None, target()?, Some(path))),
+            SourceSpec::Https { .. }
+            | SourceSpec::OciLayout { .. }
+            | SourceSpec::OciArchive { .. }
+            | SourceSpec::Registry(_) => Some((None, target()?, None)),
         }
     }
 

@@ -295,7 +295,6 @@ impl hosted::Guest for Component {
             symlinks: 0,
             bytes: 0,
             entries,
-            diff_id: String::new(),
             found: true,
             warnings: Vec::new(),
         })

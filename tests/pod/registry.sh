@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# registry.sh — a registry for the Pod of examples/kubernetes/wordpress-fpm-registry.yaml;
+# sourced by run.sh (uses its say, die, $work, $repo, $image_root).
+#
+#   registry_start   a network namespace of the test's own (loopback only), Debian's
+#                    docker-registry in it on 127.0.0.1:5000 with TLS (a CA made here) and
+#                    htpasswd basic auth, and the WordPress stand-in image's
+#                    /usr/src/wordpress pushed to it as wordpress:6-php8.3-fpm
+#                    (tests/oci/image-from-tree.py: an index of two platforms, three layers
+#                    with a whiteout and an opaque directory); sets registry_ns (the
+#                    namespace's path, for `kube play --network ns:`), registry_digest
+#   registry_pulled CONTAINER
+#                    the init container's log says the tag resolved to registry_digest
+#   registry_stop    stops the registry by PID and deletes the namespace (run.sh's cleanup)
+#
+# The Pod joins the namespace: its containers reach the registry on their loopback, and
+# nothing else (no route, no other address). The registry's files are in $work/registry:
+# tls/ca/ca.crt (the CA, for SSL_CERT_FILE), auth/.dockerconfigjson (the pull Secret's
+# content).
+
+registry_pid="" registry_ns="" registry_ns_name="" registry_digest=""
+
+registry_start() {
+	local dir=$work/registry user=wp password='pod s3cret' tag=6-php8.3-fpm
+	command -v docker-registry skopeo htpasswd openssl >/dev/null || {
+		say "installing docker-registry skopeo apache2-utils openssl"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			docker-registry skopeo apache2-utils openssl >&2 || die "apt-get install for the registry failed"
+	}
+	mkdir -p "$dir/auth"
+	# shellcheck source=tests/e2e/sources.sh
+	source "$repo/tests/e2e/sources.sh"
+	sources_tls "$dir/tls"
+	htpasswd -B -b -c "$dir/htpasswd" "$user" "$password" 2>/dev/null || die "htpasswd failed"
+	printf '{"auths": {"127.0.0.1:5000": {"auth": "%s"}}}\n' "$(printf '%s:%s' "$user" "$password" | base64 -w0)" \
+		>"$dir/auth/.dockerconfigjson"
+	cat >"$dir/registry.yml" <<-EOF
+		version: 0.1
+		log: {level: error}
+		storage: {filesystem: {rootdirectory: $dir/storage}}
+		http: {addr: '127.0.0.1:5000', secret: pod, tls: {certificate: $dir/tls/cert.pem, key: $dir/tls/key.pem}}
+		auth: {htpasswd: {realm: pod, path: $dir/htpasswd}}
+	EOF
+	registry_ns_name=wp-init-pod-$$
+	ip netns add "$registry_ns_name" || die "ip netns add $registry_ns_name failed"
+	registry_ns=/run/netns/$registry_ns_name
+	ip netns exec "$registry_ns_name" ip link set lo up || die "cannot bring up loopback in $registry_ns_name"
+	ip netns exec "$registry_ns_name" docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
+	registry_pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		ip netns exec "$registry_ns_name" curl -s -o /dev/null --cacert "$dir/tls/ca/ca.crt" https://127.0.0.1:5000/v2/ && break
+		kill -0 "$registry_pid" 2>/dev/null || die "docker-registry exited: $(cat "$dir/registry.log")"
+		sleep 0.1
+	done
+	((i < 200)) || die "docker-registry did not answer on 127.0.0.1:5000 in $registry_ns_name"
+	registry_digest=$(python3 "$repo/tests/oci/image-from-tree.py" "$dir/layout" "$image_root/usr/src/wordpress" "$tag" \
+		"$(dpkg --print-architecture)") || die "image-from-tree.py failed"
+	ip netns exec "$registry_ns_name" skopeo copy --quiet --all --preserve-digests --dest-cert-dir "$dir/tls/ca" \
+		--dest-creds "$user:$password" "oci:$dir/layout:$tag" "docker://127.0.0.1:5000/wordpress:$tag" >&2 \
+		|| die "skopeo could not push wordpress:$tag"
+	say "registry in $registry_ns_name on 127.0.0.1:5000: wordpress:$tag is $registry_digest"
+}
+
+registry_pulled() {
+	local log
+	log=$(podman logs "$1" 2>&1) || die "podman logs $1 failed"
+	[[ $log == *"resolved to $registry_digest"* ]] \
+		|| die "$1 does not say that the tag resolved to $registry_digest: $log"
+	say "ok: $1 pulled wordpress:6-php8.3-fpm ($registry_digest) from the registry"
+}
+
+registry_stop() {
+	if [[ -n $registry_pid ]]; then
+		kill "$registry_pid" 2>/dev/null
+		wait "$registry_pid" 2>/dev/null
+		registry_pid=""
+	fi
+	if [[ -n $registry_ns_name ]]; then
+		ip netns del "$registry_ns_name" 2>/dev/null
+		registry_ns_name=""
+	fi
+}
