@@ -92,6 +92,10 @@ impl hosted::Guest for Component {
         })
     }
 
+    fn gunzip(max_bytes: u64) -> Result<u64, ArchiveError> {
+        crate::unpack::gunzip(max_bytes)
+    }
+
     fn unpack(options: UnpackOptions) -> Result<Unpacked, ArchiveError> {
         crate::unpack::unpack(&options)
     }

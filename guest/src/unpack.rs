@@ -6,7 +6,7 @@ mod tar;
 mod tree;
 mod zip;
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use flate2::read::MultiGzDecoder;
 
@@ -45,6 +45,21 @@ fn run(o: &UnpackOptions) -> Result<Unpacked, Refusal> {
             .collect(),
         found,
         warnings: std::mem::take(&mut tree.warnings),
+    })
+}
+
+/// `hosted.gunzip`: stdin's gzip members, decompressed, to stdout (at most `max` bytes).
+pub fn gunzip(max: u64) -> Result<u64, ArchiveError> {
+    let mut input = tar::Bounded::new(MultiGzDecoder::new(std::io::stdin().lock()), max);
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    let copied = std::io::copy(&mut input, &mut out).and_then(|n| out.flush().map(|()| n));
+    copied.map_err(|e| {
+        let (entry, cause) = match input.count() {
+            // As `unpack` says of garbage: nothing came out of it.
+            0 => refuse("", &format!("not a valid archive: {e}")),
+            _ => tree::stream("", &e),
+        };
+        ArchiveError { entry, cause }
     })
 }
 

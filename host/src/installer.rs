@@ -376,6 +376,7 @@ impl Installer {
             stdout: false,
             journal: None,
             stdin: None,
+            stdout_file: None,
         }
     }
 

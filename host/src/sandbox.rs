@@ -45,6 +45,8 @@ pub(crate) struct Grants<'a> {
     pub journal: Option<JournalStream>,
     /// What stdin reads (`unpack`: the archive); none otherwise.
     pub stdin: Option<&'a std::fs::File>,
+    /// Where stdout goes in `gunzip`: the pipe a concurrent `unpack` reads.
+    pub stdout_file: Option<&'a std::fs::File>,
 }
 
 /// A store ready to instantiate the component, and the pipes holding captured output.
@@ -97,6 +99,15 @@ impl Sandbox {
         b.envs(g.env).args(g.args);
         if let Some(journal) = &g.journal {
             b.stdout(journal.clone());
+        }
+        if let Some(file) = g.stdout_file {
+            let file = file.try_clone().map_err(|e| {
+                Error::Io(crate::PathError {
+                    path: g.target.given.clone(),
+                    cause: format!("duplicating the pipe's descriptor: {e}"),
+                })
+            })?;
+            b.stdout(wasmtime_wasi::cli::OutputFile::new(file));
         }
         let (stderr, stdout) = if g.capture_stderr {
             let (err, out) = (

@@ -21,6 +21,8 @@ use crate::{Error, PathError};
 use wp_init_core::source::names::printable;
 use wp_init_core::source::{ArchiveFormat, SourceSpec};
 
+mod piped;
+
 /// SOURCE, ready to be granted.
 pub(crate) struct Opened {
     /// The directory the component reads (an archive's unpacked tree).
@@ -274,9 +276,13 @@ impl Installer {
                 layer,
                 max_bytes: self.max_source_bytes,
             };
-            let done = self
-                .unpack_one(scratch, &blob.file, options)?
-                .map_err(refused)?;
+            let done = match blob.format {
+                ArchiveFormat::TarGzip if self.instances > 1 => {
+                    self.unpack_piped(scratch, &blob.file, options)?
+                }
+                _ => self.unpack_one(scratch, &blob.file, options)?,
+            }
+            .map_err(refused)?;
             let entries = done.entries.iter().map(|e| (e.path.as_str(), e.mode));
             scratch.set_modes(entries)?;
             warnings.extend(done.warnings.iter().map(|w| printable(w)));
@@ -296,7 +302,7 @@ impl Installer {
 
     /// One `unpack` call: a component instance granted only the scratch tree, `file` on
     /// its stdin.
-    fn unpack_one(
+    pub(super) fn unpack_one(
         &self,
         scratch: &Scratch,
         file: &File,

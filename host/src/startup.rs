@@ -40,6 +40,7 @@ pub fn startup_profile(source: &str, target: &str) -> Result<Vec<(&'static str, 
         stdout: false,
         journal: None,
         stdin: None,
+        stdout_file: None,
         source_writable: false,
     };
     let mut sb = Sandbox::new(&prepared, &grants)?;

@@ -26,6 +26,11 @@ impl<R: Read> Bounded<R> {
             max,
         }
     }
+
+    /// The bytes read so far.
+    pub fn count(&self) -> u64 {
+        self.read
+    }
 }
 
 impl<R: Read> Read for Bounded<R> {

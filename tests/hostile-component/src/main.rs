@@ -277,6 +277,20 @@ impl hosted::Guest for Component {
         })
     }
 
+    /// The attack on the one directory `gunzip` is granted (read-only; as SOURCE and TARGET
+    /// both), then no output: the `unpack` reading it finds no archive.
+    fn gunzip(_max_bytes: u64) -> Result<u64, hosted::ArchiveError> {
+        let refused = |cause: String| hosted::ArchiveError {
+            entry: String::new(),
+            cause,
+        };
+        let dirs = wasip2::filesystem::preopens::get_directories();
+        let name = dirs.first().map(|(_, n)| n.clone()).unwrap_or_default();
+        drop(dirs);
+        attack(&name, &name).map_err(|e| refused(format!("{e:?}")))?;
+        Ok(0)
+    }
+
     /// The attack on the one directory `unpack` is granted (as SOURCE and TARGET both).
     fn unpack(options: hosted::UnpackOptions) -> Result<hosted::Unpacked, hosted::ArchiveError> {
         let refused = |e: Error| hosted::ArchiveError {
