@@ -80,13 +80,11 @@ impl Sandbox {
                 .map_err(|e| invalid(Error::InvalidSource, root, e))?;
         }
         if let Some(file) = g.stdin {
-            let file = file.try_clone().map_err(|e| {
-                Error::Io(crate::PathError {
-                    path: g.target.given.clone(),
-                    cause: format!("duplicating the archive's descriptor: {e}"),
-                })
-            })?;
-            b.stdin(wasmtime_wasi::cli::InputFile::new(file));
+            b.stdin(wasmtime_wasi::cli::InputFile::new(dup(
+                file,
+                g,
+                "the archive's",
+            )?));
         }
         let perms = if g.target_writable {
             FsPerms::ReadWrite
@@ -101,13 +99,11 @@ impl Sandbox {
             b.stdout(journal.clone());
         }
         if let Some(file) = g.stdout_file {
-            let file = file.try_clone().map_err(|e| {
-                Error::Io(crate::PathError {
-                    path: g.target.given.clone(),
-                    cause: format!("duplicating the pipe's descriptor: {e}"),
-                })
-            })?;
-            b.stdout(wasmtime_wasi::cli::OutputFile::new(file));
+            b.stdout(wasmtime_wasi::cli::OutputFile::new(dup(
+                file,
+                g,
+                "the pipe's",
+            )?));
         }
         let (stderr, stdout) = if g.capture_stderr {
             let (err, out) = (
@@ -234,4 +230,14 @@ impl Drop for PrivateUmask {
     fn drop(&mut self) {
         rustix::process::umask(self.0);
     }
+}
+
+/// A descriptor of `file` of the sandbox's own (`what`: whose, for the message).
+fn dup(file: &std::fs::File, g: &Grants<'_>, what: &str) -> Result<std::fs::File, Error> {
+    file.try_clone().map_err(|e| {
+        Error::Io(crate::PathError {
+            path: g.target.given.clone(),
+            cause: format!("duplicating {what} descriptor: {e}"),
+        })
+    })
 }

@@ -31,6 +31,8 @@ pub(crate) struct Scratch {
     /// The scratch directory itself, where fetched archives are downloaded (beside
     /// `tree`, never granted to the component).
     dir: OwnedFd,
+    /// The most linear memory an instance unpacking into it held.
+    memory_peak: std::sync::atomic::AtomicU64,
 }
 
 impl Scratch {
@@ -52,7 +54,19 @@ impl Scratch {
             shown,
             tree,
             dir,
+            memory_peak: 0.into(),
         })
+    }
+
+    /// Records that an instance working for it held `bytes` of linear memory at its peak.
+    pub(crate) fn record_memory(&self, bytes: u64) {
+        self.memory_peak
+            .fetch_max(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The most linear memory an instance unpacking into it held.
+    pub(crate) fn memory_peak(&self) -> u64 {
+        self.memory_peak.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The unpacked tree as a root the component can be granted, known as `given`.

@@ -33,6 +33,8 @@ pub(crate) struct Opened {
     pub warnings: Vec<String>,
     /// The digests SOURCE was checked against.
     pub digests: SourceDigests,
+    /// The most linear memory an unpacking instance held (0 for a directory).
+    pub memory_peak: u64,
 }
 
 /// The digests a SOURCE was checked against (`sha256:…`), reported with `--json`.
@@ -80,6 +82,7 @@ impl Installer {
                 scratch: None,
                 warnings: Vec::new(),
                 digests: SourceDigests::default(),
+                memory_peak: 0,
             });
         }
         if clean {
@@ -120,6 +123,7 @@ impl Installer {
         match unpacked {
             Ok((warnings, digests)) => Ok(Opened {
                 root: scratch.tree_root(&self.source)?,
+                memory_peak: scratch.memory_peak(),
                 scratch: Some(scratch),
                 warnings,
                 digests,
@@ -321,6 +325,7 @@ impl Installer {
                 inst.wp_init_installer_hosted()
                     .call_unpack(&mut sb.store, &options)
             });
+        scratch.record_memory(sb.memory_peak());
         result.map_err(|e| sb.failure(e))
     }
 }

@@ -87,40 +87,48 @@ sources_start() {
 	say "registry on 127.0.0.1:$registry_port holding wordpress:$old_version ($old_digest) and wordpress:$new_version ($new_digest)"
 }
 
-# sources_registry DIR: Debian's docker-registry on 127.0.0.1:$registry_port, TLS (sources_tls
-# DIR/tls first) and htpasswd basic auth; DIR/config.json holds its credentials as
-# `--registry-auth` reads them, $registry_creds as skopeo's `--creds` does.
+# sources_registry_files DIR PORT LOG_LEVEL: what Debian's docker-registry needs to serve on
+# 127.0.0.1:PORT with TLS (sources_tls DIR/tls first) and htpasswd basic auth
+# (DIR/registry.yml, DIR/htpasswd), and DIR/config.json, its credentials as
+# `--registry-auth` reads them; sets registry_dir, registry_port and registry_creds (as
+# skopeo's `--creds` takes them).
 registry_port="" registry_creds=""
-sources_registry() {
+sources_registry_files() {
 	local dir=$1 user=wp password='e2e s3cret'
-	registry_creds="$user:$password"
+	registry_dir=$dir registry_port=$2 registry_creds="$user:$password"
 	htpasswd -B -b -c "$dir/htpasswd" "$user" "$password" 2> /dev/null || die "htpasswd failed"
-	registry_port=$(free_port)
 	cat > "$dir/registry.yml" <<-EOF
 		version: 0.1
-		log: {level: error}
+		log: {level: $3}
 		storage: {filesystem: {rootdirectory: $dir/storage}}
 		http: {addr: '127.0.0.1:$registry_port', secret: e2e, tls: {certificate: $dir/tls/cert.pem, key: $dir/tls/key.pem}}
 		auth: {htpasswd: {realm: e2e, path: $dir/htpasswd}}
 	EOF
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$registry_port" "$(printf '%s' "$registry_creds" | base64 -w0)" \
+		> "$dir/config.json"
+}
+
+# sources_registry DIR: the registry of sources_registry_files, started on a free port.
+sources_registry() {
+	local dir=$1
+	sources_registry_files "$dir" "$(free_port)" error
 	docker-registry serve "$dir/registry.yml" > "$dir/registry.log" 2>&1 &
 	service_track $! docker-registry
 	sources_servers+=($!)
 	# /v2/ answers 401 without credentials once the registry is up.
 	wait_until 20 $! curl -s -o /dev/null --cacert "$dir/tls/ca/ca.crt" "https://127.0.0.1:$registry_port/v2/" \
 		|| die "docker-registry did not come up on 127.0.0.1:$registry_port ($dir/registry.log)"
-	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$registry_port" "$(printf '%s' "$registry_creds" | base64 -w0)" \
-		> "$dir/config.json"
-	registry_dir=$dir
 }
 
 # sources_push TREE TAG: pushes the image of TREE (tests/oci/image-from-tree.py, this machine's
-# platform the right one) as wordpress:TAG; prints its index's digest.
+# platform the right one) as wordpress:TAG; prints its index's digest. skopeo runs behind
+# the command prefix registry_exec (empty, or `ip netns exec NS` for a registry there).
+registry_exec=()
 sources_push() {
 	local tree=$1 tag=$2 digest
 	digest=$(python3 "$here/../oci/image-from-tree.py" "$registry_dir/layout" "$tree" "$tag" "$(dpkg --print-architecture)") \
 		|| die "image-from-tree.py could not make the image of $tree"
-	skopeo copy --quiet --all --preserve-digests --dest-cert-dir "$registry_dir/tls/ca" \
+	"${registry_exec[@]}" skopeo copy --quiet --all --preserve-digests --dest-cert-dir "$registry_dir/tls/ca" \
 		--dest-creds "$registry_creds" "oci:$registry_dir/layout:$tag" "docker://127.0.0.1:$registry_port/wordpress:$tag" \
 		> "$registry_dir/skopeo.log" 2>&1 || die "skopeo could not push wordpress:$tag ($(tail -n 3 "$registry_dir/skopeo.log"))"
 	printf '%s\n' "$digest"

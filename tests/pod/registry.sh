@@ -17,11 +17,12 @@
 # nothing else (no route, no other address). The registry's files are in $work/registry:
 # tls/ca/ca.crt (the CA, for SSL_CERT_FILE), auth/.dockerconfigjson (the pull Secret's
 # content).
+# shellcheck disable=SC2154,SC2034 # $work, $repo, $image_root: run.sh's; registry_ns: read there
 
 registry_pid="" registry_ns="" registry_ns_name="" registry_digest=""
 
 registry_start() {
-	local dir=$work/registry user=wp password='pod s3cret' tag=6-php8.3-fpm
+	local dir=$work/registry tag=6-php8.3-fpm i
 	command -v docker-registry skopeo htpasswd openssl >/dev/null || {
 		say "installing docker-registry skopeo apache2-utils openssl"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -31,34 +32,22 @@ registry_start() {
 	# shellcheck source=tests/e2e/sources.sh
 	source "$repo/tests/e2e/sources.sh"
 	sources_tls "$dir/tls"
-	htpasswd -B -b -c "$dir/htpasswd" "$user" "$password" 2>/dev/null || die "htpasswd failed"
-	printf '{"auths": {"127.0.0.1:5000": {"auth": "%s"}}}\n' "$(printf '%s:%s' "$user" "$password" | base64 -w0)" \
-		>"$dir/auth/.dockerconfigjson"
-	cat >"$dir/registry.yml" <<-EOF
-		version: 0.1
-		log: {level: info}
-		storage: {filesystem: {rootdirectory: $dir/storage}}
-		http: {addr: '127.0.0.1:5000', secret: pod, tls: {certificate: $dir/tls/cert.pem, key: $dir/tls/key.pem}}
-		auth: {htpasswd: {realm: pod, path: $dir/htpasswd}}
-	EOF
+	sources_registry_files "$dir" 5000 info # info: its log shows the blobs it serves
+	cp "$dir/config.json" "$dir/auth/.dockerconfigjson"
 	registry_ns_name=wp-init-pod-$$
 	ip netns add "$registry_ns_name" || die "ip netns add $registry_ns_name failed"
 	registry_ns=/run/netns/$registry_ns_name
-	ip netns exec "$registry_ns_name" ip link set lo up || die "cannot bring up loopback in $registry_ns_name"
-	ip netns exec "$registry_ns_name" docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
+	registry_exec=(ip netns exec "$registry_ns_name")
+	"${registry_exec[@]}" ip link set lo up || die "cannot bring up loopback in $registry_ns_name"
+	"${registry_exec[@]}" docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
 	registry_pid=$!
-	local i
 	for ((i = 0; i < 200; i++)); do
-		ip netns exec "$registry_ns_name" curl -s -o /dev/null --cacert "$dir/tls/ca/ca.crt" https://127.0.0.1:5000/v2/ && break
+		"${registry_exec[@]}" curl -s -o /dev/null --cacert "$dir/tls/ca/ca.crt" https://127.0.0.1:5000/v2/ && break
 		kill -0 "$registry_pid" 2>/dev/null || die "docker-registry exited: $(cat "$dir/registry.log")"
 		sleep 0.1
 	done
 	((i < 200)) || die "docker-registry did not answer on 127.0.0.1:5000 in $registry_ns_name"
-	registry_digest=$(python3 "$repo/tests/oci/image-from-tree.py" "$dir/layout" "$image_root/usr/src/wordpress" "$tag" \
-		"$(dpkg --print-architecture)") || die "image-from-tree.py failed"
-	ip netns exec "$registry_ns_name" skopeo copy --quiet --all --preserve-digests --dest-cert-dir "$dir/tls/ca" \
-		--dest-creds "$user:$password" "oci:$dir/layout:$tag" "docker://127.0.0.1:5000/wordpress:$tag" >&2 \
-		|| die "skopeo could not push wordpress:$tag"
+	registry_digest=$(sources_push "$image_root/usr/src/wordpress" "$tag")
 	say "registry in $registry_ns_name on 127.0.0.1:5000: wordpress:$tag is $registry_digest"
 }
 

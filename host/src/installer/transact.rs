@@ -83,8 +83,13 @@ impl Installer {
         let result = self
             .transact_in((&opened.root, &target), (begun, linked), call, convert)
             .map(|(report, host, messages)| {
-                let source = opened.digests;
-                (report, HostActions { source, ..host }, messages)
+                let host = HostActions {
+                    source: opened.digests,
+                    // The unpacking instances' too.
+                    guest_memory_peak: host.guest_memory_peak.max(opened.memory_peak),
+                    ..host
+                };
+                (report, host, messages)
             });
         if let Some(scratch) = opened.scratch {
             let removed = scratch.remove(&target);

@@ -78,6 +78,7 @@ impl Installer {
                 inst.wp_init_installer_hosted()
                     .call_gunzip(&mut sb.store, max)
             });
+        scratch.record_memory(sb.memory_peak());
         result.map_err(|e| sb.failure(e))
     }
 }
