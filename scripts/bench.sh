@@ -467,7 +467,7 @@ echo "| tree (tmpfs) | \`wp-init verify\` | \`--instances 1\` (/ sha256sum) | \`
 echo "|---|---|---|---|---|"
 printf '%s\n' "${verifies[@]}"
 echo
-echo "| release archive (tmpfs) | \`wp-init install --source .tar.gz\` | \`tar -xzf\` | / tar | \`--source .zip\` | \`unzip -q\` | / unzip | guest peak (.tar.gz) |"
+echo "| release archive (tmpfs) | \`wp-init install --source .tar.gz\` | \`tar -xzf\` | / tar | \`--source .zip\` | \`unzip -q\` | / unzip | guest peak, unpacking included (.tar.gz) |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${archives[@]}"
 if ((${#registries[@]})); then
