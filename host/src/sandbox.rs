@@ -79,13 +79,6 @@ impl Sandbox {
             b.preopened_dir(source, &root.given, perms)
                 .map_err(|e| invalid(Error::InvalidSource, root, e))?;
         }
-        if let Some(file) = g.stdin {
-            b.stdin(wasmtime_wasi::cli::InputFile::new(dup(
-                file,
-                g,
-                "the archive's",
-            )?));
-        }
         let perms = if g.target_writable {
             FsPerms::ReadWrite
         } else {
@@ -95,33 +88,7 @@ impl Sandbox {
         b.preopened_dir(target, &g.target.given, perms)
             .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
         b.envs(g.env).args(g.args);
-        if let Some(journal) = &g.journal {
-            b.stdout(journal.clone());
-        }
-        if let Some(file) = g.stdout_file {
-            b.stdout(wasmtime_wasi::cli::OutputFile::new(dup(
-                file,
-                g,
-                "the pipe's",
-            )?));
-        }
-        let (stderr, stdout) = if g.capture_stderr {
-            let (err, out) = (
-                MemoryOutputPipe::new(CAPTURE_LIMIT),
-                MemoryOutputPipe::new(CAPTURE_LIMIT),
-            );
-            b.stderr(err.clone());
-            if g.stdout {
-                b.stdout(out.clone());
-            }
-            (Some(err), g.stdout.then_some(out))
-        } else {
-            b.stderr(stderr::Stderr);
-            if g.stdout {
-                b.inherit_stdout();
-            }
-            (None, None)
-        };
+        let (stderr, stdout) = stdio(&mut b, g)?;
         let limit = usize::try_from(g.memory_limit).unwrap_or(usize::MAX);
         let host = Host {
             wasi: b.build(),
@@ -240,4 +207,39 @@ fn dup(file: &std::fs::File, g: &Grants<'_>, what: &str) -> Result<std::fs::File
             cause: format!("duplicating {what} descriptor: {e}"),
         })
     })
+}
+
+/// Wires stdin, stdout and stderr as `g` says; the pipes holding what is captured
+/// (stderr, stdout).
+fn stdio(
+    b: &mut WasiCtxBuilder,
+    g: &Grants<'_>,
+) -> Result<(Option<MemoryOutputPipe>, Option<MemoryOutputPipe>), Error> {
+    if let Some(file) = g.stdin {
+        let file = dup(file, g, "the archive's")?;
+        b.stdin(wasmtime_wasi::cli::InputFile::new(file));
+    }
+    if let Some(journal) = &g.journal {
+        b.stdout(journal.clone());
+    }
+    if let Some(file) = g.stdout_file {
+        let file = dup(file, g, "the pipe's")?;
+        b.stdout(wasmtime_wasi::cli::OutputFile::new(file));
+    }
+    if !g.capture_stderr {
+        b.stderr(stderr::Stderr);
+        if g.stdout {
+            b.inherit_stdout();
+        }
+        return Ok((None, None));
+    }
+    let (err, out) = (
+        MemoryOutputPipe::new(CAPTURE_LIMIT),
+        MemoryOutputPipe::new(CAPTURE_LIMIT),
+    );
+    b.stderr(err.clone());
+    if g.stdout {
+        b.stdout(out.clone());
+    }
+    Ok((Some(err), g.stdout.then_some(out)))
 }

@@ -81,26 +81,7 @@ impl Installer {
         {
             return Ok(None);
         }
-        let action = match step(!vars.is_empty(), config) {
-            Step::NotRequested => ConfigAction::NotRequested,
-            _ => ConfigAction::KeptExisting,
-        };
-        let report = Report {
-            status: Status::AlreadyInstalled,
-            files_copied: 0,
-            dirs_created: 0,
-            symlinks_copied: 0,
-            bytes_copied: 0,
-            excluded: Vec::new(),
-            temporaries_removed: Vec::new(),
-            config: Config {
-                action,
-                template: String::new(),
-                variables: vars,
-            },
-            warnings: Vec::new(),
-            created: Vec::new(),
-        };
+        let report = already_installed(config, vars);
         let host = HostActions {
             owner: self.owner.map(|o| o.to_string()),
             lock_wait_secs: acquired.report.waited_secs,
@@ -213,4 +194,29 @@ fn seen(root: &Root, rel: &str) -> Result<Seen, Doubt> {
         }
     }
     Ok(Seen::Present)
+}
+
+/// The report of an installed TARGET with nothing to do (`vars`: the variables that asked
+/// for the config step; `config`: what is at `wp-config.php`).
+fn already_installed(config: Found, vars: Vec<String>) -> Report {
+    let action = match step(!vars.is_empty(), config) {
+        Step::NotRequested => ConfigAction::NotRequested,
+        _ => ConfigAction::KeptExisting,
+    };
+    Report {
+        status: Status::AlreadyInstalled,
+        files_copied: 0,
+        dirs_created: 0,
+        symlinks_copied: 0,
+        bytes_copied: 0,
+        excluded: Vec::new(),
+        temporaries_removed: Vec::new(),
+        config: Config {
+            action,
+            template: String::new(),
+            variables: vars,
+        },
+        warnings: Vec::new(),
+        created: Vec::new(),
+    }
 }
