@@ -297,6 +297,8 @@ fn every_attack_has_a_row_and_every_row_an_attack() {
 /// The README's "Security model" states the table's figures.
 #[test]
 fn the_readme_states_the_figures() {
+    // Its open README is a descriptor the rows' check would count as theirs.
+    let _serial = serial();
     let readme = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
     )
