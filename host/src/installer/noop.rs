@@ -73,7 +73,6 @@ impl Installer {
         {
             return Ok(None);
         }
-        let archive_checked = archive.is_some();
         // Unlocked: a writer that started meanwhile made the lock file first.
         if self.lock
             && acquired.lock.is_none()
@@ -87,9 +86,9 @@ impl Installer {
             lock_wait_secs: acquired.report.waited_secs,
             lock: acquired.report,
             // Checked only for a local archive: a fetched SOURCE is not fetched for a no-op.
-            source: match archive_checked {
-                true => self.checked_digest(),
-                false => crate::SourceDigests::default(),
+            source: match archive {
+                Some(_) => self.checked_digest(),
+                None => crate::SourceDigests::default(),
             },
             ..HostActions::default()
         };
