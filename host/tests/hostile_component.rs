@@ -79,12 +79,13 @@ fn installer(case: &Case, row: &Row, (attack, how): (&str, Run), net: &Net) -> I
         .is_root()
         .then_some(Owner { uid: 33, gid: 33 });
     let source = match how {
-        Run::Archive => &case.archive,
+        Run::Archive | Run::ArchiveGz => &case.archive,
         _ => &case.src,
     };
     Installer::new(Case::path(source), Case::path(&case.dst))
         .capture_messages(true)
-        .instances(1)
+        // Two for a tar.gz: its `gunzip` instance beside its `unpack` instance.
+        .instances(if how == Run::ArchiveGz { 2 } else { 1 })
         .owner(owner)
         .env("WORDPRESS_DB_HOST", "db")
         .env("WP_INIT_ATTACK", attack)
@@ -114,7 +115,7 @@ fn run(case: &Case, row: &Row, attack: &str, how: Run, net: &Net) -> Result<Stri
         Some(o.report.warnings.join("\n") + "\n" + &o.messages.unwrap_or_default())
     };
     let messages = match how {
-        Run::Install | Run::Twice | Run::Archive => i.install().map(warned),
+        Run::Install | Run::Twice | Run::Archive | Run::ArchiveGz => i.install().map(warned),
         Run::Plan => i.dry_run(true).install().map(warned),
         Run::Verify => i.verify().map(|o| o.messages),
         Run::Command => i
@@ -137,8 +138,8 @@ fn run_row(row: &Row, net: &Net) -> Result<(), String> {
     if let Some(setup) = row.setup {
         setup(&mut case);
     }
-    if row.run == Run::Archive {
-        case.make_archive();
+    if matches!(row.run, Run::Archive | Run::ArchiveGz) {
+        case.make_archive(row.run == Run::ArchiveGz);
     }
     let before = Outside::take(&case);
     let fds = open_descriptors();

@@ -22,7 +22,7 @@ pub struct Case {
     pub src: PathBuf,
     pub dst: PathBuf,
     pub outside: PathBuf,
-    /// SOURCE as a release archive (`wordpress/…`), made by [`Case::make_archive`].
+    /// SOURCE as a release archive (`wordpress/…`), once [`Case::make_archive`] made it.
     pub archive: PathBuf,
 }
 
@@ -50,7 +50,7 @@ impl Case {
         fs::create_dir(outside.join("empty")).unwrap();
         Case {
             mounts,
-            archive: dir.path().join("wordpress.tar"),
+            archive: PathBuf::new(),
             dir,
             src,
             dst,
@@ -58,12 +58,17 @@ impl Case {
         }
     }
 
-    /// Writes SOURCE as `archive`: a tar of `wordpress/…` (GNU tar).
-    pub fn make_archive(&self) {
+    /// Writes SOURCE as `archive`: a tar of `wordpress/…` (GNU tar), gzipped if `gzip`.
+    pub fn make_archive(&mut self, gzip: bool) {
+        let (name, create) = match gzip {
+            true => ("wordpress.tar.gz", "-czf"),
+            false => ("wordpress.tar", "-cf"),
+        };
+        self.archive = self.dir.path().join(name);
         let status = std::process::Command::new("tar")
             .arg("-C")
             .arg(&self.src)
-            .args(["--transform", "s,^\\.,wordpress,", "-cf"])
+            .args(["--transform", "s,^\\.,wordpress,", create])
             .arg(&self.archive)
             .arg(".")
             .status()

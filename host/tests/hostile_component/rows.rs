@@ -92,6 +92,9 @@ pub enum Run {
     /// `Installer::install` from SOURCE as a release archive (`Case::archive`): the
     /// component's `unpack` runs first.
     Archive,
+    /// The same from SOURCE as a `.tar.gz` with two instances: `gunzip` and `unpack` run
+    /// at once, joined by a pipe.
+    ArchiveGz,
 }
 
 /// What the library run must give.

@@ -51,6 +51,25 @@ pub const RESOURCES: &[Row] = &[
         ..RES
     },
     Row {
+        // A tar.gz: the `gunzip` instance writes into the pipe without end, while the host
+        // drains what `unpack` left unread; only the time limit ends it, the host's memory
+        // flat.
+        attack: "endless-stdout",
+        run: Run::ArchiveGz,
+        timeout_secs: 1,
+        want: Want::Refused("time limit of 1 s"),
+        host_memory: Some(32 * MIB),
+        ..RES
+    },
+    Row {
+        // Both instances of a tar.gz spin: neither waits on the other for ever.
+        attack: "busy-loop",
+        run: Run::ArchiveGz,
+        timeout_secs: 1,
+        want: Want::Refused("time limit of 1 s"),
+        ..RES
+    },
+    Row {
         attack: "empty-writes",
         want: Want::Line("empty-writes=2000000"),
         host_memory: Some(32 * MIB),

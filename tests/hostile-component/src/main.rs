@@ -96,6 +96,7 @@ const ATTACKS: &[Attack] = &[
     ("host-call-loop", resources::host_call_loop),
     ("stderr-flood", resources::stderr_flood),
     ("stdout-flood", resources::stdout_flood),
+    ("endless-stdout", resources::endless_stdout),
     ("empty-writes", resources::empty_writes),
     ("many-descriptors", resources::many_descriptors),
     ("many-handles", resources::many_handles),

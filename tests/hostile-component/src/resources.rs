@@ -70,6 +70,13 @@ pub fn stdout_flood(c: &mut Ctx) {
     flood(c, "stdout", &out, 1 << 30);
 }
 
+/// Stdout without end: in `gunzip`, the pipe a concurrent `unpack` reads (which in this
+/// component floods its own stdout, or nothing, then returns).
+pub fn endless_stdout(c: &mut Ctx) {
+    let out = wasip2::cli::stdout::get_stdout();
+    flood(c, "stdout", &out, u64::MAX);
+}
+
 /// Empty writes on stdout and stderr, many of them (GHSA-5m8g-xhq4-4h93 was host
 /// memory growth from empty writes to a stream).
 pub fn empty_writes(c: &mut Ctx) {
