@@ -43,7 +43,16 @@ impl Scratch {
     pub(crate) fn make(target: &Root, nonce: u64) -> Result<Scratch, Error> {
         let name = scratch_name(nonce);
         let shown = target.path_of(&name).display().to_string();
-        let fail = |e: Errno| io_error(&shown, "making the scratch directory", e);
+        let fail = |e: Errno| {
+            let doing = match e {
+                // `verify` of a read-only TARGET (a read-only mount, someone else's tree).
+                Errno::ROFS | Errno::ACCESS | Errno::PERM => {
+                    "making the scratch directory an archive SOURCE is unpacked into (TARGET must be writable)"
+                }
+                _ => "making the scratch directory",
+            };
+            io_error(&shown, doing, e)
+        };
         let private = Mode::from_raw_mode(0o700);
         rustix::fs::mkdirat(target.fd(), name.as_str(), private).map_err(fail)?;
         let dir = open_dir(target.fd(), &name).map_err(fail)?;

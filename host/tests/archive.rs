@@ -162,6 +162,23 @@ fn upgrade_and_verify_read_an_archive() {
 }
 
 #[test]
+#[ignore = "needs root (a read-only bind mount): scripts/test.sh runs it"]
+fn verify_of_a_read_only_target_says_it_needs_to_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    build_source(&tmp.path().join("wordpress"));
+    let file = archive(tmp.path(), "tar.gz");
+    let (target, ro) = (tmp.path().join("target"), tmp.path().join("ro"));
+    fs::create_dir_all(&ro).unwrap();
+    fs::create_dir(&target).unwrap();
+    ok(&Invocation::install(&file, &target).output());
+    let _mount = common::mount::Mount::read_only_bind(&target, &ro);
+    let out = Invocation::new("verify", &file, &ro).output();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let want = "making the scratch directory an archive SOURCE is unpacked into (TARGET must be writable): Read-only file system";
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
+}
+
+#[test]
 fn a_scratch_directory_an_interrupted_run_left_is_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
