@@ -19,7 +19,7 @@
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
@@ -30,6 +30,9 @@ use crate::owner::Owner;
 use crate::roots::Root;
 use wp_init_core::commit::{DirFinal, Time};
 use wp_init_core::report::{Created, EntryKind};
+
+mod error;
+pub use error::{Cause, PermissionsError};
 
 /// Default mode of a written `wp-config.php`: owner read-write, group read, nothing for
 /// others (it holds the keys and salts).
@@ -44,61 +47,6 @@ pub struct PermissionsReport {
     pub modes_set: u64,
     /// Entries whose owner and group were set.
     pub owners_set: u64,
-}
-
-/// A TARGET path the pass could not handle, and why.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {cause}{}", path.display(), more_errors(*others))]
-pub struct PermissionsError {
-    /// TARGET joined with the entry (or the directory on its way that failed).
-    pub path: PathBuf,
-    /// What went wrong.
-    pub cause: Cause,
-    /// How many other entries failed too (every other entry was still handled).
-    pub others: u64,
-}
-
-fn more_errors(others: u64) -> String {
-    match others {
-        0 => String::new(),
-        n => format!(" (and {n} more entries failed)"),
-    }
-}
-
-/// Why an entry could not be handled.
-#[derive(Debug, thiserror::Error)]
-pub enum Cause {
-    /// The entry is not of the kind the guest reported (e.g. swapped for a symlink).
-    #[error("changed type since it was created; refusing to follow")]
-    ChangedType,
-    /// A created file has other hard links, so it may also be a file outside TARGET.
-    #[error("has {0} hard links, so it may be a file outside the target; refusing to change it")]
-    HardLinked(u64),
-    /// The entry is a mount point: not made by the run, and it may lead out of TARGET.
-    #[error("is a mount point, not created by the run; refusing to change it")]
-    MountPoint,
-    /// The entry was born before the run's journal: not made by the run.
-    #[error("{0}")]
-    NotCreated(String),
-    /// The report's path is not a plain relative path.
-    #[error("not a safe relative path in the install report ({0})")]
-    InvalidPath(&'static str),
-    /// The SOURCE counterpart could not be examined.
-    #[error("cannot take the mode of {}: {reason}", source_path.display())]
-    Source {
-        /// SOURCE joined with the entry's source path.
-        source_path: PathBuf,
-        /// Why not.
-        reason: String,
-    },
-    /// A system call failed.
-    #[error("{op}: {error}")]
-    Io {
-        /// What was being done.
-        op: String,
-        /// The error.
-        error: io::Error,
-    },
 }
 
 /// Sets owners on the `created` entries of `target` (listed parents first) and modes on
