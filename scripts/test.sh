@@ -11,6 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; } # crash injection (host/tests/crash.rs, hostile.rs)
 command -v zip >/dev/null || { apt-get update -qq && apt-get install -y -qq zip >/dev/null; } # archive SOURCEs made as users make them (host/tests/archive.rs)
+command -v umoci >/dev/null || { apt-get update -qq && apt-get install -y -qq umoci >/dev/null; } # an image built with whiteouts by a real tool (host/tests/archive.rs)
 # The fetch tests' servers and image tools (host/src/fetch/tests.rs): a TLS registry on
 # loopback (distribution 2.8), skopeo to push to it, htpasswd for its basic auth.
 for tool in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do

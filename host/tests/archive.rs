@@ -1,7 +1,8 @@
 //! An archive SOURCE (issue 18) gives what its directory gives: install, upgrade and verify
 //! from `.tar`, `.tar.gz` and `.zip` made by the usual tools (GNU tar, Info-ZIP's zip)
-//! from the same tree, the scratch directory gone after every run, and one an
-//! interrupted run left removed by the next.
+//! from the same tree, and from an image umoci built with whiteouts and an opaque
+//! directory (what `umoci unpack` gives); the scratch directory gone after every run, and
+//! one an interrupted run left removed by the next.
 //!
 //! The refusals of hostile archives are `hostile_archive.rs`'s table.
 
@@ -116,6 +117,100 @@ fn each_archive_form_installs_what_its_directory_does() {
         assert_eq!(mode("index.php"), 0o644, "{ext}");
         assert_eq!(mode("wp-admin"), 0o755, "{ext}");
     }
+}
+
+/// `umoci ARGS`, which must succeed.
+fn umoci(args: &[&str]) {
+    let status = Command::new("umoci")
+        .args(args)
+        .status()
+        .expect("umoci is installed (scripts/test.sh)");
+    assert!(status.success(), "umoci {args:?}");
+}
+
+/// A path as umoci takes it.
+fn arg(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+#[ignore = "needs root and umoci: scripts/test.sh runs it"]
+fn an_image_umoci_built_installs_what_umoci_unpacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let at = |name: &str| tmp.path().join(name);
+    let (tree, opaque, after) = (at("tree"), at("opaque"), at("after"));
+    build_source(&tree);
+    write(&tree, "wp-admin/gone.php", b"<?php // whited out\n");
+    write(
+        &tree,
+        "wp-content/replaced/old.txt",
+        b"hidden by an opaque layer\n",
+    );
+    write(&opaque, "new.txt", b"the opaque layer's own\n");
+    build_source(&after);
+    write(
+        &after,
+        "wp-includes/after.php",
+        b"<?php // after /usr/src went\n",
+    );
+    let layout = at("layout");
+    let image = |tag: &str| format!("{}:{tag}", arg(&layout));
+    umoci(&["init", "--layout", arg(&layout)]);
+    umoci(&["new", "--image", &image("wp")]);
+    umoci(&[
+        "insert",
+        "--image",
+        &image("wp"),
+        arg(&tree),
+        "/usr/src/wordpress",
+    ]);
+    let gone = "/usr/src/wordpress/wp-admin/gone.php";
+    umoci(&["insert", "--image", &image("wp"), "--whiteout", gone]);
+    let replaced = "/usr/src/wordpress/wp-content/replaced";
+    umoci(&[
+        "insert",
+        "--image",
+        &image("wp"),
+        "--opaque",
+        arg(&opaque),
+        replaced,
+    ]);
+    // An ancestor of the source path whited out, then a tree put there again.
+    umoci(&[
+        "insert",
+        "--image",
+        &image("wp"),
+        "--tag",
+        "again",
+        "--whiteout",
+        "/usr/src",
+    ]);
+    umoci(&[
+        "insert",
+        "--image",
+        &image("again"),
+        arg(&after),
+        "/usr/src/wordpress",
+    ]);
+    for tag in ["wp", "again"] {
+        let bundle = at(&format!("bundle-{tag}"));
+        umoci(&["unpack", "--image", &image(tag), arg(&bundle)]);
+        let (want, got) = (at(&format!("want-{tag}")), at(&format!("got-{tag}")));
+        fs::create_dir(&want).unwrap();
+        fs::create_dir(&got).unwrap();
+        let unpacked = bundle.join("rootfs/usr/src/wordpress");
+        ok(&Invocation::install(&unpacked, &want).output());
+        let source = PathBuf::from(format!("oci:{}", image(tag)));
+        ok(&Invocation::install(&source, &got).output());
+        assert_same(&want, &got);
+        assert_eq!(scratches(&got), Vec::<String>::new(), "{tag}");
+    }
+    let has = |rel: &str| at(rel).exists();
+    assert!(!has("got-wp/wp-admin/gone.php") && has("got-wp/wp-admin/index.php"));
+    assert!(has("got-wp/wp-content/replaced/new.txt"));
+    assert!(!has("got-wp/wp-content/replaced/old.txt"));
+    assert!(has("got-again/wp-includes/after.php"));
+    assert!(!has("got-again/wp-content/replaced") && !has("got-again/wp-admin/gone.php"));
 }
 
 #[test]

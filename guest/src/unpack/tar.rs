@@ -47,22 +47,42 @@ impl<R: Read> Read for Bounded<R> {
 /// Reads every entry of the tar stream `input` into `tree`, then the rest of the stream
 /// (so a gzip trailer is checked). Returns whether the
 /// subtree (or, in a layer, something reaching it) was seen.
+///
+/// A layer may end right after an entry's data, without its padding or the end-of-archive
+/// blocks: umoci 0.4.7 (Debian 12's) writes its layers so, and Go's `archive/tar` (so
+/// containerd, Docker, podman) takes them; the host has checked the stream against the
+/// layer's `diff_id`. A release archive must be whole, as GNU tar says.
 pub fn unpack<R: Read>(
     input: &mut Bounded<R>,
     tree: &mut Tree,
     (subtree, layer): (&str, bool),
 ) -> Result<bool, Refusal> {
     let (mut found, mut any) = (false, false);
+    // Where the last entry's data ends, and the error met after it.
+    let (mut data_end, mut ended) = (None, None);
     {
         let mut archive = Archive::new(&mut *input);
         let entries = archive.entries().map_err(|e| invalid(&e))?;
         for entry in entries {
             // An archive that does not start with one entry is not a tar stream at all.
-            let mut entry = entry.map_err(|e| if any { stream("", &e) } else { invalid(&e) })?;
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(e) if any => {
+                    ended = Some(e);
+                    break;
+                }
+                Err(e) => return Err(invalid(&e)),
+            };
             any = true;
             consistent(&entry)?;
+            data_end = Some(entry.raw_file_position() + entry.size());
             found |= one(&mut entry, tree, (subtree, layer))?;
         }
+    }
+    if let Some(e) = ended
+        && !(layer && data_end == Some(input.count()))
+    {
+        return Err(stream("", &e));
     }
     io::copy(input, &mut io::sink()).map_err(|e| stream("", &e))?;
     Ok(found)
