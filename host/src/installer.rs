@@ -368,6 +368,7 @@ impl Installer {
             source_writable: false,
             target,
             target_writable,
+            target_granted: true,
             env: &self.env,
             args,
             memory_limit: self.memory_limit,

@@ -3,7 +3,7 @@
 //! Grants: SOURCE read-only, TARGET read-write (read-only in a dry run), the chosen
 //! environment variables, stderr (stdout for the `wasi:cli/run` path; in the host's own
 //! calls, stdout is the run's journal file), random and
-//! clocks. Nothing else: no stdin (but `unpack`'s archive), no
+//! clocks. Nothing else (`gunzip`: no directory at all): no stdin (but the archive), no
 //! network (the component imports no sockets and the context allows none), no other
 //! directory.
 
@@ -34,6 +34,9 @@ pub(crate) struct Grants<'a> {
     /// TARGET, opened once; likewise.
     pub target: &'a Root,
     pub target_writable: bool,
+    /// TARGET granted at all: not to `gunzip`, which needs no directory (TARGET then only
+    /// names the run in messages).
+    pub target_granted: bool,
     pub env: &'a [(String, String)],
     pub args: &'a [String],
     pub memory_limit: u64,
@@ -79,14 +82,16 @@ impl Sandbox {
             b.preopened_dir(source, &root.given, perms)
                 .map_err(|e| invalid(Error::InvalidSource, root, e))?;
         }
-        let perms = if g.target_writable {
-            FsPerms::ReadWrite
-        } else {
-            FsPerms::ReadOnly
-        };
-        let target = g.target.grant_path().map_err(Error::InvalidTarget)?;
-        b.preopened_dir(target, &g.target.given, perms)
-            .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
+        if g.target_granted {
+            let perms = if g.target_writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            let target = g.target.grant_path().map_err(Error::InvalidTarget)?;
+            b.preopened_dir(target, &g.target.given, perms)
+                .map_err(|e| invalid(Error::InvalidTarget, g.target, e))?;
+        }
         b.envs(g.env).args(g.args);
         let (stderr, stdout) = stdio(&mut b, g)?;
         let limit = usize::try_from(g.memory_limit).unwrap_or(usize::MAX);

@@ -1,8 +1,7 @@
 //! A tar.gz on two cores: one component instance decompresses it (`hosted.gunzip`, the
 //! archive on its stdin, a pipe on its stdout) while another unpacks the tar stream it
 //! reads from that pipe (`hosted.unpack`, format `tar`). Both run in the sandbox; the
-//! decompressing one is granted no more than the unpacking one (the scratch tree, read-only
-//! for it). A gzip stream's own error (corrupt, truncated, a bomb) is the one reported: the
+//! decompressing one is granted no directory at all. A gzip stream's own error (corrupt, truncated, a bomb) is the one reported: the
 //! unpacking side then only saw its stream end early.
 //!
 //! The pipe is widened to [`PIPE_BYTES`]: in the default 64 KiB the two took turns (each
@@ -62,8 +61,8 @@ impl Installer {
         })
     }
 
-    /// One `gunzip` call: `file` on its stdin, `out` (the pipe) on its stdout, the scratch
-    /// tree granted read-only; `out` is closed when the call returns.
+    /// One `gunzip` call: `file` on its stdin, `out` (the pipe) on its stdout, no directory
+    /// granted; `out` is closed when the call returns.
     fn gunzip_one(
         &self,
         scratch: &Scratch,
@@ -74,8 +73,10 @@ impl Installer {
         let tree = scratch.grant_root()?;
         let prepared = component::prepared()?;
         let mut sb = {
+            // `tree` only names the run in messages.
             let mut grants = self.grants(&tree, &tree, false, &[]);
             grants.source = None;
+            grants.target_granted = false;
             grants.stdin = Some(file);
             grants.stdout_file = Some(&out);
             Sandbox::new(prepared, &grants)?

@@ -53,7 +53,7 @@ pub const RESOURCES: &[Row] = &[
     Row {
         // A tar.gz: the `gunzip` instance writes into the pipe without end, while the host
         // drains what `unpack` left unread; only the time limit ends it, the host's memory
-        // flat.
+        // flat. (Granted a directory, `gunzip` would fail at once, saying so: both rows.)
         attack: "endless-stdout",
         run: Run::ArchiveGz,
         timeout_secs: 1,

@@ -86,10 +86,9 @@ impl Ctx {
         // `unpack` is granted one directory, both SOURCE and TARGET to an attack.
         let (src, dst) = if source == target {
             let dst = take(target)?;
-            let reopen = |flags| dst.open_at(PathFlags::empty(), ".", OpenFlags::DIRECTORY, flags);
-            // Read-only for `gunzip`.
-            let src = reopen(DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY)
-                .or_else(|_| reopen(DescriptorFlags::READ))
+            let flags = DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY;
+            let src = dst
+                .open_at(PathFlags::empty(), ".", OpenFlags::DIRECTORY, flags)
                 .map_err(|e| format!("reopening {target}: {}", e.code()))?;
             (src, dst)
         } else {

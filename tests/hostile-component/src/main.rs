@@ -278,17 +278,25 @@ impl hosted::Guest for Component {
         })
     }
 
-    /// The attack on the one directory `gunzip` is granted (read-only; as SOURCE and TARGET
-    /// both), then no output: the `unpack` reading it finds no archive.
+    /// `gunzip` is granted no directory: one granted is its error (so the host's). It makes
+    /// the attacks that need none (`endless-stdout`, `busy-loop`), then gives no output:
+    /// the `unpack` reading it finds no archive.
     fn gunzip(_max_bytes: u64) -> Result<u64, hosted::ArchiveError> {
-        let refused = |cause: String| hosted::ArchiveError {
-            entry: String::new(),
-            cause,
-        };
-        let dirs = wasip2::filesystem::preopens::get_directories();
-        let name = dirs.first().map(|(_, n)| n.clone()).unwrap_or_default();
-        drop(dirs);
-        attack(&name, &name).map_err(|e| refused(format!("{e:?}")))?;
+        if let Some((_, name)) = wasip2::filesystem::preopens::get_directories().first() {
+            return Err(hosted::ArchiveError {
+                entry: String::new(),
+                cause: format!("gunzip was granted a directory: {name}"),
+            });
+        }
+        match std::env::var("WP_INIT_ATTACK").unwrap_or_default().as_str() {
+            "endless-stdout" => {
+                let _ = resources::write_chunks(&wasip2::cli::stdout::get_stdout(), u64::MAX);
+            }
+            "busy-loop" => {
+                resources::spin();
+            }
+            _ => {}
+        }
         Ok(0)
     }
 

@@ -5,6 +5,7 @@ use std::hint::black_box;
 
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, PathFlags};
+use wasip2::io::streams::{OutputStream, StreamError};
 
 use wp_init_core::report::EntryKind;
 
@@ -25,11 +26,16 @@ pub fn memory(c: &mut Ctx) {
 
 /// Spins without calling the host.
 pub fn busy_loop(c: &mut Ctx) {
+    c.note("ended", spin());
+}
+
+/// Counts to `u64::MAX` (never, in practice); what it got to.
+pub fn spin() -> u64 {
     let mut i: u64 = 0;
     while black_box(i) != u64::MAX {
         i = black_box(i.wrapping_add(1));
     }
-    c.note("ended", i);
+    i
 }
 
 /// Calls the host in a loop.
@@ -44,17 +50,24 @@ pub fn host_call_loop(c: &mut Ctx) {
 
 /// Writes `total` bytes to `stream` in 4 KiB chunks (the most one
 /// `blocking-write-and-flush` takes); records how far it got.
-fn flood(c: &mut Ctx, name: &str, stream: &wasip2::io::streams::OutputStream, total: u64) {
+fn flood(c: &mut Ctx, name: &str, stream: &OutputStream, total: u64) {
+    match write_chunks(stream, total) {
+        Ok(written) => c.note(&format!("{name}-mib"), written >> 20),
+        Err(e) => {
+            c.op(name, Err::<(), _>(e));
+        }
+    }
+}
+
+/// Writes `total` bytes to `stream` in 4 KiB chunks; how many, or the error that stopped it.
+pub fn write_chunks(stream: &OutputStream, total: u64) -> Result<u64, StreamError> {
     let chunk = vec![b'x'; 4096];
     let mut written: u64 = 0;
     while written < total {
-        if let Err(e) = stream.blocking_write_and_flush(&chunk) {
-            c.op(name, Err::<(), _>(e));
-            return;
-        }
+        stream.blocking_write_and_flush(&chunk)?;
         written += chunk.len() as u64;
     }
-    c.note(&format!("{name}-mib"), written >> 20);
+    Ok(written)
 }
 
 /// 64 MiB on stderr (the host captures 4 MiB at most, or passes it through).
@@ -70,8 +83,8 @@ pub fn stdout_flood(c: &mut Ctx) {
     flood(c, "stdout", &out, 1 << 30);
 }
 
-/// Stdout without end: in `gunzip`, the pipe a concurrent `unpack` reads (which in this
-/// component floods its own stdout, or nothing, then returns).
+/// Stdout without end: in `gunzip` (which makes it without a context: it is granted no
+/// directory), the pipe a concurrent `unpack` reads; elsewhere the journal or a sink.
 pub fn endless_stdout(c: &mut Ctx) {
     let out = wasip2::cli::stdout::get_stdout();
     flood(c, "stdout", &out, u64::MAX);
