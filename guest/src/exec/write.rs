@@ -178,16 +178,18 @@ fn stage_file(
     name: &str,
     rel: &str,
 ) -> Result<(String, u64), Error> {
-    let input = src.open_read(name)?;
-    let st = input.stat()?;
     let tmp = temporary(run, name);
     // SOURCE is wp-init's scratch tree: the file itself becomes TARGET's (its mode and
     // owner are the host's pass's to set, its scratch name goes with the scratch tree).
     // Not a file the archive hard-linked: the host changes no file with links elsewhere.
-    let single = st.link_count == 1;
-    if run.link_source && single && src.link(name, tgt, &tmp, &run.in_target(rel)).is_ok() {
-        return Ok((tmp, st.size));
+    if run.link_source {
+        let st = src.lstat(name)?;
+        if st.link_count == 1 && src.link(name, tgt, &tmp, &run.in_target(rel)).is_ok() {
+            return Ok((tmp, st.size));
+        }
     }
+    let input = src.open_read(name)?;
+    let st = input.stat()?;
     let out = tgt.create_new(&tmp, &run.in_target(rel))?;
     let copied = input
         .copy_to(&out, st.size)
