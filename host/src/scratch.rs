@@ -171,28 +171,41 @@ pub(crate) fn remove_left(
 /// Removes `name` in `dir` and, if it is a directory on the same file system (never
 /// through a symlink), everything in it. Errors carry the path relative to `dir`.
 fn remove_tree(dir: BorrowedFd<'_>, name: &CStr) -> Result<(), (String, Errno)> {
+    let here = |e| (name.to_string_lossy().into_owned(), e);
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map_err(here)?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => remove_dir(dir, name),
+        _ => rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(here),
+    }
+}
+
+/// [`remove_tree`] of the directory `name`, its entries' types taken from the listing
+/// (a type the file system does not give there is asked for).
+fn remove_dir(dir: BorrowedFd<'_>, name: &CStr) -> Result<(), (String, Errno)> {
     let shown = name.to_string_lossy();
     let here = |e| (shown.clone().into_owned(), e);
-    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map_err(here)?;
-    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-        return rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(here);
-    }
     let sub = open_dir(dir, name).map_err(here)?;
     let parent_dev = rustix::fs::fstat(dir).map_err(here)?.st_dev;
     if rustix::fs::fstat(&sub).map_err(here)?.st_dev != parent_dev {
         // A mount point: never entered.
         return Err(here(Errno::XDEV));
     }
-    let mut names = Vec::new();
+    let mut children = Vec::new();
     for entry in rustix::fs::Dir::read_from(&sub).map_err(here)? {
         let entry = entry.map_err(here)?;
         let child = entry.file_name();
         if child != c"." && child != c".." {
-            names.push(child.to_owned());
+            children.push((child.to_owned(), entry.file_type()));
         }
     }
-    for child in names {
-        remove_tree(sub.as_fd(), &child).map_err(|(p, e)| (format!("{shown}/{p}"), e))?;
+    for (child, kind) in children {
+        let removed = match kind {
+            FileType::Directory => remove_dir(sub.as_fd(), &child),
+            FileType::Unknown => remove_tree(sub.as_fd(), &child),
+            _ => rustix::fs::unlinkat(&sub, child.as_c_str(), AtFlags::empty())
+                .map_err(|e| (child.to_string_lossy().into_owned(), e)),
+        };
+        removed.map_err(|(p, e)| (format!("{shown}/{p}"), e))?;
     }
     rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).map_err(here)
 }
