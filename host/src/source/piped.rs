@@ -1,8 +1,9 @@
 //! A tar.gz on two cores: one component instance decompresses it (`hosted.gunzip`, the
 //! archive on its stdin, a pipe on its stdout) while another unpacks the tar stream it
 //! reads from that pipe (`hosted.unpack`, format `tar`). Both run in the sandbox; the
-//! decompressing one is granted no directory at all. A gzip stream's own error (corrupt, truncated, a bomb) is the one reported: the
-//! unpacking side then only saw its stream end early.
+//! decompressing one is granted no directory at all. A gzip stream's own error (corrupt,
+//! truncated, a bomb) is the one reported: the unpacking side then only saw its stream end
+//! early.
 //!
 //! The pipe is widened to [`PIPE_BYTES`]: in the default 64 KiB the two took turns (each
 //! about 60% busy, the decompressing side blocked on every 64 KiB write), and a tar.gz
